@@ -1,0 +1,23 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActionCatalog } from '../shared/conversation';
+import type { Store } from './store';
+
+/** Activities that read chatbot data for conversations. */
+export function createCatalogActivities({ store }: { store: Store }) {
+  return {
+    /**
+     * The chatbot's action catalogue, sent only when its revision differs from the one the conversation
+     * already holds, so unchanged catalogues cost a few bytes of history per turn.
+     */
+    async loadCatalog(input: {
+      chatbotId: string;
+      knownRevision: number | null;
+    }): Promise<{ changed: false } | { changed: true; catalog: ActionCatalog }> {
+      const catalog = await store.loadCatalog(input.chatbotId);
+      if (!catalog) {
+        throw ApplicationFailure.create({ type: 'ChatbotNotFound', message: `chatbot ${input.chatbotId} no longer exists`, nonRetryable: true });
+      }
+      return catalog.revision === input.knownRevision ? { changed: false } : { changed: true, catalog };
+    },
+  };
+}

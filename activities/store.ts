@@ -1,0 +1,195 @@
+import { MongoServerError, type Db } from 'mongodb';
+import { ActionDefinitionSchema, type ActionDefinition, type StoredAction } from '../shared/action';
+import type { Chatbot, ChatbotInput, ChatbotPatch } from '../shared/chatbot';
+import type { ActionCatalog } from '../shared/conversation';
+
+/**
+ * Parley's MongoDB repository: chatbots, versioned actions, conversation records and secrets.
+ * Uses only what FerretDB 1.24 supports (CRUD, unique indexes, findOneAndUpdate): no transactions.
+ */
+
+type ChatbotDoc = Omit<Chatbot, 'id'> & { _id: string };
+type ActionDoc = { _id: string; chatbotId: string; name: string; version: number; definitionJson: string; updatedAt: string };
+type ActionVersionDoc = { _id: string; chatbotId: string; name: string; version: number; definitionJson: string; savedAt: string };
+type ConversationDoc = { _id: string; chatbotId: string; tokenHash: string; createdAt: string };
+type SecretDoc = { _id: string; chatbotId: string; name: string; value: string; updatedAt: string };
+
+/** A conversation's record outside Temporal: which chatbot it belongs to and the hash of its token. */
+export type ConversationRecord = { id: string; chatbotId: string; tokenHash: string; createdAt: string };
+
+/** Thrown when a unique key is already taken. */
+export class DuplicateError extends Error {
+  override readonly name = 'DuplicateError';
+}
+
+const actionKey = (chatbotId: string, name: string) => `${chatbotId}:${name}`;
+
+function toChatbot(doc: ChatbotDoc): Chatbot {
+  const { _id, ...rest } = doc;
+  return { id: _id, ...rest };
+}
+
+function toStoredAction(doc: ActionDoc): StoredAction {
+  // Definitions are stored as JSON text: operators' body templates may use keys MongoDB treats specially ($, .).
+  const definition = ActionDefinitionSchema.parse(JSON.parse(doc.definitionJson));
+  return { chatbotId: doc.chatbotId, version: doc.version, updatedAt: doc.updatedAt, definition };
+}
+
+/** Creates the repository over a database handle. */
+export function createStore(db: Db, clock: () => Date = () => new Date()) {
+  const chatbots = db.collection<ChatbotDoc>('chatbots');
+  const actions = db.collection<ActionDoc>('actions');
+  const actionVersions = db.collection<ActionVersionDoc>('action_versions');
+  const conversations = db.collection<ConversationDoc>('conversations');
+  const secrets = db.collection<SecretDoc>('secrets');
+  const now = () => clock().toISOString();
+
+  async function listActions(chatbotId: string): Promise<StoredAction[]> {
+    return (await actions.find({ chatbotId }).sort({ name: 1 }).toArray()).map(toStoredAction);
+  }
+
+  async function bumpRevision(chatbotId: string) {
+    await chatbots.updateOne({ _id: chatbotId }, { $inc: { catalogRevision: 1 }, $set: { updatedAt: now() } });
+  }
+
+  return {
+    /** Creates the indexes Parley relies on; safe to call at every start. */
+    async ensureIndexes(): Promise<void> {
+      await actions.createIndex({ chatbotId: 1, name: 1 }, { unique: true });
+      await actionVersions.createIndex({ chatbotId: 1, name: 1, version: 1 }, { unique: true });
+      await conversations.createIndex({ chatbotId: 1, createdAt: -1 });
+      await secrets.createIndex({ chatbotId: 1, name: 1 }, { unique: true });
+    },
+
+    /** Answers when MongoDB does. */
+    async ping(): Promise<void> {
+      await db.command({ ping: 1 });
+    },
+
+    async createChatbot(input: ChatbotInput & { id: string }): Promise<Chatbot> {
+      const at = now();
+      const doc: ChatbotDoc = {
+        _id: input.id,
+        name: input.name,
+        greeting: input.greeting,
+        idleTimeoutMinutes: input.idleTimeoutMinutes,
+        catalogRevision: 0,
+        createdAt: at,
+        updatedAt: at,
+      };
+      try {
+        await chatbots.insertOne(doc);
+      } catch (error) {
+        if (error instanceof MongoServerError && error.code === 11000) throw new DuplicateError(`chatbot ${input.id} already exists`);
+        throw error;
+      }
+      return toChatbot(doc);
+    },
+
+    async getChatbot(id: string): Promise<Chatbot | null> {
+      const doc = await chatbots.findOne({ _id: id });
+      return doc ? toChatbot(doc) : null;
+    },
+
+    async listChatbots(): Promise<Chatbot[]> {
+      return (await chatbots.find().sort({ _id: 1 }).toArray()).map(toChatbot);
+    },
+
+    async updateChatbot(id: string, patch: ChatbotPatch): Promise<Chatbot | null> {
+      const doc = await chatbots.findOneAndUpdate(
+        { _id: id },
+        { $set: { ...patch, updatedAt: now() } },
+        { returnDocument: 'after' },
+      );
+      return doc ? toChatbot(doc) : null;
+    },
+
+    /** Deletes a chatbot with its actions and secrets. Its conversations' records stay for their workflows. */
+    async deleteChatbot(id: string): Promise<boolean> {
+      const { deletedCount } = await chatbots.deleteOne({ _id: id });
+      await actions.deleteMany({ chatbotId: id });
+      await secrets.deleteMany({ chatbotId: id });
+      return deletedCount === 1;
+    },
+
+    /** Saves a new version of an action; `created` tells whether it is the first. */
+    async putAction(chatbotId: string, definition: ActionDefinition): Promise<{ created: boolean; action: StoredAction }> {
+      const at = now();
+      const doc = await actions.findOneAndUpdate(
+        { _id: actionKey(chatbotId, definition.name) },
+        {
+          $set: { chatbotId, name: definition.name, definitionJson: JSON.stringify(definition), updatedAt: at },
+          $inc: { version: 1 },
+        },
+        { upsert: true, returnDocument: 'after' },
+      );
+      if (!doc) throw new Error(`action ${definition.name} was not saved`);
+      await actionVersions.insertOne({
+        _id: `${actionKey(chatbotId, definition.name)}:${doc.version}`,
+        chatbotId,
+        name: definition.name,
+        version: doc.version,
+        definitionJson: doc.definitionJson,
+        savedAt: at,
+      });
+      await bumpRevision(chatbotId);
+      return { created: doc.version === 1, action: toStoredAction(doc) };
+    },
+
+    async getAction(chatbotId: string, name: string): Promise<StoredAction | null> {
+      const doc = await actions.findOne({ _id: actionKey(chatbotId, name) });
+      return doc ? toStoredAction(doc) : null;
+    },
+
+    listActions,
+
+    async deleteAction(chatbotId: string, name: string): Promise<boolean> {
+      const { deletedCount } = await actions.deleteOne({ _id: actionKey(chatbotId, name) });
+      if (deletedCount === 1) await bumpRevision(chatbotId);
+      return deletedCount === 1;
+    },
+
+    /** The chatbot's current actions with the revision they belong to; null when the chatbot is gone. */
+    async loadCatalog(chatbotId: string): Promise<ActionCatalog | null> {
+      const chatbot = await chatbots.findOne({ _id: chatbotId });
+      if (!chatbot) return null;
+      const stored = await listActions(chatbotId);
+      return {
+        revision: chatbot.catalogRevision,
+        actions: stored.map((action) => ({ version: action.version, definition: action.definition })),
+      };
+    },
+
+    async createConversation(record: ConversationRecord): Promise<void> {
+      const { id, ...rest } = record;
+      await conversations.insertOne({ _id: id, ...rest });
+    },
+
+    async getConversation(id: string): Promise<ConversationRecord | null> {
+      const doc = await conversations.findOne({ _id: id });
+      if (!doc) return null;
+      const { _id, ...rest } = doc;
+      return { id: _id, ...rest };
+    },
+
+    /** Stores a secret's value (write-only through the API). */
+    async putSecret(chatbotId: string, name: string, value: string): Promise<{ created: boolean }> {
+      const result = await secrets.updateOne(
+        { _id: actionKey(chatbotId, name) },
+        { $set: { chatbotId, name, value, updatedAt: now() } },
+        { upsert: true },
+      );
+      return { created: result.upsertedCount === 1 };
+    },
+
+    /** The values of the named secrets that exist; used only inside the HTTP activity. */
+    async readSecrets(chatbotId: string, names: string[]): Promise<Record<string, string>> {
+      if (names.length === 0) return {};
+      const docs = await secrets.find({ _id: { $in: names.map((name) => actionKey(chatbotId, name)) } }).toArray();
+      return Object.fromEntries(docs.map((doc) => [doc.name, doc.value]));
+    },
+  };
+}
+
+/** Parley's repository. */
+export type Store = ReturnType<typeof createStore>;

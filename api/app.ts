@@ -1,0 +1,46 @@
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { Store } from '../activities/store';
+import { requireAdmin } from './auth';
+import { ApiError, errorHandler } from './errors';
+import { adminRoutes } from './routes/admin';
+import { chatRoutes } from './routes/chat';
+import type { TemporalDeps } from './temporal';
+
+/** Everything the API needs; tests build these against real servers and never call listen(). */
+export type AppDeps = {
+  store: Store;
+  temporal: TemporalDeps;
+  adminKey: string;
+  defaultIdleTimeoutMinutes: number;
+  logger: Logger;
+};
+
+/** Builds Parley's Express app: chat routes, admin routes behind the admin key, health, JSON errors. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: '256kb' }));
+
+  app.get('/healthz', async (_req, res) => {
+    const check = async (probe: () => Promise<unknown>) =>
+      probe().then(
+        () => ({ ok: true as const }),
+        (error: unknown) => ({ ok: false as const, error: (error as Error).message }),
+      );
+    const [temporal, mongodb] = await Promise.all([
+      check(() => deps.temporal.client.workflowService.getSystemInfo({})),
+      check(() => deps.store.ping()),
+    ]);
+    const ok = temporal.ok && mongodb.ok;
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', temporal, mongodb });
+  });
+
+  app.use(chatRoutes(deps));
+  app.use('/v1/chatbots', requireAdmin(deps.adminKey), adminRoutes(deps));
+
+  app.use((req, _res, next) => next(new ApiError('not_found', `no route for ${req.method} ${req.path}`)));
+  app.use(errorHandler((error) => deps.logger.error({ err: error }, 'request failed')));
+  return app;
+}

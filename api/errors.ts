@@ -1,0 +1,73 @@
+import type { ErrorRequestHandler } from 'express';
+import type { z } from 'zod';
+
+/** Every error code the API answers with, mapped to its HTTP status in this one place. */
+const STATUS = {
+  invalid_request: 400,
+  invalid_json: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  conversation_closed: 409,
+  payload_too_large: 413,
+  unavailable: 503,
+  internal: 500,
+} as const;
+export type ErrorCode = keyof typeof STATUS;
+
+/** An error the API reports as `{ error: { code, message } }`. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Formats a zod path the way operators write it: `steps[0].request.url`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`))
+    .join('');
+}
+
+/** A 400 naming each bad field of a request. */
+export function validationError(error: z.ZodError, where = 'body'): ApiError {
+  const problems = error.issues.map((issue) => {
+    const path = formatPath(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.map((key) => (path ? `${path}.${key}` : key)).join(', ');
+      return `unknown field ${keys}`;
+    }
+    return `${path || where}: ${issue.message}`;
+  });
+  return new ApiError('invalid_request', problems.join('; '));
+}
+
+/** Parses a value with a schema or throws a 400 naming the bad fields. */
+export function parseOr400<T extends z.ZodType>(schema: T, value: unknown, where = 'body'): z.infer<T> {
+  const parsed = schema.safeParse(value ?? {});
+  if (!parsed.success) throw validationError(parsed.error, where);
+  return parsed.data;
+}
+
+/** Maps any thrown value to the JSON error shape; unexpected errors are logged and never echoed. */
+export function errorHandler(log: (error: unknown) => void): ErrorRequestHandler {
+  return (error: unknown, _req, res, _next) => {
+    let apiError: ApiError;
+    if (error instanceof ApiError) apiError = error;
+    else if (isBodyParserError(error, 'entity.parse.failed')) apiError = new ApiError('invalid_json', 'the request body is not valid JSON');
+    else if (isBodyParserError(error, 'entity.too.large')) apiError = new ApiError('payload_too_large', 'the request body is too large');
+    else {
+      log(error);
+      apiError = new ApiError('internal', 'internal error');
+    }
+    res.status(STATUS[apiError.code]).json({ error: { code: apiError.code, message: apiError.message } });
+  };
+}
+
+function isBodyParserError(error: unknown, type: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { type?: unknown }).type === type;
+}

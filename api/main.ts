@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
+import { createStore } from '../activities/store';
+import { loadConfig } from '../shared/config';
+import { createLogger } from '../shared/logger';
+import { createApp } from './app';
+import { ensureSearchAttributes } from './temporal';
+
+/** The API process: reads config, connects to Temporal and MongoDB, serves until SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, 'parley-api');
+  const adminKey = config.adminKey ?? randomBytes(24).toString('base64url');
+  if (!config.adminKey) logger.warn({ adminKey }, 'PARLEY_ADMIN_KEY is not set: using a generated development admin key');
+
+  const mongo = await MongoClient.connect(config.mongodb.uri, { serverSelectionTimeoutMS: 10_000 });
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const store = createStore(mongo.db(config.mongodb.database));
+  await store.ensureIndexes();
+  const searchAttributes = await ensureSearchAttributes(connection, config.temporal.namespace).then(
+    () => true,
+    (error: unknown) => {
+      logger.warn({ error: (error as Error).message }, 'could not register search attributes; conversations start without them');
+      return false;
+    },
+  );
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const app = createApp({
+    store,
+    temporal: { client, taskQueue: config.temporal.taskQueue, searchAttributes },
+    adminKey,
+    defaultIdleTimeoutMinutes: config.defaultIdleTimeoutMinutes,
+    logger,
+  });
+  const server = app.listen(config.port, () => logger.info({ port: config.port }, 'API listening'));
+
+  const stop = () => {
+    logger.info('API stopping');
+    server.close(() => {
+      void Promise.allSettled([connection.close(), mongo.close()]).then(() => process.exit(0));
+    });
+    server.closeAllConnections();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import type { Store } from '../../activities/store';
+import { DuplicateError } from '../../activities/store';
+import { ACTION_NAME, ActionDefinitionSchema, type StoredAction } from '../../shared/action';
+import { ChatbotInputSchema, ChatbotPatchSchema, SECRET_NAME, SecretInputSchema, type Chatbot } from '../../shared/chatbot';
+import { isJsonObject } from '../../shared/json';
+import { ApiError, parseOr400 } from '../errors';
+
+function actionView(action: StoredAction) {
+  return { name: action.definition.name, version: action.version, updatedAt: action.updatedAt, definition: action.definition };
+}
+
+/** Admin routes under /v1/chatbots: chatbots, their actions and their (write-only) secrets. Mounted behind the admin key. */
+export function adminRoutes(deps: { store: Store }): Router {
+  const { store } = deps;
+  const router = Router();
+  async function existingChatbot(id: string): Promise<Chatbot> {
+    const chatbot = await store.getChatbot(id);
+    if (!chatbot) throw new ApiError('not_found', `chatbot ${id} not found`);
+    return chatbot;
+  }
+
+  router.post('/', async (req, res) => {
+    const input = parseOr400(ChatbotInputSchema, req.body);
+    try {
+      res.status(201).json(await store.createChatbot({ ...input, id: input.id ?? randomUUID() }));
+    } catch (error) {
+      if (error instanceof DuplicateError) throw new ApiError('conflict', error.message);
+      throw error;
+    }
+  });
+
+  router.get('/', async (_req, res) => {
+    res.json({ chatbots: await store.listChatbots() });
+  });
+
+  router.get('/:botId', async (req, res) => {
+    res.json(await existingChatbot(req.params.botId));
+  });
+
+  router.patch('/:botId', async (req, res) => {
+    const patch = parseOr400(ChatbotPatchSchema, req.body);
+    const updated = await store.updateChatbot(req.params.botId, patch);
+    if (!updated) throw new ApiError('not_found', `chatbot ${req.params.botId} not found`);
+    res.json(updated);
+  });
+
+  router.delete('/:botId', async (req, res) => {
+    if (!(await store.deleteChatbot(req.params.botId))) throw new ApiError('not_found', `chatbot ${req.params.botId} not found`);
+    res.status(204).end();
+  });
+
+  router.get('/:botId/actions', async (req, res) => {
+    await existingChatbot(req.params.botId);
+    res.json({ actions: (await store.listActions(req.params.botId)).map(actionView) });
+  });
+
+  router.get('/:botId/actions/:name', async (req, res) => {
+    const action = await store.getAction(req.params.botId, req.params.name);
+    if (!action) throw new ApiError('not_found', `action ${req.params.name} not found`);
+    res.json(actionView(action));
+  });
+
+  router.put('/:botId/actions/:name', async (req, res) => {
+    const { botId, name } = req.params;
+    if (!ACTION_NAME.test(name)) throw new ApiError('invalid_request', 'name: must match ^[A-Za-z][A-Za-z0-9_]{0,63}$');
+    if (!isJsonObject(req.body)) throw new ApiError('invalid_request', 'body: must be an action definition object');
+    if (req.body['name'] !== undefined && req.body['name'] !== name) {
+      throw new ApiError('invalid_request', `name: "${String(req.body['name'])}" does not match the URL's action name "${name}"`);
+    }
+    const definition = parseOr400(ActionDefinitionSchema, { ...req.body, name });
+    await existingChatbot(botId);
+    const { created, action } = await store.putAction(botId, definition);
+    res.status(created ? 201 : 200).json(actionView(action));
+  });
+
+  router.delete('/:botId/actions/:name', async (req, res) => {
+    if (!(await store.deleteAction(req.params.botId, req.params.name))) {
+      throw new ApiError('not_found', `action ${req.params.name} not found`);
+    }
+    res.status(204).end();
+  });
+
+  router.put('/:botId/secrets/:name', async (req, res) => {
+    const { botId, name } = req.params;
+    if (!SECRET_NAME.test(name)) throw new ApiError('invalid_request', 'name: must match ^[A-Za-z][A-Za-z0-9_]{0,63}$');
+    const { value } = parseOr400(SecretInputSchema, req.body);
+    await existingChatbot(botId);
+    const { created } = await store.putSecret(botId, name, value);
+    res.status(created ? 201 : 200).json({ name, set: true });
+  });
+
+  return router;
+}

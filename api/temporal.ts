@@ -1,0 +1,46 @@
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type Connection,
+} from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { ApiError } from './errors';
+
+/** The search attribute operators filter conversations by in the Temporal UI: `ParleyChatbotId = "acme"`. */
+export const ChatbotIdSearchAttribute = defineSearchAttributeKey('ParleyChatbotId', SearchAttributeType.KEYWORD);
+
+/** What the API needs of Temporal. */
+export type TemporalDeps = { client: Client; taskQueue: string; searchAttributes: boolean };
+
+/**
+ * Registers Parley's search attributes on a namespace (the embedded dev server registers them at start;
+ * an external cluster may need this once). Already-registered attributes are fine.
+ */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  try {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: { [ChatbotIdSearchAttribute.name]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+    });
+  } catch (error) {
+    if (!/already exists/i.test((error as Error).message)) throw error;
+  }
+}
+
+/** Maps Temporal client errors about a conversation to API errors. */
+export function conversationError(error: unknown): unknown {
+  if (error instanceof WorkflowNotFoundError) return new ApiError('not_found', 'conversation not found');
+  if (error instanceof WorkflowUpdateFailedError) {
+    const reason = error.cause?.message ?? error.message;
+    return /closed/.test(reason) ? new ApiError('conversation_closed', 'the conversation is closed') : new ApiError('invalid_request', reason);
+  }
+  const message = (error as Error | undefined)?.message ?? '';
+  if (/already completed|workflow execution already completed|not found/i.test(message)) {
+    return /not found/i.test(message) && !/completed/i.test(message)
+      ? new ApiError('not_found', 'conversation not found')
+      : new ApiError('conversation_closed', 'the conversation is closed');
+  }
+  return error;
+}

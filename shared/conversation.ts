@@ -1,0 +1,396 @@
+import type { ActionDefinition } from './action';
+import { composeReply, mergedAttributes, templateContext, type RunEnvironment, type RunProgress } from './interpreter';
+import type { Json, JsonObject } from './json';
+import { text, type BotMessage, type Button, type TranscriptEntry } from './messages';
+import { extractParameter, isCancellation, nextMissing, promptFor, withDefaults } from './parameters';
+import { routeMessage } from './routing';
+import { renderText } from './template';
+
+/**
+ * The conversation state machine: a turn is a pure function from state and visitor event to new state,
+ * bot messages and, at most, one action to run. The workflow wires it to Temporal; nothing here does I/O.
+ */
+
+/** How many times an invalid answer is re-asked before the bot gives up on the action. */
+export const MAX_ANSWER_ATTEMPTS = 3;
+/** How much transcript the conversation keeps (and carries across continue-as-new). */
+export const TRANSCRIPT_LIMIT = 500;
+/** How many handled message ids are remembered for idempotent delivery. */
+export const HANDLED_LIMIT = 500;
+
+export type Visitor = { id?: string; name?: string; email?: string; phone?: string };
+
+/** Per-chatbot behaviour a conversation starts with. */
+export type ConversationSettings = {
+  idleTimeoutMs: number;
+  greeting: string | null;
+};
+
+/** An action catalogue as the conversation sees it: each definition with its version. */
+export type ActionCatalog = { revision: number; actions: { version: number; definition: ActionDefinition }[] };
+
+/** An action that fired and is collecting parameters or waiting for confirmation; pinned to its version. */
+export type PendingAction = {
+  action: ActionDefinition;
+  version: number;
+  trigger: 'intent' | 'button' | 'lead_captured';
+  userMessage: string;
+  values: Record<string, Json>;
+  asking: string | null;
+  attempts: number;
+  awaitingConfirmation: boolean;
+};
+
+/** An action ready to call its API: everything the interpreter needs, JSON-safe. */
+export type ActionRun = Omit<PendingAction, 'asking' | 'attempts' | 'awaitingConfirmation'> & { turn: number };
+
+/** Everything a conversation knows; JSON-safe, carried whole across continue-as-new. */
+export type ConversationState = {
+  chatbotId: string;
+  conversationId: string;
+  visitor: Visitor;
+  attributes: JsonObject;
+  settings: ConversationSettings;
+  status: 'open' | 'closed';
+  closedReason: string | null;
+  pending: PendingAction | null;
+  turn: number;
+  runs: Record<string, number>;
+  transcript: TranscriptEntry[];
+  nextSeq: number;
+  handled: { messageId: string; from: number; to: number }[];
+};
+
+/** A visitor event that makes a turn. */
+export type TurnEvent =
+  | { kind: 'message'; messageId: string; text: string }
+  | { kind: 'button'; messageId: string; payload: string }
+  | { kind: 'lead'; messageId: string; lead: Lead };
+
+export type Lead = { name?: string; email?: string; phone?: string; fields?: Record<string, string> };
+
+/** What a turn decided: the new state and, when an action is ready, the run to execute. */
+export type TurnDecision = { state: ConversationState; run: ActionRun | null };
+
+/** Payload of a button that fires an action. */
+export function actionButtonPayload(actionName: string): string {
+  return `action:${actionName}`;
+}
+
+const CONFIRM_YES = 'confirm:yes';
+const CONFIRM_NO = 'confirm:no';
+
+/** The buttons a conversation offers up front: one per button-triggered action. */
+export function actionButtons(actions: ActionDefinition[]): Button[] {
+  return actions.flatMap((action) =>
+    action.triggers.flatMap((trigger) =>
+      trigger.type === 'button' ? [{ label: trigger.label, payload: actionButtonPayload(action.name) }] : [],
+    ),
+  );
+}
+
+/** The messages a new conversation opens with. */
+export function openingMessages(settings: ConversationSettings, buttons: Button[]): BotMessage[] {
+  const messages: BotMessage[] = [];
+  if (settings.greeting) messages.push(text(settings.greeting));
+  if (buttons.length) messages.push({ type: 'buttons', buttons });
+  return messages;
+}
+
+/** A new conversation's state, with its opening messages in the transcript. */
+export function openConversation(
+  init: { chatbotId: string; conversationId: string; visitor: Visitor; attributes: JsonObject; settings: ConversationSettings; buttons: Button[] },
+  now: string,
+): ConversationState {
+  const state: ConversationState = {
+    chatbotId: init.chatbotId,
+    conversationId: init.conversationId,
+    visitor: init.visitor,
+    attributes: init.attributes,
+    settings: init.settings,
+    status: 'open',
+    closedReason: null,
+    pending: null,
+    turn: 0,
+    runs: {},
+    transcript: [],
+    nextSeq: 1,
+    handled: [],
+  };
+  return say(state, openingMessages(init.settings, init.buttons), now);
+}
+
+/** Appends bot messages to the transcript. */
+export function say(state: ConversationState, messages: BotMessage[], now: string): ConversationState {
+  return append(state, 'bot', messages, now);
+}
+
+function append(state: ConversationState, from: 'visitor' | 'bot', messages: BotMessage[], now: string): ConversationState {
+  if (messages.length === 0) return state;
+  const entries = messages.map((message, index) => ({ seq: state.nextSeq + index, from, at: now, message }));
+  return {
+    ...state,
+    transcript: [...state.transcript, ...entries].slice(-TRANSCRIPT_LIMIT),
+    nextSeq: state.nextSeq + messages.length,
+  };
+}
+
+/** The bot messages that answered a message id, or undefined when that id has not been handled. */
+export function repliesTo(state: ConversationState, messageId: string): BotMessage[] | undefined {
+  const handled = state.handled.find((entry) => entry.messageId === messageId);
+  if (!handled) return undefined;
+  return state.transcript
+    .filter((entry) => entry.from === 'bot' && entry.seq >= handled.from && entry.seq < handled.to)
+    .map((entry) => entry.message);
+}
+
+/** Records that a message id's turn is over; its replies are the bot messages since `fromSeq`. */
+export function markHandled(state: ConversationState, messageId: string, fromSeq: number): ConversationState {
+  const handled = [...state.handled, { messageId, from: fromSeq, to: state.nextSeq }].slice(-HANDLED_LIMIT);
+  return { ...state, handled };
+}
+
+/** Transcript entries after a sequence number. */
+export function transcriptAfter(state: ConversationState, after = 0): TranscriptEntry[] {
+  return state.transcript.filter((entry) => entry.seq > after);
+}
+
+/**
+ * Plans a turn: records the visitor's event, then answers a pending question, routes a new message,
+ * fires a button's action or a lead-captured action. Needs the catalogue unless a question is pending.
+ */
+export function planTurn(
+  state: ConversationState,
+  event: TurnEvent,
+  catalog: ActionCatalog | null,
+  now: string,
+): TurnDecision {
+  let next: ConversationState = { ...state, turn: state.turn + 1 };
+  switch (event.kind) {
+    case 'message': {
+      next = append(next, 'visitor', [text(event.text)], now);
+      if (next.pending) return continuePending(next, event.text, now);
+      return routeText(next, event.text, catalog, now);
+    }
+    case 'button': {
+      next = append(next, 'visitor', [text(buttonLabel(state, event.payload))], now);
+      if (event.payload === CONFIRM_YES || event.payload === CONFIRM_NO) {
+        if (next.pending?.awaitingConfirmation) return continuePending(next, event.payload === CONFIRM_YES ? 'yes' : 'no', now);
+        return { state: say(next, [text('There is nothing waiting for confirmation.')], now), run: null };
+      }
+      const name = event.payload.startsWith('action:') ? event.payload.slice('action:'.length) : null;
+      const entry = catalog?.actions.find(
+        (candidate) =>
+          candidate.definition.name === name && candidate.definition.triggers.some((trigger) => trigger.type === 'button'),
+      );
+      if (!entry) return { state: say(next, [text('Sorry, that option is no longer available.')], now), run: null };
+      return startAction({ ...next, pending: null }, entry, 'button', '', now);
+    }
+    case 'lead': {
+      next = absorbLead(next, event.lead);
+      const entry = catalog?.actions.find((candidate) =>
+        candidate.definition.triggers.some((trigger) => trigger.type === 'lead_captured'),
+      );
+      if (!entry) return { state: next, run: null };
+      return startAction({ ...next, pending: null }, entry, 'lead_captured', '', now);
+    }
+  }
+}
+
+function buttonLabel(state: ConversationState, payload: string): string {
+  for (let i = state.transcript.length - 1; i >= 0; i -= 1) {
+    const message = state.transcript[i]?.message;
+    const buttons = message?.type === 'buttons' ? message.buttons : message?.type === 'quick_replies' ? message.replies : [];
+    const found = buttons.find((button) => button.payload === payload);
+    if (found) return found.label;
+  }
+  return payload;
+}
+
+function absorbLead(state: ConversationState, lead: Lead): ConversationState {
+  const visitor: Visitor = { ...state.visitor };
+  if (lead.name) visitor.name = lead.name;
+  if (lead.email) visitor.email = lead.email;
+  if (lead.phone) visitor.phone = lead.phone;
+  return { ...state, visitor, attributes: { ...state.attributes, ...(lead.fields ?? {}) } };
+}
+
+function fallbackMessage(catalog: ActionCatalog | null): BotMessage[] {
+  const abilities = (catalog?.actions ?? [])
+    .filter((entry) => entry.definition.triggers.some((trigger) => trigger.type === 'intent'))
+    .map((entry) => entry.definition.description.replace(/\.$/, ''));
+  if (abilities.length === 0) return [text("Sorry, I didn't understand that.")];
+  return [text(`Sorry, I didn't understand that. I can help with:\n${abilities.map((a) => `- ${a}`).join('\n')}`)];
+}
+
+function routeText(state: ConversationState, message: string, catalog: ActionCatalog | null, now: string): TurnDecision {
+  const actions = catalog?.actions ?? [];
+  const decision = routeMessage(message, actions.map((entry) => entry.definition));
+  const entry = decision.kind === 'action' ? actions.find((a) => a.definition.name === decision.action) : undefined;
+  if (!entry) return { state: say(state, fallbackMessage(catalog), now), run: null };
+  return startAction(state, entry, 'intent', message, now);
+}
+
+function knownValues(state: ConversationState, action: ActionDefinition, message: string): Record<string, Json> {
+  const values: Record<string, Json> = {};
+  for (const param of action.parameters) {
+    const known =
+      param.type === 'email' ? state.visitor.email : param.type === 'phone' ? state.visitor.phone : state.attributes[param.name];
+    if (known !== undefined && known !== null) {
+      const checked = extractParameter(param, String(known), true);
+      if (checked?.ok) values[param.name] = checked.value;
+    }
+    if (message) {
+      const found = extractParameter(param, message, false);
+      if (found?.ok) values[param.name] = found.value;
+    }
+  }
+  return values;
+}
+
+function startAction(
+  state: ConversationState,
+  entry: ActionCatalog['actions'][number],
+  trigger: PendingAction['trigger'],
+  message: string,
+  now: string,
+): TurnDecision {
+  const action = entry.definition;
+  const max = action.limits.maxPerConversation;
+  if (max !== null && (state.runs[action.name] ?? 0) >= max) {
+    return { state: say(state, [text("I've already done that in this conversation.")], now), run: null };
+  }
+  const pending: PendingAction = {
+    action,
+    version: entry.version,
+    trigger,
+    userMessage: message,
+    values: knownValues(state, action, message),
+    asking: null,
+    attempts: 0,
+    awaitingConfirmation: false,
+  };
+  return advance(state, pending, now);
+}
+
+/** Asks for the next missing parameter, asks for confirmation, or hands the action over to run. */
+function advance(state: ConversationState, pending: PendingAction, now: string): TurnDecision {
+  const missing = nextMissing(pending.action.parameters, pending.values);
+  if (missing) {
+    const asking = { ...pending, asking: missing.name, attempts: pending.asking === missing.name ? pending.attempts : 0 };
+    return { state: say({ ...state, pending: asking }, [text(promptFor(missing))], now), run: null };
+  }
+  const values = withDefaults(pending.action.parameters, pending.values);
+  if (pending.action.confirm && !pending.awaitingConfirmation) {
+    const prompt = renderText(pending.action.confirm.prompt, { ...values });
+    const question: BotMessage = {
+      type: 'buttons',
+      text: prompt,
+      buttons: [
+        { label: 'Yes', payload: CONFIRM_YES },
+        { label: 'No', payload: CONFIRM_NO },
+      ],
+    };
+    return { state: say({ ...state, pending: { ...pending, values, asking: null, awaitingConfirmation: true } }, [question], now), run: null };
+  }
+  const run: ActionRun = {
+    action: pending.action,
+    version: pending.version,
+    trigger: pending.trigger,
+    userMessage: pending.userMessage,
+    values,
+    turn: state.turn,
+  };
+  const runs = { ...state.runs, [run.action.name]: (state.runs[run.action.name] ?? 0) + 1 };
+  const intro = run.action.triggeredResponse ? [text(run.action.triggeredResponse)] : [];
+  return { state: say({ ...state, pending: null, runs }, intro, now), run };
+}
+
+function continuePending(state: ConversationState, message: string, now: string): TurnDecision {
+  const pending = state.pending as PendingAction;
+  if (isCancellation(message)) {
+    return { state: say({ ...state, pending: null }, [text("OK, I've cancelled that.")], now), run: null };
+  }
+  if (pending.awaitingConfirmation) {
+    const answer = extractParameter({ name: 'confirm', type: 'boolean', description: '', required: true }, message, true);
+    if (answer?.ok && answer.value === true) return advance(state, pending, now);
+    if (answer?.ok && answer.value === false) {
+      return { state: say({ ...state, pending: null }, [text("OK, I won't do that.")], now), run: null };
+    }
+    return { state: say(state, [text('Please answer yes or no.')], now), run: null };
+  }
+  const param = pending.action.parameters.find((candidate) => candidate.name === pending.asking);
+  if (!param) return advance(state, pending, now);
+  const answer = extractParameter(param, message, true);
+  if (answer && !answer.ok) {
+    const attempts = pending.attempts + 1;
+    if (attempts >= MAX_ANSWER_ATTEMPTS) {
+      const giveUp = text(`${answer.reason} Let's leave it there for now — ask me again whenever you like.`);
+      return { state: say({ ...state, pending: null }, [giveUp], now), run: null };
+    }
+    return { state: say({ ...state, pending: { ...pending, attempts } }, [text(`${answer.reason} ${promptFor(param)}`)], now), run: null };
+  }
+  const values = { ...pending.values };
+  if (answer?.ok) values[param.name] = answer.value;
+  for (const other of pending.action.parameters) {
+    if (other.name in values) continue;
+    const found = extractParameter(other, message, false);
+    if (found?.ok) values[other.name] = found.value;
+  }
+  return advance(state, { ...pending, values }, now);
+}
+
+/** The environment a run's templates see. */
+export function runEnvironment(state: ConversationState, run: ActionRun, now: string): RunEnvironment {
+  return {
+    chatbotId: state.chatbotId,
+    conversationId: state.conversationId,
+    visitor: state.visitor,
+    attributes: state.attributes,
+    userMessage: run.userMessage,
+    now,
+  };
+}
+
+/** Finishes a run: merges attributes, says the reply, and closes the conversation when the action says so. */
+export function completeRun(state: ConversationState, run: ActionRun, progress: RunProgress, now: string): ConversationState {
+  const attributes = { ...state.attributes, ...mergedAttributes(run.action, progress) };
+  const withAttributes = { ...state, attributes };
+  const context = templateContext(run.action, run.values, runEnvironment(withAttributes, run, now), progress);
+  let next = say(withAttributes, composeReply(run.action, context, progress), now);
+  const failed = Object.values(progress.results).some((result) => !result.ok);
+  if (run.action.closeConversation && !failed) {
+    next = say(next, [text(run.action.closeConversation.farewell)], now);
+    next = { ...next, status: 'closed', closedReason: 'action' };
+  }
+  return next;
+}
+
+/** Closes the conversation, e.g. on the visitor's request or after the idle timeout. */
+export function closeConversation(state: ConversationState, reason: string): ConversationState {
+  return state.status === 'closed' ? state : { ...state, status: 'closed', closedReason: reason, pending: null };
+}
+
+/** A read-only summary for the `state` query and operators. */
+export function stateSummary(state: ConversationState) {
+  return {
+    chatbotId: state.chatbotId,
+    conversationId: state.conversationId,
+    status: state.status,
+    closedReason: state.closedReason,
+    turn: state.turn,
+    attributes: state.attributes,
+    pending: state.pending
+      ? {
+          action: state.pending.action.name,
+          version: state.pending.version,
+          asking: state.pending.asking,
+          awaitingConfirmation: state.pending.awaitingConfirmation,
+          collected: Object.keys(state.pending.values),
+        }
+      : null,
+    runs: state.runs,
+    lastSeq: state.nextSeq - 1,
+  };
+}
+export type StateSummary = ReturnType<typeof stateSummary>;

@@ -1,0 +1,45 @@
+/**
+ * Failure type strings shared by activities (which throw them) and workflows (which branch on them).
+ * A type string, not a class, so it survives serialization through Temporal.
+ */
+export const FailureType = {
+  /** The API answered 4xx (other than 408/429): retrying will not help. */
+  httpClientError: 'HttpClientError',
+  /** The API answered 5xx, 408 or 429. */
+  httpServerError: 'HttpServerError',
+  /** Connecting, or waiting for headers or body, failed or took too long. */
+  network: 'NetworkError',
+  /** The body was not what the step expects (e.g. not JSON). */
+  invalidResponse: 'InvalidResponse',
+  /** The API said `success: false`. */
+  apiReportedFailure: 'ApiReportedFailure',
+  /** The request could not be built (bad URL, header injection, missing secret). */
+  requestRejected: 'RequestRejected',
+} as const;
+export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
+
+/** Failures that retrying the same request cannot fix. */
+export const NON_RETRYABLE_FAILURES: FailureTypeName[] = [
+  FailureType.httpClientError,
+  FailureType.invalidResponse,
+  FailureType.apiReportedFailure,
+  FailureType.requestRejected,
+];
+
+/** Whether an HTTP status is worth retrying: 5xx, 408 Request Timeout and 429 Too Many Requests. */
+export function isRetryableStatus(status: number): boolean {
+  return status >= 500 || status === 408 || status === 429;
+}
+
+/**
+ * The delay a `Retry-After` header asks for, in ms (seconds or an HTTP date), capped at `maxMs`;
+ * undefined when absent or unreadable.
+ */
+export function parseRetryAfter(header: string | undefined, nowMs: number, maxMs = 60_000): number | undefined {
+  if (!header) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed) * 1000, maxMs);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.min(Math.max(date - nowMs, 0), maxMs);
+}

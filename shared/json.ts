@@ -1,0 +1,17 @@
+import { z } from 'zod';
+
+/** A JSON value: what crosses into workflows, MongoDB and HTTP bodies. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** Zod schema for any JSON value (finite numbers only). */
+export const JsonSchema: z.ZodType<Json> = z.lazy(() =>
+  z.union([z.string(), z.number().finite(), z.boolean(), z.null(), z.array(JsonSchema), z.record(z.string(), JsonSchema)]),
+);
+
+/** A JSON object. */
+export type JsonObject = { [key: string]: Json };
+
+/** True when the value is a plain JSON object (not an array, not null). */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

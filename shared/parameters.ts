@@ -1,0 +1,129 @@
+import type { ParameterDefinition } from './action';
+import type { Json } from './json';
+
+/**
+ * Parameter collection: typed extraction of an action's parameters from visitor text, validation of
+ * answers, and the question to ask for what is missing. Pure and deterministic.
+ */
+
+export type Extraction = { ok: true; value: Json } | { ok: false; reason: string };
+
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
+const PHONE = /\+?\d[\d\s().-]{5,}\d/;
+const NUMBER = /-?\d+(?:[.,]\d+)?/;
+const ISO_DATE = /\b(\d{4})-(\d{2})-(\d{2})\b/;
+const YES = /^(y|yes|yeah|yep|sure|ok|okay|correct|right|true|confirm)\b/i;
+const NO = /^(n|no|nope|nah|false|cancel)\b/i;
+
+function patternOf(param: ParameterDefinition): RegExp | null {
+  return param.pattern === undefined ? null : new RegExp(param.pattern);
+}
+
+/** Finds a value for the pattern in free text: the whole text first, then each word, then an unanchored search. */
+function matchPattern(pattern: RegExp, text: string): string | null {
+  const trimmed = text.trim();
+  if (pattern.test(trimmed)) return trimmed;
+  for (const word of trimmed.split(/\s+/)) {
+    const cleaned = word.replace(/^[#("'[]+|[)"'.,!?;:\]]+$/g, '');
+    if (cleaned && pattern.test(cleaned)) return cleaned;
+  }
+  const unanchored = new RegExp(pattern.source.replace(/^\^/, '').replace(/\$$/, ''), pattern.flags);
+  return unanchored.exec(trimmed)?.[0] ?? null;
+}
+
+/**
+ * Looks for a parameter's value in a message. `answering` is true when the message answers the question
+ * for this parameter, so free text may be taken whole. Returns null when the message holds no candidate.
+ */
+export function extractParameter(param: ParameterDefinition, message: string, answering: boolean): Extraction | null {
+  const text = message.trim();
+  const pattern = patternOf(param);
+  let candidate: Json | null = null;
+  switch (param.type) {
+    case 'email':
+      candidate = EMAIL.exec(text)?.[0] ?? null;
+      break;
+    case 'phone':
+      candidate = PHONE.exec(text)?.[0]?.replace(/[\s().-]/g, '') ?? null;
+      break;
+    case 'number': {
+      const found = NUMBER.exec(text)?.[0];
+      candidate = found === undefined ? null : Number(found.replace(',', '.'));
+      break;
+    }
+    case 'date': {
+      const found = ISO_DATE.exec(text);
+      candidate = found ? found[0] : null;
+      break;
+    }
+    case 'boolean':
+      candidate = YES.test(text) ? true : NO.test(text) ? false : null;
+      break;
+    case 'enum': {
+      const lower = text.toLowerCase();
+      candidate = param.values?.find((value) => new RegExp(`\\b${escapeRegExp(value.toLowerCase())}\\b`).test(lower)) ?? null;
+      break;
+    }
+    case 'text':
+      candidate = pattern ? matchPattern(pattern, text) : answering && text.length > 0 ? text : null;
+      break;
+  }
+  if (candidate === null && pattern && param.type !== 'text') candidate = matchPattern(pattern, text);
+  if (candidate === null) return answering ? { ok: false, reason: invalidReason(param) } : null;
+  if (pattern && !pattern.test(String(candidate))) {
+    return answering ? { ok: false, reason: invalidReason(param) } : null;
+  }
+  return { ok: true, value: candidate };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function label(param: ParameterDefinition): string {
+  return (param.description || param.name.replace(/_/g, ' ')).replace(/\.$/, '');
+}
+
+/** Why an answer was not accepted, in words for the visitor. */
+export function invalidReason(param: ParameterDefinition): string {
+  switch (param.type) {
+    case 'email':
+      return 'That does not look like an email address.';
+    case 'phone':
+      return 'That does not look like a phone number.';
+    case 'number':
+      return 'Please answer with a number.';
+    case 'date':
+      return 'Please give the date as YYYY-MM-DD.';
+    case 'boolean':
+      return 'Please answer yes or no.';
+    case 'enum':
+      return `Please choose one of: ${(param.values ?? []).join(', ')}.`;
+    case 'text':
+      return `That does not look like a valid ${label(param).toLowerCase()}.`;
+  }
+}
+
+/** The question that asks the visitor for a parameter. */
+export function promptFor(param: ParameterDefinition): string {
+  if (param.prompt) return param.prompt;
+  const what = label(param);
+  return `What is your ${what.charAt(0).toLowerCase()}${what.slice(1)}?`;
+}
+
+/** Messages that abandon the action being collected. */
+export function isCancellation(message: string): boolean {
+  return /^\s*(cancel|stop|never ?mind|forget it|nevermind|quit|abort)\b/i.test(message);
+}
+
+/** The first required parameter that has no value yet, if any. */
+export function nextMissing(params: ParameterDefinition[], values: Record<string, Json>): ParameterDefinition | undefined {
+  return params.find((param) => param.required && !(param.name in values));
+}
+
+/** Values for optional parameters that were not given but have defaults. */
+export function withDefaults(params: ParameterDefinition[], values: Record<string, Json>): Record<string, Json> {
+  const out = { ...values };
+  for (const param of params) if (!(param.name in out) && param.default !== undefined) out[param.name] = param.default;
+  return out;
+}

@@ -1,0 +1,202 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ConfigSchema, loadConfig } from '../../shared/config';
+
+/**
+ * No Docker engine runs on the dev machines, so the production stack (docker-compose.yml and the Dockerfile)
+ * is checked here against what Parley expects instead of by starting it.
+ */
+
+type ComposeService = {
+  image?: string;
+  build?: unknown;
+  command?: string | string[];
+  environment?: Record<string, unknown> | string[];
+  ports?: Array<string | number | { target?: number; published?: number | string }>;
+  depends_on?: string[] | Record<string, { condition?: string }>;
+};
+
+const root = join(__dirname, '..', '..');
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
+const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+
+const ADMIN_KEY = 'k'.repeat(32);
+
+function service(name: string): ComposeService {
+  const found = compose.services[name];
+  if (!found) throw new Error(`docker-compose.yml has no service ${name}`);
+  return found;
+}
+
+/** Substitutes compose's `${VAR}`, `${VAR:-default}` and `${VAR:?error}` forms the way `docker compose` does. */
+function interpolate(value: string, vars: Record<string, string>): string {
+  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g, (match, name, op, arg) => {
+    if (match === '$$') return '$';
+    const current = vars[name as string];
+    const unset = op?.startsWith(':') ? !current : current === undefined;
+    if (unset && op?.endsWith('?')) throw new Error(`${name as string}: ${arg as string}`);
+    if (unset && op?.endsWith('-')) return arg as string;
+    return current ?? '';
+  });
+}
+
+/** A service's environment after compose interpolation, as the process would see it. */
+function environment(
+  name: string,
+  vars: Record<string, string> = { PARLEY_ADMIN_KEY: ADMIN_KEY },
+): Record<string, string> {
+  const env = service(name).environment ?? {};
+  const entries = Array.isArray(env)
+    ? env.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const)
+    : Object.entries(env).map(([key, value]) => [key, String(value)] as const);
+  return Object.fromEntries(entries.map(([key, value]) => [key, interpolate(value, vars)]));
+}
+
+/** Maps each container port a service publishes to its host port. */
+function publishedPorts(name: string): Map<number, number> {
+  const ports = new Map<number, number>();
+  for (const port of service(name).ports ?? []) {
+    if (typeof port === 'object') {
+      ports.set(Number(port.target), Number(port.published));
+    } else {
+      const parts = String(port)
+        .replace(/\/(tcp|udp)$/, '')
+        .split(':');
+      const container = Number(parts.at(-1));
+      ports.set(container, parts.length > 1 ? Number(parts.at(-2)) : container);
+    }
+  }
+  return ports;
+}
+
+function command(name: string): string[] {
+  const cmd = service(name).command;
+  return typeof cmd === 'string' ? cmd.trim().split(/\s+/) : (cmd ?? []);
+}
+
+function dependsOn(name: string): Record<string, string> {
+  const deps = service(name).depends_on ?? {};
+  if (Array.isArray(deps)) return Object.fromEntries(deps.map((dep) => [dep, 'service_started']));
+  return Object.fromEntries(Object.entries(deps).map(([dep, spec]) => [dep, spec.condition ?? 'service_started']));
+}
+
+/** The instructions of the Dockerfile's final (runtime) stage, continuation lines joined. */
+function runtimeStage(): Array<{ instruction: string; args: string }> {
+  const lines = dockerfile
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'))
+    .map((line) => {
+      const [instruction = '', ...rest] = line.split(/\s+/);
+      return { instruction: instruction.toUpperCase(), args: rest.join(' ') };
+    });
+  const lastFrom = lines.map((line) => line.instruction).lastIndexOf('FROM');
+  return lines.slice(lastFrom);
+}
+
+describe('docker-compose.yml', () => {
+  it('defines Temporal, its UI and database, MongoDB, the API and the worker', () => {
+    expect(Object.keys(compose.services)).toEqual(
+      expect.arrayContaining(['temporal', 'temporal-ui', 'postgresql', 'mongodb', 'api', 'worker']),
+    );
+  });
+
+  it('publishes the API on 3000, the Temporal UI on 8080 and the Temporal frontend on 7233', () => {
+    expect(publishedPorts('api').get(3000)).toBe(3000);
+    expect(publishedPorts('temporal-ui').get(8080)).toBe(8080);
+    expect(publishedPorts('temporal').get(7233)).toBe(7233);
+  });
+
+  it('points api and worker at the temporal service and the mongodb service', () => {
+    for (const name of ['api', 'worker']) {
+      const env = environment(name);
+      const [host, port] = (env.TEMPORAL_ADDRESS ?? '').split(':');
+      expect(host, `${name} TEMPORAL_ADDRESS`).toBe('temporal');
+      expect(publishedPorts('temporal').has(Number(port)), `${name} TEMPORAL_ADDRESS port`).toBe(true);
+      const mongo = new URL(env.MONGODB_URI ?? '');
+      expect(mongo.hostname, `${name} MONGODB_URI`).toBe('mongodb');
+      expect(mongo.port || '27017', `${name} MONGODB_URI port`).toBe('27017');
+      expect(compose.services).toHaveProperty('mongodb');
+    }
+  });
+
+  it('gives api and worker the same task queue, namespace, database and admin key', () => {
+    const api = environment('api');
+    const worker = environment('worker');
+    for (const key of ['TEMPORAL_TASK_QUEUE', 'TEMPORAL_NAMESPACE', 'MONGODB_DB', 'PARLEY_ADMIN_KEY']) {
+      expect(api[key], key).toBeDefined();
+      expect(worker[key], key).toBe(api[key]);
+    }
+  });
+
+  it("sets only environment variables that Parley's config knows", () => {
+    const known = Object.keys(ConfigSchema.shape);
+    for (const name of ['api', 'worker']) {
+      for (const key of Object.keys(environment(name))) {
+        expect(known, `${name} sets ${key}`).toContain(key);
+      }
+    }
+  });
+
+  it('gives api and worker an environment that loadConfig accepts as external production services', () => {
+    for (const name of ['api', 'worker']) {
+      const config = loadConfig(environment(name));
+      expect(config.env).toBe('production');
+      expect(config.temporal).toMatchObject({ address: 'temporal:7233', embedded: false });
+      expect(config.mongodb.embedded).toBe(false);
+      expect(config.adminKey).toBe(ADMIN_KEY);
+    }
+    expect(loadConfig(environment('api')).port).toBe(3000);
+  });
+
+  it('refuses to start without PARLEY_ADMIN_KEY', () => {
+    expect(() => environment('api', {})).toThrow(/PARLEY_ADMIN_KEY/);
+    expect(() => environment('worker', {})).toThrow(/PARLEY_ADMIN_KEY/);
+  });
+
+  it('registers the ParleyChatbotId search attribute before api and worker start', () => {
+    const setup = command('temporal-setup').join(' ');
+    expect(setup).toMatch(/temporal operator search-attribute create\b.*--name ParleyChatbotId --type Keyword/);
+    expect(setup).toContain('--address temporal:7233');
+    for (const name of ['api', 'worker']) {
+      expect(dependsOn(name)).toMatchObject({
+        'temporal-setup': 'service_completed_successfully',
+        mongodb: 'service_healthy',
+      });
+    }
+  });
+
+  it('runs the API and the worker from the same image built from the Dockerfile', () => {
+    expect(service('api').build).toBeDefined();
+    expect(service('worker').build).toEqual(service('api').build);
+    expect(service('worker').image).toBe(service('api').image);
+    expect(command('worker')).toEqual(['node', 'dist/worker/main.js']);
+  });
+});
+
+describe('Dockerfile', () => {
+  it("starts the API by default, which the compose api service's command matches", () => {
+    const cmd = runtimeStage().filter((line) => line.instruction === 'CMD');
+    expect(cmd).toHaveLength(1);
+    expect(JSON.parse(cmd[0]?.args ?? '')).toEqual(['node', 'dist/api/main.js']);
+    expect(command('api')).toEqual(['node', 'dist/api/main.js']);
+  });
+
+  it('runs as a non-root user', () => {
+    const users = runtimeStage().filter((line) => line.instruction === 'USER');
+    expect(users.length).toBeGreaterThan(0);
+    const user = users.at(-1)?.args.split(':')[0];
+    expect(user).not.toMatch(/^(root|0)$/);
+  });
+
+  it('runs in production mode with production dependencies only', () => {
+    const stage = runtimeStage();
+    expect(stage.some((line) => line.instruction === 'ENV' && /NODE_ENV[= ]production/.test(line.args))).toBe(true);
+    expect(stage.some((line) => line.instruction === 'RUN' && /npm ci\b.*--omit=dev/.test(line.args))).toBe(true);
+  });
+});

@@ -1,0 +1,27 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Activities } from '../activities';
+
+/** What a Parley worker needs; tests pass their own task queue and a pre-built workflow bundle. */
+export type WorkerDeps = {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: Activities;
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+};
+
+/** The workflows module the worker bundles (TypeScript sources under tsx, compiled JS in dist/). */
+export const workflowsPath = require.resolve('../workflows');
+
+/** Creates (but does not run) a worker that hosts conversation workflows and Parley's activities. */
+export function createWorker(deps: WorkerDeps): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue,
+    activities: deps.activities,
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
+    shutdownGraceTime: deps.shutdownGraceTime ?? '10 seconds',
+  });
+}

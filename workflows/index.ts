@@ -1,0 +1,2 @@
+/** The workflows the Parley worker registers. */
+export { conversation } from './conversation';
