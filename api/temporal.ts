@@ -29,18 +29,15 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   }
 }
 
-/** Maps Temporal client errors about a conversation to API errors. */
+/**
+ * Maps Temporal client errors about a conversation whose record exists to API errors: a workflow that is
+ * no longer running is a closed conversation; an update the workflow's validator refused is explained.
+ */
 export function conversationError(error: unknown): unknown {
-  if (error instanceof WorkflowNotFoundError) return new ApiError('not_found', 'conversation not found');
+  if (error instanceof WorkflowNotFoundError) return new ApiError('conversation_closed', 'the conversation is closed');
   if (error instanceof WorkflowUpdateFailedError) {
     const reason = error.cause?.message ?? error.message;
     return /closed/.test(reason) ? new ApiError('conversation_closed', 'the conversation is closed') : new ApiError('invalid_request', reason);
-  }
-  const message = (error as Error | undefined)?.message ?? '';
-  if (/already completed|workflow execution already completed|not found/i.test(message)) {
-    return /not found/i.test(message) && !/completed/i.test(message)
-      ? new ApiError('not_found', 'conversation not found')
-      : new ApiError('conversation_closed', 'the conversation is closed');
   }
   return error;
 }

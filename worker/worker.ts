@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Activities } from '../activities';
 
@@ -11,8 +13,10 @@ export type WorkerDeps = {
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
 };
 
-/** The workflows module the worker bundles (TypeScript sources under tsx, compiled JS in dist/). */
-export const workflowsPath = require.resolve('../workflows');
+/** The workflows module the worker bundles: TypeScript sources in development, compiled JS in dist/. */
+export const workflowsPath =
+  ['index.ts', 'index.js'].map((file) => join(__dirname, '..', 'workflows', file)).find((path) => existsSync(path)) ??
+  join(__dirname, '..', 'workflows');
 
 /** Creates (but does not run) a worker that hosts conversation workflows and Parley's activities. */
 export function createWorker(deps: WorkerDeps): Promise<Worker> {

@@ -1,0 +1,44 @@
+import { createServer, type Server } from 'node:http';
+
+/**
+ * The demo "Acme store" API that `npm start` runs next to Parley: orders with statuses and an inventory.
+ * Requires `Authorization: Bearer <token>` so the demo also shows secrets at work.
+ */
+
+type Order = { id: string; status: string; eta: string | null; items: { sku: string; name: string; quantity: number }[] };
+
+const ORDERS: Order[] = [
+  { id: '12345', status: 'shipped', eta: '2026-11-24', items: [{ sku: 'MUG-01', name: 'Acme mug', quantity: 2 }] },
+  { id: '23456', status: 'processing', eta: '2026-11-27', items: [{ sku: 'TEE-02', name: 'Acme T-shirt', quantity: 1 }] },
+  { id: '34567', status: 'delivered', eta: null, items: [{ sku: 'CAP-03', name: 'Acme cap', quantity: 1 }] },
+];
+
+const INVENTORY = [
+  { sku: 'MUG-01', name: 'Acme mug', inStock: 42 },
+  { sku: 'TEE-02', name: 'Acme T-shirt', inStock: 0 },
+  { sku: 'CAP-03', name: 'Acme cap', inStock: 7 },
+];
+
+/** Creates (without listening) the Acme demo API, accepting only `token`. */
+export function createAcmeApi(token: string): Server {
+  return createServer((req, res) => {
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.headers.authorization !== `Bearer ${token}`) return send(401, { error: 'missing or wrong API token' });
+    const url = new URL(req.url ?? '/', 'http://acme.local');
+    const order = /^\/orders\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && order) {
+      const found = ORDERS.find((candidate) => candidate.id === decodeURIComponent(order[1] ?? ''));
+      return found ? send(200, { data: { order: found } }) : send(404, { error: 'order not found' });
+    }
+    const item = /^\/inventory\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && item) {
+      const found = INVENTORY.find((candidate) => candidate.sku === decodeURIComponent(item[1] ?? '').toUpperCase());
+      return found ? send(200, { data: found }) : send(404, { error: 'no such product' });
+    }
+    if (req.method === 'GET' && url.pathname === '/inventory') return send(200, { data: { items: INVENTORY } });
+    send(404, { error: 'not found' });
+  });
+}

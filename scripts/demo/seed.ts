@@ -1,0 +1,67 @@
+import type { ActionDefinitionInput } from '../../shared/action';
+
+/** The demo chatbot `npm start` seeds, and its actions against the Acme store API at `acmeUrl`. */
+export const DEMO_CHATBOT = {
+  id: 'acme',
+  name: 'Acme store assistant',
+  greeting: 'Hi! I am the Acme store assistant. I can track your orders and check stock.',
+};
+
+/** The secret the demo actions authenticate with. */
+export const DEMO_SECRET = { name: 'acme_token', value: 'demo-acme-token' };
+
+export function demoActions(acmeUrl: string): ActionDefinitionInput[] {
+  return [
+    {
+      name: 'check_order_status',
+      description: "Look up an order's status when the visitor gives an order number or asks where their order is",
+      examples: ['where is my order', 'track order 12345', 'has my order shipped', 'order status', 'when will my package arrive'],
+      triggers: [{ type: 'intent' }, { type: 'button', label: 'Track my order' }],
+      triggeredResponse: 'Let me look that up.',
+      parameters: [
+        {
+          name: 'order_number',
+          type: 'text',
+          description: 'Order or tracking number',
+          required: true,
+          pattern: '^[0-9]{5,10}$',
+          prompt: 'What is your order number?',
+        },
+      ],
+      steps: [
+        {
+          id: 'lookup',
+          request: {
+            method: 'GET',
+            url: `${acmeUrl}/orders/{{order_number}}`,
+            headers: { Accept: 'application/json' },
+            auth: { type: 'bearer', secret: DEMO_SECRET.name },
+          },
+          response: { fields: { status: 'data.order.status', eta: 'data.order.eta' } },
+          timeoutMs: 10000,
+          retry: { maxAttempts: 3, initialIntervalMs: 500, backoffCoefficient: 2 },
+          onError: { then: 'stop', reply: "Sorry, I couldn't find that order. Please check the number." },
+        },
+      ],
+      reply: { template: 'Order {{order_number}} is {{steps.lookup.status}} (ETA {{steps.lookup.eta}}).' },
+    },
+    {
+      name: 'check_stock',
+      description: 'Check whether a product is in stock, by its SKU such as MUG-01',
+      examples: ['is the mug in stock', 'do you have MUG-01', 'check stock', 'is this product available'],
+      triggers: [{ type: 'intent' }],
+      parameters: [
+        { name: 'sku', type: 'text', description: 'Product SKU', pattern: '^[A-Za-z]{3}-[0-9]{2}$', prompt: 'Which product SKU (like MUG-01)?' },
+      ],
+      steps: [
+        {
+          id: 'stock',
+          request: { method: 'GET', url: `${acmeUrl}/inventory/{{sku}}`, auth: { type: 'bearer', secret: DEMO_SECRET.name } },
+          response: { fields: { name: 'data.name', in_stock: 'data.inStock' } },
+          onError: { then: 'stop', reply: "Sorry, I couldn't find that product." },
+        },
+      ],
+      reply: { template: '{{steps.stock.name}}: {{steps.stock.in_stock}} in stock.' },
+    },
+  ];
+}

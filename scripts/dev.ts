@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join, resolve } from 'node:path';
+import { ConfigError, EMBEDDED_DEFAULTS, loadConfig } from '../shared/config';
+import { createAcmeApi } from './demo/acme-api';
+import { DEMO_CHATBOT, DEMO_SECRET, demoActions } from './demo/seed';
+import { portInUse, ROOT, spawnService, startFerretDb, startTemporalDevServer, type Service } from './infra';
+
+/**
+ * `npm start`: the whole stack on embedded defaults — Temporal dev server (UI on :8233) and FerretDB with
+ * state under PARLEY_DATA_DIR, the worker, the API, the demo Acme store API and a seeded demo chatbot.
+ * When TEMPORAL_ADDRESS / MONGODB_URI are set, those are used and nothing embedded starts.
+ */
+
+const ACME_PORT = 4010;
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const dataDir = resolve(ROOT, config.dataDir);
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const services: Service[] = [];
+  let acme: Server | undefined;
+  let stopping = false;
+
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping Parley…');
+    for (const service of [...services].reverse()) await service.stop();
+    acme?.close();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+
+  try {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    if (config.temporal.embedded) {
+      const port = Number(EMBEDDED_DEFAULTS.temporalAddress.split(':')[1]);
+      await refuseBusyPort(port, 'Temporal', 'TEMPORAL_ADDRESS');
+      console.log(`Starting the Temporal dev server on :${port} (UI :${EMBEDDED_DEFAULTS.temporalUiPort})…`);
+      const temporal = await startTemporalDevServer({
+        port,
+        uiPort: EMBEDDED_DEFAULTS.temporalUiPort,
+        dbFile: join(dataDir, 'temporal.db'),
+        logDir,
+        namespace: config.temporal.namespace,
+      });
+      services.push(temporal);
+      env['TEMPORAL_ADDRESS'] = temporal.address;
+    }
+    if (config.mongodb.embedded) {
+      const port = Number(new URL(EMBEDDED_DEFAULTS.mongodbUri).port);
+      await refuseBusyPort(port, 'MongoDB', 'MONGODB_URI');
+      console.log(`Starting FerretDB on :${port} (SQLite under ${join(config.dataDir, 'ferretdb')})…`);
+      const ferret = await startFerretDb({ port, dataDir: join(dataDir, 'ferretdb'), logDir });
+      services.push(ferret);
+      env['MONGODB_URI'] = ferret.uri;
+    }
+
+    const acmeToken = DEMO_SECRET.value;
+    acme = createAcmeApi(acmeToken);
+    await new Promise<void>((resolveListen) => acme?.listen(ACME_PORT, '127.0.0.1', resolveListen));
+
+    const adminKey = config.adminKey ?? `dev_${randomBytes(18).toString('base64url')}`;
+    env['PARLEY_ADMIN_KEY'] = adminKey;
+    for (const [name, file] of [
+      ['worker', 'worker/main.ts'],
+      ['API', 'api/main.ts'],
+    ] as const) {
+      const service = spawnService(name, process.execPath, ['--import', 'tsx', file], join(logDir, `${name.toLowerCase()}.log`), env);
+      services.push(service);
+      void service.exited.then((code) => {
+        if (!stopping) {
+          console.error(`The ${name} exited (code ${code}); see ${join(config.dataDir, 'logs', `${name.toLowerCase()}.log`)}`);
+          void stopAll(1);
+        }
+      });
+    }
+
+    const api = `http://localhost:${config.port}`;
+    await waitForHealthy(api);
+    await seedDemo(api, adminKey, `http://127.0.0.1:${ACME_PORT}`);
+
+    console.log(
+      [
+        '',
+        'Parley is running.',
+        `  API          ${api}   (admin key: ${adminKey})`,
+        config.temporal.embedded
+          ? `  Temporal UI  http://localhost:${EMBEDDED_DEFAULTS.temporalUiPort}   (filter: ParleyChatbotId = "${DEMO_CHATBOT.id}")`
+          : `  Temporal     ${config.temporal.address}`,
+        `  Demo API     http://127.0.0.1:${ACME_PORT}   (Acme store: orders 12345, 23456, 34567)`,
+        `  Logs         ${join(config.dataDir, 'logs')}/`,
+        '',
+        `Try it: curl -s -X POST ${api}/v1/chatbots/${DEMO_CHATBOT.id}/conversations -H 'content-type: application/json' -d '{}'`,
+        'Press Ctrl-C to stop.',
+      ].join('\n'),
+    );
+  } catch (error) {
+    console.error(error instanceof ConfigError || error instanceof Error ? error.message : error);
+    await stopAll(1);
+  }
+}
+
+async function refuseBusyPort(port: number, what: string, variable: string): Promise<void> {
+  if (await portInUse(port)) {
+    throw new Error(`Port ${port} is already in use, so the embedded ${what} cannot start. Stop whatever uses it, or set ${variable} to use an existing server.`);
+  }
+}
+
+async function waitForHealthy(api: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const ok = await fetch(`${api}/healthz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`The API did not become healthy at ${api}/healthz`);
+}
+
+/** Creates the demo chatbot, its secret and actions through the admin API (idempotent). */
+async function seedDemo(api: string, adminKey: string, acmeUrl: string): Promise<void> {
+  const call = async (method: string, path: string, body: unknown) => {
+    const response = await fetch(`${api}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok && response.status !== 409) throw new Error(`seeding ${method} ${path} failed: ${await response.text()}`);
+  };
+  await call('POST', '/v1/chatbots', DEMO_CHATBOT);
+  await call('PUT', `/v1/chatbots/${DEMO_CHATBOT.id}/secrets/${DEMO_SECRET.name}`, { value: DEMO_SECRET.value });
+  for (const action of demoActions(acmeUrl)) await call('PUT', `/v1/chatbots/${DEMO_CHATBOT.id}/actions/${action.name}`, action);
+}
+
+void main();

@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { MongoClient } from 'mongodb';
+import pino from 'pino';
+import request from 'supertest';
+import { Agent } from 'undici';
+import { inject } from 'vitest';
+import { createActivities } from '../../activities';
+import { createStore } from '../../activities/store';
+import { createApp } from '../../api/app';
+import type { ActionDefinitionInput } from '../../shared/action';
+import { createWorker } from '../../worker/worker';
+
+export const ADMIN_KEY = 'test-admin-key-0123456789';
+
+/**
+ * A whole Parley — store, worker and Express app — on the real Temporal dev server and FerretDB the global
+ * setup started, with its own task queue and database so test files never see each other's data.
+ */
+export async function startParley() {
+  const id = randomUUID().slice(0, 8);
+  const taskQueue = `test-${id}`;
+  const mongo = await MongoClient.connect(inject('mongodbUri'));
+  const store = createStore(mongo.db(`parley_test_${id}`));
+  await store.ensureIndexes();
+  const address = inject('temporalAddress');
+  const workerConnection = await NativeConnection.connect({ address });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const dispatcher = new Agent({ connect: { timeout: 2_000 } });
+  const logger = pino({ level: 'silent' });
+  const activities = createActivities({ store, dispatcher, logger });
+
+  let current: { worker: Worker; running: Promise<void> } | null = null;
+  async function startWorker(): Promise<void> {
+    const worker = await createWorker({
+      connection: workerConnection,
+      namespace: 'default',
+      taskQueue,
+      activities,
+      workflowBundle: { code: inject('workflowBundleCode') },
+      shutdownGraceTime: '100 milliseconds',
+    });
+    current = { worker, running: worker.run() };
+  }
+  async function stopWorker(): Promise<void> {
+    if (!current) return;
+    const { worker, running } = current;
+    current = null;
+    worker.shutdown();
+    await running;
+  }
+  await startWorker();
+
+  const app = createApp({
+    store,
+    temporal: { client, taskQueue, searchAttributes: true },
+    adminKey: ADMIN_KEY,
+    defaultIdleTimeoutMinutes: 30,
+    logger,
+  });
+  const api = request(app);
+  const admin = (method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string) =>
+    api[method](path).set('authorization', `Bearer ${ADMIN_KEY}`);
+
+  return {
+    app,
+    api,
+    admin,
+    store,
+    client,
+    taskQueue,
+    startWorker,
+    stopWorker,
+
+    /** Creates a chatbot with the given actions through the admin API. */
+    async createChatbot(actions: ActionDefinitionInput[], extra: Record<string, unknown> = {}): Promise<string> {
+      const chatbotId = `bot-${randomUUID().slice(0, 8)}`;
+      await admin('post', '/v1/chatbots').send({ id: chatbotId, name: 'Test bot', ...extra }).expect(201);
+      for (const action of actions) await admin('put', `/v1/chatbots/${chatbotId}/actions/${action.name}`).send(action).expect(201);
+      return chatbotId;
+    },
+
+    /** Starts a conversation through the chat API and returns a small client for it. */
+    async startConversation(chatbotId: string, body: Record<string, unknown> = {}) {
+      const created = await api.post(`/v1/chatbots/${chatbotId}/conversations`).send(body).expect(201);
+      const { conversationId, token } = created.body as { conversationId: string; token: string };
+      const auth = `Bearer ${token}`;
+      return {
+        conversationId,
+        token,
+        opening: created.body.messages as unknown[],
+        workflowId: `conversation:${chatbotId}:${conversationId}`,
+        send: (text: string, messageId?: string) =>
+          api.post(`/v1/conversations/${conversationId}/messages`).set('authorization', auth).send({ text, ...(messageId ? { messageId } : {}) }),
+        /** The text of every bot message of a turn. */
+        say: async (text: string, messageId?: string): Promise<string[]> => {
+          const response = await api
+            .post(`/v1/conversations/${conversationId}/messages`)
+            .set('authorization', auth)
+            .send({ text, ...(messageId ? { messageId } : {}) })
+            .expect(200);
+          return (response.body.messages as { type: string; text?: string }[]).map((m) => m.text ?? `[${m.type}]`);
+        },
+        transcript: async (after = 0) =>
+          (await api.get(`/v1/conversations/${conversationId}/messages?after=${after}`).set('authorization', auth).expect(200)).body
+            .messages as { seq: number; from: string; message: { type: string; text?: string } }[],
+        close: () => api.post(`/v1/conversations/${conversationId}/close`).set('authorization', auth).send({}),
+      };
+    },
+
+    async close(): Promise<void> {
+      await stopWorker();
+      await Promise.allSettled([workerConnection.close(), connection.close(), dispatcher.close(), mongo.close()]);
+    },
+  };
+}
+export type Parley = Awaited<ReturnType<typeof startParley>>;
+
+/** An order-status action against a fake API at `baseUrl`, like the demo's; overrides replace top-level keys. */
+export function orderStatusAction(baseUrl: string, overrides: Partial<ActionDefinitionInput> = {}): ActionDefinitionInput {
+  return {
+    name: 'check_order_status',
+    description: "Look up an order's status when the visitor asks where their order is",
+    examples: ['where is my order', 'track order 12345', 'has my order shipped'],
+    parameters: [
+      { name: 'order_number', type: 'text', description: 'Order number', pattern: '^[0-9]{5,10}$', prompt: 'What is your order number?' },
+    ],
+    steps: [
+      {
+        id: 'lookup',
+        request: { method: 'GET', url: `${baseUrl}/orders/{{order_number}}` },
+        response: { fields: { status: 'data.order.status', eta: 'data.order.eta' } },
+        timeoutMs: 5_000,
+        retry: { maxAttempts: 3, initialIntervalMs: 50, backoffCoefficient: 1 },
+        onError: { then: 'stop', reply: "Sorry, I can't reach the order system right now." },
+      },
+    ],
+    reply: { template: 'Your order is {{steps.lookup.status}} (ETA {{steps.lookup.eta}}).' },
+    ...overrides,
+  };
+}
