@@ -19,6 +19,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/workflows/**/*.test.ts', 'test/integration/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts'],
+          setupFiles: ['test/support/quiet-runtime.ts'],
           pool: 'forks',
           testTimeout: 60_000,
           hookTimeout: 120_000,

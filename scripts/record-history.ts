@@ -1,0 +1,61 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { loadConfig } from '../shared/config';
+import { conversationWorkflowId } from '../shared/ids';
+import { DEMO_CHATBOT } from './demo/seed';
+import { ROOT } from './infra';
+
+/**
+ * Records a demo conversation's workflow history as a replay fixture (test/workflows/histories/NAME.json).
+ * Run it against a running `npm start` stack before changing workflow logic: the replay test then proves
+ * the new code still replays what running conversations recorded (or that a patch is needed).
+ *
+ *   npm run record:history -- NAME
+ */
+async function main(): Promise<void> {
+  const name = process.argv[2] ?? 'demo-order-status';
+  const config = loadConfig();
+  const api = `http://localhost:${config.port}`;
+  const post = async (path: string, body: unknown, token?: string) => {
+    const response = await fetch(`${api}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+    return response.json() as Promise<Record<string, unknown>>;
+  };
+
+  const { conversationId, token } = (await post(`/v1/chatbots/${DEMO_CHATBOT.id}/conversations`, {})) as {
+    conversationId: string;
+    token: string;
+  };
+  for (const text of ['where is my order?', 'it is 12345', 'is the mug in stock?', 'nope', 'cancel', 'hello']) {
+    await post(`/v1/conversations/${conversationId}/messages`, { text }, token);
+  }
+  await post(`/v1/conversations/${conversationId}/buttons`, { payload: 'action:check_order_status' }, token);
+  await post(`/v1/conversations/${conversationId}/messages`, { text: '34567' }, token);
+  await post(`/v1/conversations/${conversationId}/close`, { reason: 'recorded' }, token);
+
+  const connection = await Connection.connect({ address: config.temporal.address });
+  try {
+    const handle = new Client({ connection, namespace: config.temporal.namespace }).workflow.getHandle(
+      conversationWorkflowId(DEMO_CHATBOT.id, conversationId),
+    );
+    await handle.result();
+    const dir = join(ROOT, 'test', 'workflows', 'histories');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, historyToJSON(await handle.fetchHistory()));
+    console.log(`Recorded ${file}`);
+  } finally {
+    await connection.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
