@@ -104,6 +104,8 @@ export async function startTemporalDevServer(options: {
   dbFile?: string;
   logDir: string;
   namespace?: string;
+  /** Dynamic config overrides, e.g. `limit.historyCount.suggestContinueAsNew=60` in tests. */
+  dynamicConfig?: string[];
 }): Promise<TemporalDevServer> {
   mkdirSync(options.logDir, { recursive: true });
   const logFile = join(options.logDir, 'temporal.log');
@@ -121,6 +123,7 @@ export async function startTemporalDevServer(options: {
     ...SEARCH_ATTRIBUTES.flatMap((attribute) => ['--search-attribute', attribute]),
     ...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']),
     ...(options.dbFile ? ['--db-filename', options.dbFile] : []),
+    ...(options.dynamicConfig ?? []).flatMap((value) => ['--dynamic-config-value', value]),
   ];
   const service = spawnService('Temporal dev server', toolPath('temporal'), args, logFile);
   const address = `127.0.0.1:${options.port}`;

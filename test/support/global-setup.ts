@@ -22,7 +22,8 @@ export default async function setup(project: TestProject) {
   const dir = mkdtempSync(join(tmpdir(), 'parley-test-'));
   const [temporalPort, mongoPort] = [await freePort(), await freePort()];
   const [temporal, ferret, bundle] = await Promise.all([
-    startTemporalDevServer({ port: temporalPort, logDir: dir }),
+    // A low threshold makes long test conversations continue-as-new, so that path runs for real.
+    startTemporalDevServer({ port: temporalPort, logDir: dir, dynamicConfig: ['limit.historyCount.suggestContinueAsNew=80'] }),
     startFerretDb({ port: mongoPort, dataDir: join(dir, 'ferretdb'), logDir: dir }),
     bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } }),
   ]);
