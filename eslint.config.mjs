@@ -2,7 +2,28 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const NODE_BUILTINS = ['assert', 'buffer', 'child_process', 'crypto', 'dns', 'events', 'fs', 'http', 'https', 'net', 'os', 'path', 'process', 'stream', 'timers', 'tls', 'url', 'util', 'worker_threads', 'zlib'];
+const NODE_BUILTINS = [
+  'assert',
+  'buffer',
+  'child_process',
+  'crypto',
+  'dns',
+  'events',
+  'fs',
+  'http',
+  'https',
+  'net',
+  'os',
+  'path',
+  'process',
+  'stream',
+  'timers',
+  'tls',
+  'url',
+  'util',
+  'worker_threads',
+  'zlib',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'coverage/'] },
@@ -10,7 +31,10 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.mjs', 'scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.mjs', 'scripts/*.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -26,15 +50,29 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: [...NODE_BUILTINS, ...NODE_BUILTINS.map((name) => `node:${name}`), 'undici', 'mongodb', 'express', 'pino'].map((name) => ({
+          paths: [
+            ...NODE_BUILTINS,
+            ...NODE_BUILTINS.map((name) => `node:${name}`),
+            'undici',
+            'mongodb',
+            'express',
+            'pino',
+          ].map((name) => ({
             name,
             message: 'Workflow code is deterministic: do side effects in activities/.',
             allowTypeImports: true,
           })),
           patterns: [
             { group: ['node:*'], message: 'No Node builtins in workflow code.' },
-            { group: ['**/shared/config', '**/shared/logger'], message: 'Config and logging are read by composition roots, not workflows.' },
-            { group: ['**/activities', '**/activities/*', '**/api/*', '**/worker/*'], message: 'Workflows import activity types only (import type).', allowTypeImports: true },
+            {
+              group: ['**/shared/config', '**/shared/logger'],
+              message: 'Config and logging are read by composition roots, not workflows.',
+            },
+            {
+              group: ['**/activities', '**/activities/*', '**/api/*', '**/worker/*'],
+              message: 'Workflows import activity types only (import type).',
+              allowTypeImports: true,
+            },
           ],
         },
       ],

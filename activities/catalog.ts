@@ -15,7 +15,11 @@ export function createCatalogActivities({ store }: { store: Store }) {
     }): Promise<{ changed: false } | { changed: true; catalog: ActionCatalog }> {
       const catalog = await store.loadCatalog(input.chatbotId);
       if (!catalog) {
-        throw ApplicationFailure.create({ type: 'ChatbotNotFound', message: `chatbot ${input.chatbotId} no longer exists`, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: 'ChatbotNotFound',
+          message: `chatbot ${input.chatbotId} no longer exists`,
+          nonRetryable: true,
+        });
       }
       return catalog.revision === input.knownRevision ? { changed: false } : { changed: true, catalog };
     },

@@ -62,18 +62,29 @@ export function createHttpActivities({ dispatcher, readSecrets, logger }: HttpAc
       const secrets = await readSecrets(input.chatbotId, secretNamesOf(step));
       const redact = (text: string) => redactSecrets(text, secrets);
       const extraHeaders: Record<string, string> =
-        step.request.method === 'GET' || step.request.method === 'HEAD' ? {} : { 'idempotency-key': input.idempotencyKey };
+        step.request.method === 'GET' || step.request.method === 'HEAD'
+          ? {}
+          : { 'idempotency-key': input.idempotencyKey };
 
       let rendered;
       try {
         rendered = renderRequest(step, { ...input.context, secrets }, extraHeaders);
       } catch (error) {
         if (!(error instanceof TemplateError)) throw error;
-        throw ApplicationFailure.create({ type: FailureType.requestRejected, message: redact(error.message), nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: FailureType.requestRejected,
+          message: redact(error.message),
+          nonRetryable: true,
+        });
       }
       const target = new URL(rendered.url);
       const where = redact(`${rendered.method} ${target.origin}${target.pathname}`);
-      const log = logger.child({ action: input.action, step: step.id, conversationId: input.conversationId, attempt: info.attempt });
+      const log = logger.child({
+        action: input.action,
+        step: step.id,
+        conversationId: input.conversationId,
+        attempt: info.attempt,
+      });
 
       const started = performance.now();
       let response: Dispatcher.ResponseData;
@@ -111,7 +122,12 @@ export function createHttpActivities({ dispatcher, readSecrets, logger }: HttpAc
             ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
           });
         }
-        throw ApplicationFailure.create({ type: FailureType.httpClientError, message, details: [status], nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: FailureType.httpClientError,
+          message,
+          details: [status],
+          nonRetryable: true,
+        });
       }
 
       let body: Json;

@@ -9,8 +9,22 @@ import type { ActionCatalog } from '../shared/conversation';
  */
 
 type ChatbotDoc = Omit<Chatbot, 'id'> & { _id: string };
-type ActionDoc = { _id: string; chatbotId: string; name: string; version: number; definitionJson: string; updatedAt: string };
-type ActionVersionDoc = { _id: string; chatbotId: string; name: string; version: number; definitionJson: string; savedAt: string };
+type ActionDoc = {
+  _id: string;
+  chatbotId: string;
+  name: string;
+  version: number;
+  definitionJson: string;
+  updatedAt: string;
+};
+type ActionVersionDoc = {
+  _id: string;
+  chatbotId: string;
+  name: string;
+  version: number;
+  definitionJson: string;
+  savedAt: string;
+};
 type ConversationDoc = { _id: string; chatbotId: string; tokenHash: string; createdAt: string };
 type SecretDoc = { _id: string; chatbotId: string; name: string; value: string; updatedAt: string };
 
@@ -80,7 +94,8 @@ export function createStore(db: Db, clock: () => Date = () => new Date()) {
       try {
         await chatbots.insertOne(doc);
       } catch (error) {
-        if (error instanceof MongoServerError && error.code === 11000) throw new DuplicateError(`chatbot ${input.id} already exists`);
+        if (error instanceof MongoServerError && error.code === 11000)
+          throw new DuplicateError(`chatbot ${input.id} already exists`);
         throw error;
       }
       return toChatbot(doc);
@@ -113,7 +128,10 @@ export function createStore(db: Db, clock: () => Date = () => new Date()) {
     },
 
     /** Saves a new version of an action; `created` tells whether it is the first. */
-    async putAction(chatbotId: string, definition: ActionDefinition): Promise<{ created: boolean; action: StoredAction }> {
+    async putAction(
+      chatbotId: string,
+      definition: ActionDefinition,
+    ): Promise<{ created: boolean; action: StoredAction }> {
       const at = now();
       const doc = await actions.findOneAndUpdate(
         { _id: actionKey(chatbotId, definition.name) },

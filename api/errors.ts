@@ -29,7 +29,9 @@ export class ApiError extends Error {
 /** Formats a zod path the way operators write it: `steps[0].request.url`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   return path
-    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`))
+    .map((segment, index) =>
+      typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`,
+    )
     .join('');
 }
 
@@ -58,8 +60,10 @@ export function errorHandler(log: (error: unknown) => void): ErrorRequestHandler
   return (error: unknown, _req, res, _next) => {
     let apiError: ApiError;
     if (error instanceof ApiError) apiError = error;
-    else if (isBodyParserError(error, 'entity.parse.failed')) apiError = new ApiError('invalid_json', 'the request body is not valid JSON');
-    else if (isBodyParserError(error, 'entity.too.large')) apiError = new ApiError('payload_too_large', 'the request body is too large');
+    else if (isBodyParserError(error, 'entity.parse.failed'))
+      apiError = new ApiError('invalid_json', 'the request body is not valid JSON');
+    else if (isBodyParserError(error, 'entity.too.large'))
+      apiError = new ApiError('payload_too_large', 'the request body is too large');
     else {
       log(error);
       apiError = new ApiError('internal', 'internal error');

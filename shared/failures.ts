@@ -39,6 +39,8 @@ export function parseRetryAfter(header: string | undefined, nowMs: number, maxMs
   if (!header) return undefined;
   const trimmed = header.trim();
   if (/^\d+$/.test(trimmed)) return Math.min(Number(trimmed) * 1000, maxMs);
+  // HTTP-date in its preferred form (RFC 9110 IMF-fixdate), e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
+  if (!/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return undefined;
   return Math.min(Math.max(date - nowMs, 0), maxMs);

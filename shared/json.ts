@@ -5,7 +5,14 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
 
 /** Zod schema for any JSON value (finite numbers only). */
 export const JsonSchema: z.ZodType<Json> = z.lazy(() =>
-  z.union([z.string(), z.number().finite(), z.boolean(), z.null(), z.array(JsonSchema), z.record(z.string(), JsonSchema)]),
+  z.union([
+    z.string(),
+    z.number().finite(),
+    z.boolean(),
+    z.null(),
+    z.array(JsonSchema),
+    z.record(z.string(), JsonSchema),
+  ]),
 );
 
 /** A JSON object. */

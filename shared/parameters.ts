@@ -10,7 +10,7 @@ export type Extraction = { ok: true; value: Json } | { ok: false; reason: string
 
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
 const PHONE = /\+?\d[\d\s().-]{5,}\d/;
-const NUMBER = /-?\d+(?:[.,]\d+)?/;
+const NUMBER = /-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|-?\d+(?:[.,]\d+)?/;
 const ISO_DATE = /\b(\d{4})-(\d{2})-(\d{2})\b/;
 const YES = /^(y|yes|yeah|yep|sure|ok|okay|correct|right|true|confirm)\b/i;
 const NO = /^(n|no|nope|nah|false|cancel)\b/i;
@@ -48,7 +48,10 @@ export function extractParameter(param: ParameterDefinition, message: string, an
       break;
     case 'number': {
       const found = NUMBER.exec(text)?.[0];
-      candidate = found === undefined ? null : Number(found.replace(',', '.'));
+      // "1,000" and "1,000.5" use thousands separators; "12,5" uses a decimal comma.
+      const normalized =
+        found && /^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(found) ? found.replace(/,/g, '') : found?.replace(',', '.');
+      candidate = normalized === undefined ? null : Number(normalized);
       break;
     }
     case 'date': {
@@ -61,7 +64,8 @@ export function extractParameter(param: ParameterDefinition, message: string, an
       break;
     case 'enum': {
       const lower = text.toLowerCase();
-      candidate = param.values?.find((value) => new RegExp(`\\b${escapeRegExp(value.toLowerCase())}\\b`).test(lower)) ?? null;
+      candidate =
+        param.values?.find((value) => new RegExp(`\\b${escapeRegExp(value.toLowerCase())}\\b`).test(lower)) ?? null;
       break;
     }
     case 'text':
@@ -117,7 +121,10 @@ export function isCancellation(message: string): boolean {
 }
 
 /** The first required parameter that has no value yet, if any. */
-export function nextMissing(params: ParameterDefinition[], values: Record<string, Json>): ParameterDefinition | undefined {
+export function nextMissing(
+  params: ParameterDefinition[],
+  values: Record<string, Json>,
+): ParameterDefinition | undefined {
   return params.find((param) => param.required && !(param.name in values));
 }
 

@@ -29,7 +29,10 @@ export function renderRequest(
 
   const url = renderUrl(request.url, context, onMissing);
   for (const [key, template] of Object.entries(request.query)) {
-    url.searchParams.append(key, renderText(template, context, (text) => text, onMissing));
+    url.searchParams.append(
+      key,
+      renderText(template, context, (text) => text, onMissing),
+    );
   }
 
   const headers: Record<string, string> = {};
@@ -52,16 +55,17 @@ export function renderRequest(
 
   const secretRefs = [...missing].filter((path) => path.startsWith('secrets.'));
   if (secretRefs.length) throw new TemplateError(`secret "${secretRefs[0]?.slice(8)}" is not set for this chatbot`);
-  if (missing.size) throw new TemplateError(`template variable ${[...missing].map((p) => `{{${p}}}`).join(', ')} is empty`);
+  if (missing.size)
+    throw new TemplateError(`template variable ${[...missing].map((p) => `{{${p}}}`).join(', ')} is empty`);
   return { method: request.method, url: url.toString(), headers, body };
 }
 
-/** Replaces every occurrence of each secret value (and its base64 form) with a mask, for logs and errors. */
+/** Replaces every occurrence of each secret value (raw, base64 and percent-encoded) with a mask, for logs and errors. */
 export function redactSecrets(text: string, secrets: Record<string, string>): string {
   let out = text;
   for (const value of Object.values(secrets)) {
     if (value.length < 4) continue;
-    for (const form of [value, base64(value)]) out = out.split(form).join('***');
+    for (const form of new Set([value, base64(value), encodeURIComponent(value)])) out = out.split(form).join('***');
   }
   return out;
 }

@@ -10,7 +10,7 @@ export type RouteDecision = { kind: 'action'; action: string; score: number } | 
 
 const STOPWORDS = new Set(
   (
-    'a an and are as at be but by can could do does for from have how i i\'d i\'m in is it it\'s me my of on or ' +
+    "a an and are as at be but by can could do does for from have how i i'd i'm in is it it's me my of on or " +
     'please so that the their them there this to up us want was we what when where which who why will with ' +
     'would you your yours hi hello hey thanks thank'
   ).split(' '),
@@ -28,8 +28,9 @@ function overlap(messageWords: Set<string>, phrase: string): number {
   if (words.size === 0) return 0;
   let shared = 0;
   for (const word of words) if (messageWords.has(word)) shared += 1;
-  // Share of the phrase's words the message contains, damped so a one-word phrase cannot dominate.
-  return (shared / words.size) * Math.min(1, (shared + 1) / 2);
+  // Share of the phrase's words the message contains, weighted by how many: a full match of several words
+  // beats a full match of one.
+  return (shared / words.size) * (1 - 0.5 ** shared);
 }
 
 /** Minimum score for a message to be routed to an action rather than answered with the fallback. */

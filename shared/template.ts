@@ -6,8 +6,10 @@ import { isJsonObject, type Json } from './json';
  * and each render function escapes for where the text goes (URL, query, header, JSON body).
  */
 
-const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}/g;
-const WHOLE_PLACEHOLDER = /^(?:\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\})$/;
+const PLACEHOLDER =
+  /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}/g;
+const WHOLE_PLACEHOLDER =
+  /^(?:\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\})$/;
 
 /** Values a template can read; nested objects are reached with dotted paths. */
 export type TemplateContext = { [key: string]: Json | undefined };
@@ -66,9 +68,16 @@ export function renderText(
   });
 }
 
-/** Renders a URL template; every substituted value is percent-encoded so it cannot add path segments, a query or a host. */
+/**
+ * Renders a URL template; every substituted value is percent-encoded so it cannot add path segments, a query
+ * or a host, and a value that would make a `.` or `..` segment (climbing the path) is refused.
+ */
 export function renderUrl(template: string, context: TemplateContext, onMissing?: (path: string) => void): URL {
   const text = renderText(template, context, encodeURIComponent, onMissing);
+  const path = text.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '').split(/[?#]/)[0] ?? '';
+  if (path.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) {
+    throw new TemplateError('the URL path would contain a "." or ".." segment');
+  }
   let url: URL;
   try {
     url = new URL(text);

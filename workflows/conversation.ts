@@ -98,7 +98,9 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       },
     },
   );
-  setHandler(visitorMessageSignal, ({ messageId, text: message }) => enqueue({ kind: 'message', messageId, text: message }));
+  setHandler(visitorMessageSignal, ({ messageId, text: message }) =>
+    enqueue({ kind: 'message', messageId, text: message }),
+  );
   setHandler(buttonClickedSignal, ({ messageId, payload }) => enqueue({ kind: 'button', messageId, payload }));
   setHandler(leadCapturedSignal, ({ messageId, ...lead }) =>
     enqueue({ kind: 'lead', messageId: messageId ?? `lead-${state.turn}-${inbox.length}`, lead }),
@@ -130,7 +132,11 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       if (!(error instanceof ActivityFailure)) throw error;
       const cause = error.cause;
       const failure =
-        cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : cause instanceof TimeoutFailure ? 'Timeout' : 'Error';
+        cause instanceof ApplicationFailure
+          ? (cause.type ?? 'Error')
+          : cause instanceof TimeoutFailure
+            ? 'Timeout'
+            : 'Error';
       log.warn('API step failed', { action: run.action.name, step: step.id, failure });
       return { ok: false, failure, message: cause?.message ?? error.message };
     }

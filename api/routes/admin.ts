@@ -3,12 +3,23 @@ import { Router } from 'express';
 import type { Store } from '../../activities/store';
 import { DuplicateError } from '../../activities/store';
 import { ACTION_NAME, ActionDefinitionSchema, type StoredAction } from '../../shared/action';
-import { ChatbotInputSchema, ChatbotPatchSchema, SECRET_NAME, SecretInputSchema, type Chatbot } from '../../shared/chatbot';
+import {
+  ChatbotInputSchema,
+  ChatbotPatchSchema,
+  SECRET_NAME,
+  SecretInputSchema,
+  type Chatbot,
+} from '../../shared/chatbot';
 import { isJsonObject } from '../../shared/json';
 import { ApiError, parseOr400 } from '../errors';
 
 function actionView(action: StoredAction) {
-  return { name: action.definition.name, version: action.version, updatedAt: action.updatedAt, definition: action.definition };
+  return {
+    name: action.definition.name,
+    version: action.version,
+    updatedAt: action.updatedAt,
+    definition: action.definition,
+  };
 }
 
 /** Admin routes under /v1/chatbots: chatbots, their actions and their (write-only) secrets. Mounted behind the admin key. */
@@ -47,7 +58,8 @@ export function adminRoutes(deps: { store: Store }): Router {
   });
 
   router.delete('/:botId', async (req, res) => {
-    if (!(await store.deleteChatbot(req.params.botId))) throw new ApiError('not_found', `chatbot ${req.params.botId} not found`);
+    if (!(await store.deleteChatbot(req.params.botId)))
+      throw new ApiError('not_found', `chatbot ${req.params.botId} not found`);
     res.status(204).end();
   });
 
@@ -67,7 +79,10 @@ export function adminRoutes(deps: { store: Store }): Router {
     if (!ACTION_NAME.test(name)) throw new ApiError('invalid_request', 'name: must match ^[A-Za-z][A-Za-z0-9_]{0,63}$');
     if (!isJsonObject(req.body)) throw new ApiError('invalid_request', 'body: must be an action definition object');
     if (req.body['name'] !== undefined && req.body['name'] !== name) {
-      throw new ApiError('invalid_request', `name: "${String(req.body['name'])}" does not match the URL's action name "${name}"`);
+      throw new ApiError(
+        'invalid_request',
+        `name: "${String(req.body['name'])}" does not match the URL's action name "${name}"`,
+      );
     }
     const definition = parseOr400(ActionDefinitionSchema, { ...req.body, name });
     await existingChatbot(botId);

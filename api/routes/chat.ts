@@ -36,7 +36,9 @@ const StartConversationSchema = z
   })
   .strict();
 
-const SendMessageSchema = z.object({ text: z.string().trim().min(1).max(4000), messageId: MESSAGE_ID.optional() }).strict();
+const SendMessageSchema = z
+  .object({ text: z.string().trim().min(1).max(4000), messageId: MESSAGE_ID.optional() })
+  .strict();
 const ButtonSchema = z.object({ payload: z.string().min(1).max(256), messageId: MESSAGE_ID.optional() }).strict();
 const LeadSchema = z
   .object({
@@ -59,7 +61,8 @@ export function chatRoutes(deps: { store: Store; temporal: TemporalDeps; default
   async function authorizedConversation(req: Request) {
     const id = String(req.params['id']);
     const token = bearerToken(req);
-    if (!token) throw new ApiError('unauthorized', 'conversation routes need Authorization: Bearer <conversation token>');
+    if (!token)
+      throw new ApiError('unauthorized', 'conversation routes need Authorization: Bearer <conversation token>');
     const record = await store.getConversation(id);
     if (!record || !sameSecret(hashToken(token), record.tokenHash)) {
       throw new ApiError('not_found', 'conversation not found, or the token does not belong to it');
@@ -94,7 +97,9 @@ export function chatRoutes(deps: { store: Store; temporal: TemporalDeps; default
       workflowId: conversationWorkflowId(chatbot.id, conversationId),
       taskQueue: temporal.taskQueue,
       args: [input],
-      ...(temporal.searchAttributes ? { typedSearchAttributes: [{ key: ChatbotIdSearchAttribute, value: chatbot.id }] } : {}),
+      ...(temporal.searchAttributes
+        ? { typedSearchAttributes: [{ key: ChatbotIdSearchAttribute, value: chatbot.id }] }
+        : {}),
     });
     res.status(201).json({ conversationId, token, messages: openingMessages(settings, buttons) });
   });

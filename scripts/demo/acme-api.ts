@@ -5,11 +5,21 @@ import { createServer, type Server } from 'node:http';
  * Requires `Authorization: Bearer <token>` so the demo also shows secrets at work.
  */
 
-type Order = { id: string; status: string; eta: string | null; items: { sku: string; name: string; quantity: number }[] };
+type Order = {
+  id: string;
+  status: string;
+  eta: string | null;
+  items: { sku: string; name: string; quantity: number }[];
+};
 
 const ORDERS: Order[] = [
   { id: '12345', status: 'shipped', eta: '2026-11-24', items: [{ sku: 'MUG-01', name: 'Acme mug', quantity: 2 }] },
-  { id: '23456', status: 'processing', eta: '2026-11-27', items: [{ sku: 'TEE-02', name: 'Acme T-shirt', quantity: 1 }] },
+  {
+    id: '23456',
+    status: 'processing',
+    eta: '2026-11-27',
+    items: [{ sku: 'TEE-02', name: 'Acme T-shirt', quantity: 1 }],
+  },
   { id: '34567', status: 'delivered', eta: '2026-11-18', items: [{ sku: 'CAP-03', name: 'Acme cap', quantity: 1 }] },
 ];
 

@@ -15,7 +15,13 @@ export function demoActions(acmeUrl: string): ActionDefinitionInput[] {
     {
       name: 'check_order_status',
       description: "Look up an order's status when the visitor gives an order number or asks where their order is",
-      examples: ['where is my order', 'track order 12345', 'has my order shipped', 'order status', 'when will my package arrive'],
+      examples: [
+        'where is my order',
+        'track order 12345',
+        'has my order shipped',
+        'order status',
+        'when will my package arrive',
+      ],
       triggers: [{ type: 'intent' }, { type: 'button', label: 'Track my order' }],
       triggeredResponse: 'Let me look that up.',
       parameters: [
@@ -51,12 +57,22 @@ export function demoActions(acmeUrl: string): ActionDefinitionInput[] {
       examples: ['is the mug in stock', 'do you have MUG-01', 'check stock', 'is this product available'],
       triggers: [{ type: 'intent' }],
       parameters: [
-        { name: 'sku', type: 'text', description: 'Product SKU', pattern: '^[A-Za-z]{3}-[0-9]{2}$', prompt: 'Which product SKU (like MUG-01)?' },
+        {
+          name: 'sku',
+          type: 'text',
+          description: 'Product SKU',
+          pattern: '^[A-Za-z]{3}-[0-9]{2}$',
+          prompt: 'Which product SKU (like MUG-01)?',
+        },
       ],
       steps: [
         {
           id: 'stock',
-          request: { method: 'GET', url: `${acmeUrl}/inventory/{{sku}}`, auth: { type: 'bearer', secret: DEMO_SECRET.name } },
+          request: {
+            method: 'GET',
+            url: `${acmeUrl}/inventory/{{sku}}`,
+            auth: { type: 'bearer', secret: DEMO_SECRET.name },
+          },
           response: { fields: { name: 'data.name', in_stock: 'data.inStock' } },
           onError: { then: 'stop', reply: "Sorry, I couldn't find that product." },
         },

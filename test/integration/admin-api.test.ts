@@ -30,7 +30,9 @@ describe('the admin API', () => {
     expect(updated.body).toMatchObject({ version: 2, definition: { description: 'Track an order' } });
 
     const list = await parley.admin('get', '/v1/chatbots/shop/actions').expect(200);
-    expect(list.body.actions.map((a: { name: string; version: number }) => [a.name, a.version])).toEqual([['check_order_status', 2]]);
+    expect(list.body.actions.map((a: { name: string; version: number }) => [a.name, a.version])).toEqual([
+      ['check_order_status', 2],
+    ]);
 
     await parley.admin('delete', '/v1/chatbots/shop/actions/check_order_status').expect(204);
     await parley.admin('get', '/v1/chatbots/shop/actions/check_order_status').expect(404);
@@ -39,7 +41,10 @@ describe('the admin API', () => {
   it('refuses a bad definition with a 400 naming the field, and stores nothing', async () => {
     await parley.admin('post', '/v1/chatbots').send({ id: 'strict', name: 'Strict' }).expect(201);
     const action = orderStatusAction('https://api.acme.test');
-    const bad = { ...action, steps: [{ ...action.steps[0], request: { ...action.steps[0]?.request, method: 'FETCH' } }] };
+    const bad = {
+      ...action,
+      steps: [{ ...action.steps[0], request: { ...action.steps[0]?.request, method: 'FETCH' } }],
+    };
 
     const response = await parley.admin('put', '/v1/chatbots/strict/actions/check_order_status').send(bad).expect(400);
     expect(response.body.error.code).toBe('invalid_request');
@@ -49,7 +54,9 @@ describe('the admin API', () => {
 
   it('refuses a template that names an unknown variable', async () => {
     await parley.admin('post', '/v1/chatbots').send({ id: 'vars', name: 'Vars' }).expect(201);
-    const action = orderStatusAction('https://api.acme.test', { reply: { template: 'Status: {{steps.lookup.status}} {{oops}}' } });
+    const action = orderStatusAction('https://api.acme.test', {
+      reply: { template: 'Status: {{steps.lookup.status}} {{oops}}' },
+    });
     const response = await parley.admin('put', '/v1/chatbots/vars/actions/check_order_status').send(action).expect(400);
     expect(response.body.error.message).toContain('reply.template: unknown variable {{oops}}');
   });
@@ -61,15 +68,22 @@ describe('the admin API', () => {
       .send({ ...orderStatusAction('https://x.test'), name: undefined, colour: 'blue' })
       .expect(400);
     expect(extra.body.error.message).toContain('unknown field colour');
-    const badName = await parley.admin('put', '/v1/chatbots/names/actions/9lives').send(orderStatusAction('https://x.test'));
+    const badName = await parley
+      .admin('put', '/v1/chatbots/names/actions/9lives')
+      .send(orderStatusAction('https://x.test'));
     expect(badName.status).toBe(400);
     expect(badName.body.error.message).toMatch(/^name: /);
   });
 
   it('manages chatbots: create, conflict on a taken id, read, patch, delete', async () => {
-    const created = await parley.admin('post', '/v1/chatbots').send({ id: 'crud', name: 'CRUD', greeting: 'Hello' }).expect(201);
+    const created = await parley
+      .admin('post', '/v1/chatbots')
+      .send({ id: 'crud', name: 'CRUD', greeting: 'Hello' })
+      .expect(201);
     expect(created.body).toMatchObject({ id: 'crud', name: 'CRUD', greeting: 'Hello' });
-    expect((await parley.admin('post', '/v1/chatbots').send({ id: 'crud', name: 'again' }).expect(409)).body.error.code).toBe('conflict');
+    expect(
+      (await parley.admin('post', '/v1/chatbots').send({ id: 'crud', name: 'again' }).expect(409)).body.error.code,
+    ).toBe('conflict');
     await parley.admin('patch', '/v1/chatbots/crud').send({ greeting: 'Welcome' }).expect(200);
     expect((await parley.admin('get', '/v1/chatbots/crud').expect(200)).body.greeting).toBe('Welcome');
     await parley.admin('delete', '/v1/chatbots/crud').expect(204);
@@ -78,16 +92,22 @@ describe('the admin API', () => {
 
   it('keeps secrets write-only: the value is never returned', async () => {
     await parley.admin('post', '/v1/chatbots').send({ id: 'vault', name: 'Vault' }).expect(201);
-    const response = await parley.admin('put', '/v1/chatbots/vault/secrets/api_token').send({ value: 'tok-123456' }).expect(201);
+    const response = await parley
+      .admin('put', '/v1/chatbots/vault/secrets/api_token')
+      .send({ value: 'tok-123456' })
+      .expect(201);
     expect(response.body).toEqual({ name: 'api_token', set: true });
-    expect(JSON.stringify((await parley.admin('get', '/v1/chatbots/vault').expect(200)).body)).not.toContain('tok-123456');
+    expect(JSON.stringify((await parley.admin('get', '/v1/chatbots/vault').expect(200)).body)).not.toContain(
+      'tok-123456',
+    );
   });
 
   it('lets in only the admin key', async () => {
     expect((await parley.api.get('/v1/chatbots').expect(401)).body.error.code).toBe('unauthorized');
-    expect((await parley.api.get('/v1/chatbots').set('authorization', 'Bearer wrong-key-xxxxxxxxx').expect(403)).body.error.code).toBe(
-      'forbidden',
-    );
+    expect(
+      (await parley.api.get('/v1/chatbots').set('authorization', 'Bearer wrong-key-xxxxxxxxx').expect(403)).body.error
+        .code,
+    ).toBe('forbidden');
   });
 
   it('refuses a conversation token that belongs to another conversation', async () => {
@@ -102,7 +122,10 @@ describe('the admin API', () => {
   });
 
   it('answers malformed JSON, bad fields and unknown routes with JSON errors', async () => {
-    const malformed = await parley.api.post('/v1/chatbots/x/conversations').set('content-type', 'application/json').send('{"visitor":');
+    const malformed = await parley.api
+      .post('/v1/chatbots/x/conversations')
+      .set('content-type', 'application/json')
+      .send('{"visitor":');
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('invalid_json');
 

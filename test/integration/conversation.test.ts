@@ -114,10 +114,16 @@ describe('a conversation through the API', () => {
     const action = orderStatusAction(api.url);
     const [step] = action.steps;
     const bot = await parley.createChatbot([]);
-    await parley.admin('put', `/v1/chatbots/${bot}/secrets/order_api`).send({ value: 's3cr3t-token-value' }).expect(201);
+    await parley
+      .admin('put', `/v1/chatbots/${bot}/secrets/order_api`)
+      .send({ value: 's3cr3t-token-value' })
+      .expect(201);
     await parley
       .admin('put', `/v1/chatbots/${bot}/actions/${action.name}`)
-      .send({ ...action, steps: [{ ...step, request: { ...step?.request, auth: { type: 'bearer', secret: 'order_api' } } }] })
+      .send({
+        ...action,
+        steps: [{ ...step, request: { ...step?.request, auth: { type: 'bearer', secret: 'order_api' } } }],
+      })
       .expect(201);
     const chat = await parley.startConversation(bot);
     expect(await chat.say('where is my order 12345')).toEqual(['Your order is shipped (ETA 2026-11-24).']);

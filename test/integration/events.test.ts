@@ -9,7 +9,8 @@ describe('conversation events', () => {
   beforeAll(async () => {
     parley = await startParley();
     api = await startFakeApi((req) => {
-      if (req.path.startsWith('/orders/')) return { status: 200, body: { data: { order: { status: 'shipped', eta: 'Monday' } } } };
+      if (req.path.startsWith('/orders/'))
+        return { status: 200, body: { data: { order: { status: 'shipped', eta: 'Monday' } } } };
       return { status: 201, body: { message: `Thanks ${JSON.parse(req.body).email}, we will be in touch.` } };
     });
   });
@@ -23,7 +24,9 @@ describe('conversation events', () => {
       orderStatusAction(api.url, { triggers: [{ type: 'intent' }, { type: 'button', label: 'Track my order' }] }),
     ]);
     const chat = await parley.startConversation(bot);
-    expect(chat.opening).toEqual([{ type: 'buttons', buttons: [{ label: 'Track my order', payload: 'action:check_order_status' }] }]);
+    expect(chat.opening).toEqual([
+      { type: 'buttons', buttons: [{ label: 'Track my order', payload: 'action:check_order_status' }] },
+    ]);
 
     await parley.api
       .post(`/v1/conversations/${chat.conversationId}/buttons`)
@@ -32,8 +35,16 @@ describe('conversation events', () => {
       .expect(202);
     // Turns run in order, so this message's reply comes after the button's turn has finished.
     expect(await chat.say('55555')).toEqual(['Your order is shipped (ETA Monday).']);
-    const lines = (await chat.transcript()).map((entry) => `${entry.from}: ${entry.message.text ?? entry.message.type}`);
-    expect(lines).toEqual(['bot: buttons', 'visitor: Track my order', 'bot: What is your order number?', 'visitor: 55555', 'bot: Your order is shipped (ETA Monday).']);
+    const lines = (await chat.transcript()).map(
+      (entry) => `${entry.from}: ${entry.message.text ?? entry.message.type}`,
+    );
+    expect(lines).toEqual([
+      'bot: buttons',
+      'visitor: Track my order',
+      'bot: What is your order number?',
+      'visitor: 55555',
+      'bot: Your order is shipped (ETA Monday).',
+    ]);
   });
 
   it('fires the lead_captured action with the lead email when the lead form is submitted', async () => {
@@ -43,7 +54,12 @@ describe('conversation events', () => {
         description: 'Send new leads to the CRM',
         triggers: [{ type: 'lead_captured' }],
         parameters: [{ name: 'email', type: 'email', description: 'Email address' }],
-        steps: [{ id: 'crm', request: { method: 'POST', url: `${api.url}/leads`, body: { email: '{{email}}', source: 'chat' } } }],
+        steps: [
+          {
+            id: 'crm',
+            request: { method: 'POST', url: `${api.url}/leads`, body: { email: '{{email}}', source: 'chat' } },
+          },
+        ],
       },
     ]);
     const chat = await parley.startConversation(bot);
@@ -60,7 +76,7 @@ describe('conversation events', () => {
     expect(texts).toContain('Thanks ada@example.com, we will be in touch.');
   });
 
-  it('continues as new when Temporal suggests it, carrying the transcript and the conversation's state', async () => {
+  it('continues as new when Temporal suggests it, carrying the transcript and the conversation state', async () => {
     const bot = await parley.createChatbot([orderStatusAction(api.url)]);
     const chat = await parley.startConversation(bot);
     const handle = parley.client.workflow.getHandle(chat.workflowId);
@@ -72,7 +88,9 @@ describe('conversation events', () => {
 
     const latest = await handle.describe();
     expect(latest.runId).not.toBe(firstRun);
-    expect((await parley.client.workflow.getHandle(chat.workflowId, firstRun).describe()).status.name).toBe('CONTINUED_AS_NEW');
+    expect((await parley.client.workflow.getHandle(chat.workflowId, firstRun).describe()).status.name).toBe(
+      'CONTINUED_AS_NEW',
+    );
     const transcript = await chat.transcript();
     expect(transcript.filter((entry) => entry.from === 'visitor')).toHaveLength(10);
     expect(transcript.map((entry) => entry.seq)).toEqual(transcript.map((_, index) => index + 1));

@@ -5,13 +5,17 @@ import type { AddressInfo } from 'node:net';
 export type ReceivedRequest = { method: string; path: string; headers: IncomingHttpHeaders; body: string };
 
 /** What the fake API answers; `hang` keeps the request open until the client gives up. */
-export type FakeResponse = { status: number; body?: unknown; raw?: string; headers?: Record<string, string> } | { hang: true };
+export type FakeResponse =
+  | { status: number; body?: unknown; raw?: string; headers?: Record<string, string> }
+  | { hang: true };
 
 /**
  * A real local HTTP server standing in for an operator's API: it records every request and answers
  * with whatever `respond` returns for it (the nth call gets index n, from 0).
  */
-export async function startFakeApi(respond: (request: ReceivedRequest, index: number) => FakeResponse | Promise<FakeResponse>) {
+export async function startFakeApi(
+  respond: (request: ReceivedRequest, index: number) => FakeResponse | Promise<FakeResponse>,
+) {
   const requests: ReceivedRequest[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   const server = createServer((req, res) => {
@@ -29,7 +33,10 @@ export async function startFakeApi(respond: (request: ReceivedRequest, index: nu
       void Promise.resolve(respond(received, index)).then((answer) => {
         if ('hang' in answer) return;
         const payload = answer.raw ?? JSON.stringify(answer.body ?? {});
-        res.writeHead(answer.status, { 'content-type': answer.raw ? 'text/html' : 'application/json', ...answer.headers });
+        res.writeHead(answer.status, {
+          'content-type': answer.raw ? 'text/html' : 'application/json',
+          ...answer.headers,
+        });
         res.end(payload);
       });
     });

@@ -23,9 +23,16 @@ export default async function setup(project: TestProject) {
   const [temporalPort, mongoPort] = [await freePort(), await freePort()];
   const [temporal, ferret, bundle] = await Promise.all([
     // A low threshold makes long test conversations continue-as-new, so that path runs for real.
-    startTemporalDevServer({ port: temporalPort, logDir: dir, dynamicConfig: ['limit.historyCount.suggestContinueAsNew=80'] }),
+    startTemporalDevServer({
+      port: temporalPort,
+      logDir: dir,
+      dynamicConfig: ['limit.historyCount.suggestContinueAsNew=80'],
+    }),
     startFerretDb({ port: mongoPort, dataDir: join(dir, 'ferretdb'), logDir: dir }),
-    bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } }),
+    bundleWorkflowCode({
+      workflowsPath,
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
+    }),
   ]);
   project.provide('temporalAddress', temporal.address);
   project.provide('mongodbUri', ferret.uri);

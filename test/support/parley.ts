@@ -77,8 +77,11 @@ export async function startParley() {
     /** Creates a chatbot with the given actions through the admin API. */
     async createChatbot(actions: ActionDefinitionInput[], extra: Record<string, unknown> = {}): Promise<string> {
       const chatbotId = `bot-${randomUUID().slice(0, 8)}`;
-      await admin('post', '/v1/chatbots').send({ id: chatbotId, name: 'Test bot', ...extra }).expect(201);
-      for (const action of actions) await admin('put', `/v1/chatbots/${chatbotId}/actions/${action.name}`).send(action).expect(201);
+      await admin('post', '/v1/chatbots')
+        .send({ id: chatbotId, name: 'Test bot', ...extra })
+        .expect(201);
+      for (const action of actions)
+        await admin('put', `/v1/chatbots/${chatbotId}/actions/${action.name}`).send(action).expect(201);
       return chatbotId;
     },
 
@@ -93,7 +96,10 @@ export async function startParley() {
         opening: created.body.messages as unknown[],
         workflowId: `conversation:${chatbotId}:${conversationId}`,
         send: (text: string, messageId?: string) =>
-          api.post(`/v1/conversations/${conversationId}/messages`).set('authorization', auth).send({ text, ...(messageId ? { messageId } : {}) }),
+          api
+            .post(`/v1/conversations/${conversationId}/messages`)
+            .set('authorization', auth)
+            .send({ text, ...(messageId ? { messageId } : {}) }),
         /** The text of every bot message of a turn. */
         say: async (text: string, messageId?: string): Promise<string[]> => {
           const response = await api
@@ -104,8 +110,12 @@ export async function startParley() {
           return (response.body.messages as { type: string; text?: string }[]).map((m) => m.text ?? `[${m.type}]`);
         },
         transcript: async (after = 0) =>
-          (await api.get(`/v1/conversations/${conversationId}/messages?after=${after}`).set('authorization', auth).expect(200)).body
-            .messages as { seq: number; from: string; message: { type: string; text?: string } }[],
+          (
+            await api
+              .get(`/v1/conversations/${conversationId}/messages?after=${after}`)
+              .set('authorization', auth)
+              .expect(200)
+          ).body.messages as { seq: number; from: string; message: { type: string; text?: string } }[],
         close: () => api.post(`/v1/conversations/${conversationId}/close`).set('authorization', auth).send({}),
       };
     },
@@ -119,13 +129,22 @@ export async function startParley() {
 export type Parley = Awaited<ReturnType<typeof startParley>>;
 
 /** An order-status action against a fake API at `baseUrl`, like the demo's; overrides replace top-level keys. */
-export function orderStatusAction(baseUrl: string, overrides: Partial<ActionDefinitionInput> = {}): ActionDefinitionInput {
+export function orderStatusAction(
+  baseUrl: string,
+  overrides: Partial<ActionDefinitionInput> = {},
+): ActionDefinitionInput {
   return {
     name: 'check_order_status',
     description: "Look up an order's status when the visitor asks where their order is",
     examples: ['where is my order', 'track order 12345', 'has my order shipped'],
     parameters: [
-      { name: 'order_number', type: 'text', description: 'Order number', pattern: '^[0-9]{5,10}$', prompt: 'What is your order number?' },
+      {
+        name: 'order_number',
+        type: 'text',
+        description: 'Order number',
+        pattern: '^[0-9]{5,10}$',
+        prompt: 'What is your order number?',
+      },
     ],
     steps: [
       {

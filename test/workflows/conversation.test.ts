@@ -82,7 +82,9 @@ describe('the conversation workflow', () => {
       args: [input('active', 2 * HOUR)],
     });
     await env.sleep(90 * 60 * 1000);
-    const reply = await handle.executeUpdate(sendMessageUpdate, { args: [{ messageId: 'm1', text: 'where is my order 12345' }] });
+    const reply = await handle.executeUpdate(sendMessageUpdate, {
+      args: [{ messageId: 'm1', text: 'where is my order 12345' }],
+    });
     expect(reply.messages).toEqual([{ type: 'text', text: 'Your order is delivered (ETA today).' }]);
     await handle.signal(visitorMessageSignal, { messageId: 'm2', text: 'thanks!' });
     expect((await handle.query(stateQuery)).status).toBe('open');

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, EMBEDDED_DEFAULTS, loadConfig } from '../../shared/config';
+
+describe('loadConfig', () => {
+  it('runs everything embedded with the documented defaults when nothing is set', () => {
+    expect(loadConfig({})).toEqual({
+      env: 'development',
+      port: 3000,
+      temporal: {
+        address: EMBEDDED_DEFAULTS.temporalAddress,
+        namespace: 'default',
+        taskQueue: 'parley',
+        embedded: true,
+      },
+      mongodb: { uri: EMBEDDED_DEFAULTS.mongodbUri, database: 'parley', embedded: true },
+      adminKey: undefined,
+      dataDir: '.data',
+      defaultIdleTimeoutMinutes: 30,
+      http: { connectTimeoutMs: 5000 },
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every variable it is given', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      PORT: '8080',
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      TEMPORAL_NAMESPACE: 'parley-prod',
+      TEMPORAL_TASK_QUEUE: 'parley-q',
+      MONGODB_URI: 'mongodb+srv://db.internal/',
+      MONGODB_DB: 'parley_prod',
+      PARLEY_ADMIN_KEY: 'k'.repeat(32),
+      PARLEY_DATA_DIR: '/var/lib/parley',
+      PARLEY_IDLE_TIMEOUT_MINUTES: '15',
+      PARLEY_HTTP_CONNECT_TIMEOUT_MS: '2000',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config).toEqual({
+      env: 'production',
+      port: 8080,
+      temporal: { address: 'temporal.internal:7233', namespace: 'parley-prod', taskQueue: 'parley-q', embedded: false },
+      mongodb: { uri: 'mongodb+srv://db.internal/', database: 'parley_prod', embedded: false },
+      adminKey: 'k'.repeat(32),
+      dataDir: '/var/lib/parley',
+      defaultIdleTimeoutMinutes: 15,
+      http: { connectTimeoutMs: 2000 },
+      logLevel: 'warn',
+    });
+  });
+
+  it('uses an external Temporal, not the embedded one, when TEMPORAL_ADDRESS is set', () => {
+    const config = loadConfig({ TEMPORAL_ADDRESS: 'temporal:7233' });
+    expect(config.temporal).toMatchObject({ address: 'temporal:7233', embedded: false });
+    expect(config.mongodb.embedded).toBe(true);
+  });
+
+  it.each(['not-a-port', '70000', '-1', '80.5'])('refuses PORT=%s with a message naming PORT', (port) => {
+    expect(() => loadConfig({ PORT: port })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: port })).toThrow(/PORT/);
+  });
+
+  it('does not turn an empty PORT into port 0 (a random port)', () => {
+    let port: number | undefined;
+    try {
+      port = loadConfig({ PORT: '' }).port;
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(/PORT/);
+      return;
+    }
+    expect(port).toBe(3000);
+  });
+
+  it('refuses production without PARLEY_ADMIN_KEY, naming it', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/PARLEY_ADMIN_KEY/);
+  });
+
+  it('refuses a short PARLEY_ADMIN_KEY, naming it', () => {
+    expect(() => loadConfig({ PARLEY_ADMIN_KEY: 'short' })).toThrow(/PARLEY_ADMIN_KEY: must be at least 16 characters/);
+  });
+
+  it('names every bad variable at once', () => {
+    let message = '';
+    try {
+      loadConfig({ PORT: 'x', MONGODB_URI: 'postgres://db', LOG_LEVEL: 'loud' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/PORT/);
+    expect(message).toMatch(/MONGODB_URI: must start with mongodb:\/\/ or mongodb\+srv:\/\//);
+    expect(message).toMatch(/LOG_LEVEL/);
+  });
+});

@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { ParameterSchema, type ParameterDefinition } from '../../shared/action';
+import {
+  extractParameter,
+  invalidReason,
+  isCancellation,
+  nextMissing,
+  promptFor,
+  withDefaults,
+} from '../../shared/parameters';
+
+function param(input: Record<string, unknown>): ParameterDefinition {
+  return ParameterSchema.parse(input);
+}
+
+const orderNumber = param({
+  name: 'order_number',
+  description: 'Order or tracking number',
+  pattern: '^[0-9]{5,10}$',
+  prompt: 'What is your order number?',
+});
+
+describe('extractParameter', () => {
+  describe('text with a pattern', () => {
+    it.each([
+      ['12345', '12345'],
+      ['order #12345', '12345'],
+      ["it's 12345.", '12345'],
+      ['track order 12345 please', '12345'],
+      ['(1234567)', '1234567'],
+      ['my order is ABC-9876543!', '9876543'],
+    ])('finds the order number in "%s"', (message, expected) => {
+      expect(extractParameter(orderNumber, message, false)).toEqual({ ok: true, value: expected });
+    });
+
+    it('finds nothing in a message without a matching value, when not answering', () => {
+      expect(extractParameter(orderNumber, 'where is my order?', false)).toBeNull();
+      expect(extractParameter(orderNumber, 'order 123', false)).toBeNull();
+    });
+
+    it('gives the reason when an answer does not match the pattern', () => {
+      expect(extractParameter(orderNumber, 'I do not know', true)).toEqual({
+        ok: false,
+        reason: 'That does not look like a valid order or tracking number.',
+      });
+    });
+  });
+
+  describe('text without a pattern', () => {
+    const note = param({ name: 'note', description: 'A note for the courier' });
+
+    it('does not take free text that is not an answer', () => {
+      expect(extractParameter(note, 'leave it at the door', false)).toBeNull();
+    });
+
+    it('takes the whole (trimmed) message when it answers the question', () => {
+      expect(extractParameter(note, '  leave it at the door  ', true)).toEqual({
+        ok: true,
+        value: 'leave it at the door',
+      });
+    });
+
+    it('refuses an empty answer', () => {
+      expect(extractParameter(note, '   ', true)).toMatchObject({ ok: false });
+    });
+  });
+
+  describe('email', () => {
+    const email = param({ name: 'email', type: 'email' });
+
+    it('finds an email address inside a sentence', () => {
+      expect(extractParameter(email, 'sure, it is ada.lovelace+shop@example.co.uk.', false)).toEqual({
+        ok: true,
+        value: 'ada.lovelace+shop@example.co.uk',
+      });
+    });
+
+    it('refuses an answer without an email address', () => {
+      expect(extractParameter(email, 'ada at example dot com', true)).toEqual({
+        ok: false,
+        reason: 'That does not look like an email address.',
+      });
+      expect(extractParameter(email, 'ada at example dot com', false)).toBeNull();
+    });
+  });
+
+  describe('number', () => {
+    const quantity = param({ name: 'quantity', type: 'number' });
+
+    it.each([
+      ['12,5', 12.5],
+      ['12.5', 12.5],
+      ['1,000', 1000],
+      ['about 2,500.75 euros', 2500.75],
+      ['I want 3 mugs', 3],
+      ['-4', -4],
+    ])('reads "%s" as %s', (message, expected) => {
+      expect(extractParameter(quantity, message, false)).toEqual({ ok: true, value: expected });
+    });
+
+    it('asks for a number when the answer has none', () => {
+      expect(extractParameter(quantity, 'a few', true)).toEqual({ ok: false, reason: 'Please answer with a number.' });
+    });
+  });
+
+  describe('phone', () => {
+    const phone = param({ name: 'phone', type: 'phone' });
+
+    it('finds a phone number and strips its punctuation and spaces', () => {
+      expect(extractParameter(phone, 'call me at +1 (555) 123-4567 after 5', false)).toEqual({
+        ok: true,
+        value: '+15551234567',
+      });
+    });
+
+    it('refuses an answer without a phone number', () => {
+      expect(extractParameter(phone, 'call me maybe', true)).toEqual({
+        ok: false,
+        reason: 'That does not look like a phone number.',
+      });
+    });
+  });
+
+  describe('date', () => {
+    const date = param({ name: 'delivery_date', type: 'date' });
+
+    it('finds an ISO date in a sentence', () => {
+      expect(extractParameter(date, 'deliver on 2025-03-14 please', false)).toEqual({ ok: true, value: '2025-03-14' });
+    });
+
+    it('asks for YYYY-MM-DD when the answer has no date', () => {
+      expect(extractParameter(date, 'next tuesday', true)).toEqual({
+        ok: false,
+        reason: 'Please give the date as YYYY-MM-DD.',
+      });
+    });
+  });
+
+  describe('boolean', () => {
+    const gift = param({ name: 'gift', type: 'boolean' });
+
+    it.each(['yes', 'Yes please', 'y', 'yeah', 'yep', 'sure', 'OK', 'okay', 'correct', 'true', 'confirm'])(
+      'reads "%s" as yes',
+      (message) => {
+        expect(extractParameter(gift, message, true)).toEqual({ ok: true, value: true });
+      },
+    );
+
+    it.each(['no', 'No thanks', 'n', 'nope', 'nah', 'false'])('reads "%s" as no', (message) => {
+      expect(extractParameter(gift, message, true)).toEqual({ ok: true, value: false });
+    });
+
+    it.each(['maybe', 'yesterday', 'nothing'])('does not read "%s" as yes or no', (message) => {
+      expect(extractParameter(gift, message, true)).toEqual({ ok: false, reason: 'Please answer yes or no.' });
+    });
+  });
+
+  describe('enum', () => {
+    const speed = param({ name: 'shipping', type: 'enum', values: ['Standard', 'Express', 'Next day'] });
+
+    it('finds one of the values in a sentence, ignoring case, and gives it as written', () => {
+      expect(extractParameter(speed, 'I would like EXPRESS shipping', false)).toEqual({ ok: true, value: 'Express' });
+      expect(extractParameter(speed, 'next day please', false)).toEqual({ ok: true, value: 'Next day' });
+    });
+
+    it('does not match a value inside another word', () => {
+      expect(extractParameter(speed, 'expressway', false)).toBeNull();
+    });
+
+    it('lists the values when the answer is none of them', () => {
+      expect(extractParameter(speed, 'whatever is cheapest', true)).toEqual({
+        ok: false,
+        reason: 'Please choose one of: Standard, Express, Next day.',
+      });
+    });
+  });
+
+  it('checks a typed value against the pattern too', () => {
+    const code = param({ name: 'zip', type: 'number', pattern: '^[0-9]{5}$' });
+    expect(extractParameter(code, 'zip 12345', true)).toEqual({ ok: true, value: 12345 });
+    expect(extractParameter(code, 'zip 123', true)).toMatchObject({ ok: false });
+    expect(extractParameter(code, 'zip 123', false)).toBeNull();
+  });
+});
+
+describe('promptFor', () => {
+  it("uses the parameter's prompt when it has one", () => {
+    expect(promptFor(orderNumber)).toBe('What is your order number?');
+  });
+
+  it('asks with the description when there is no prompt', () => {
+    expect(promptFor(param({ name: 'order_number', description: 'Order or tracking number.' }))).toBe(
+      'What is your order or tracking number?',
+    );
+  });
+
+  it('asks with the name in words when there is neither prompt nor description', () => {
+    expect(promptFor(param({ name: 'shipping_address' }))).toBe('What is your shipping address?');
+  });
+});
+
+describe('invalidReason', () => {
+  it('names the parameter for free text', () => {
+    expect(invalidReason(param({ name: 'coupon_code' }))).toBe('That does not look like a valid coupon code.');
+  });
+});
+
+describe('isCancellation', () => {
+  it.each(['cancel', 'Cancel that', 'stop', 'never mind', 'nevermind', 'Forget it', 'quit', 'abort'])(
+    'treats "%s" as abandoning the action',
+    (message) => {
+      expect(isCancellation(message)).toBe(true);
+    },
+  );
+
+  it.each(['12345', 'I want to cancel my order 12345', 'stopwatch', 'yes'])(
+    'does not treat "%s" as abandoning',
+    (message) => {
+      expect(isCancellation(message)).toBe(false);
+    },
+  );
+});
+
+describe('nextMissing', () => {
+  const params = [
+    param({ name: 'order_number' }),
+    param({ name: 'note', required: false }),
+    param({ name: 'email', type: 'email' }),
+  ];
+
+  it('gives the first required parameter without a value', () => {
+    expect(nextMissing(params, {})?.name).toBe('order_number');
+    expect(nextMissing(params, { order_number: '12345' })?.name).toBe('email');
+  });
+
+  it('ignores optional parameters and gives nothing when every required one has a value', () => {
+    expect(nextMissing(params, { order_number: '12345', email: 'a@b.co' })).toBeUndefined();
+  });
+});
+
+describe('withDefaults', () => {
+  it('fills defaults for parameters that have no value, and keeps given values', () => {
+    const params = [
+      param({ name: 'quantity', type: 'number', required: false, default: 1 }),
+      param({ name: 'gift', type: 'boolean', required: false, default: false }),
+      param({ name: 'note', required: false }),
+    ];
+    expect(withDefaults(params, { gift: true })).toEqual({ quantity: 1, gift: true });
+  });
+
+  it('does not change the values it was given', () => {
+    const values = {};
+    withDefaults([param({ name: 'quantity', type: 'number', required: false, default: 1 })], values);
+    expect(values).toEqual({});
+  });
+});
