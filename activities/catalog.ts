@@ -11,7 +11,7 @@ export function createCatalogActivities({ store }: { store: Store }) {
      */
     async loadCatalog(input: {
       chatbotId: string;
-      knownRevision: number | null;
+      knownRevision: string | null;
     }): Promise<{ changed: false } | { changed: true; catalog: ActionCatalog }> {
       const catalog = await store.loadCatalog(input.chatbotId);
       if (!catalog) {

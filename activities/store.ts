@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { MongoServerError, type Db } from 'mongodb';
 import { ActionDefinitionSchema, type ActionDefinition, type StoredAction } from '../shared/action';
 import type { Chatbot, ChatbotInput, ChatbotPatch } from '../shared/chatbot';
@@ -63,7 +64,9 @@ export function createStore(db: Db, clock: () => Date = () => new Date()) {
   }
 
   async function bumpRevision(chatbotId: string) {
-    await chatbots.updateOne({ _id: chatbotId }, { $inc: { catalogRevision: 1 }, $set: { updatedAt: now() } });
+    // A fresh token, not a counter: FerretDB does not apply concurrent $inc atomically, and a lost increment
+    // could leave a conversation holding a stale catalogue under a revision that looks current.
+    await chatbots.updateOne({ _id: chatbotId }, { $set: { catalogRevision: randomUUID(), updatedAt: now() } });
   }
 
   return {
@@ -87,7 +90,8 @@ export function createStore(db: Db, clock: () => Date = () => new Date()) {
         name: input.name,
         greeting: input.greeting,
         idleTimeoutMinutes: input.idleTimeoutMinutes,
-        catalogRevision: 0,
+        rateLimitPerMinute: input.rateLimitPerMinute,
+        catalogRevision: randomUUID(),
         createdAt: at,
         updatedAt: at,
       };
@@ -142,14 +146,24 @@ export function createStore(db: Db, clock: () => Date = () => new Date()) {
         { upsert: true, returnDocument: 'after' },
       );
       if (!doc) throw new Error(`action ${definition.name} was not saved`);
-      await actionVersions.insertOne({
-        _id: `${actionKey(chatbotId, definition.name)}:${doc.version}`,
-        chatbotId,
-        name: definition.name,
-        version: doc.version,
-        definitionJson: doc.definitionJson,
-        savedAt: at,
-      });
+      try {
+        await actionVersions.insertOne({
+          _id: `${actionKey(chatbotId, definition.name)}:${doc.version}`,
+          chatbotId,
+          name: definition.name,
+          version: doc.version,
+          definitionJson: doc.definitionJson,
+          savedAt: at,
+        });
+      } catch (error) {
+        // Two saves of one action at the same moment drew the same version (FerretDB updates are not atomic).
+        if (error instanceof MongoServerError && error.code === 11000) {
+          throw new DuplicateError(
+            `action ${definition.name} was saved by another request at the same time; save it again`,
+          );
+        }
+        throw error;
+      }
       await bumpRevision(chatbotId);
       return { created: doc.version === 1, action: toStoredAction(doc) };
     },

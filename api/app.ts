@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
-import type { Store } from '../activities/store';
+import type { Services } from '../activities/services';
 import { requireAdmin } from './auth';
 import { ApiError, errorHandler } from './errors';
 import { adminRoutes } from './routes/admin';
@@ -9,7 +9,7 @@ import type { TemporalDeps } from './temporal';
 
 /** Everything the API needs; tests build these against real servers and never call listen(). */
 export type AppDeps = {
-  store: Store;
+  services: Services;
   temporal: TemporalDeps;
   adminKey: string;
   defaultIdleTimeoutMinutes: number;
@@ -31,13 +31,13 @@ export function createApp(deps: AppDeps): Express {
       );
     const [temporal, mongodb] = await Promise.all([
       check(() => deps.temporal.client.workflowService.getSystemInfo({})),
-      check(() => deps.store.ping()),
+      check(() => deps.services.store.ping()),
     ]);
     const ok = temporal.ok && mongodb.ok;
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', temporal, mongodb });
   });
 
-  app.use(chatRoutes(deps));
+  app.use(chatRoutes({ ...deps, store: deps.services.store }));
   app.use('/v1/chatbots', requireAdmin(deps.adminKey), adminRoutes(deps));
 
   app.use((req, _res, next) => next(new ApiError('not_found', `no route for ${req.method} ${req.path}`)));

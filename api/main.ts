@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
-import { createStore } from '../activities/store';
+import { Agent } from 'undici';
+import { createMailTransport } from '../activities/alerts';
+import { createServices } from '../activities/services';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { createApp } from './app';
@@ -17,8 +19,14 @@ async function main(): Promise<void> {
 
   const mongo = await MongoClient.connect(config.mongodb.uri, { serverSelectionTimeoutMS: 10_000 });
   const connection = await Connection.connect({ address: config.temporal.address });
-  const store = createStore(mongo.db(config.mongodb.database));
-  await store.ensureIndexes();
+  const dispatcher = new Agent({ connect: { timeout: config.http.connectTimeoutMs } });
+  const services = createServices(mongo.db(config.mongodb.database), {
+    logRetentionDays: config.logRetentionDays,
+    mail: { transport: createMailTransport(config.alerts.smtpUrl), from: config.alerts.from },
+    dispatcher,
+    logger,
+  });
+  await services.ensureIndexes();
   const searchAttributes = await ensureSearchAttributes(connection, config.temporal.namespace).then(
     () => true,
     (error: unknown) => {
@@ -31,7 +39,7 @@ async function main(): Promise<void> {
   );
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const app = createApp({
-    store,
+    services,
     temporal: { client, taskQueue: config.temporal.taskQueue, searchAttributes },
     adminKey,
     defaultIdleTimeoutMinutes: config.defaultIdleTimeoutMinutes,
@@ -42,7 +50,7 @@ async function main(): Promise<void> {
   const stop = () => {
     logger.info('API stopping');
     server.close(() => {
-      void Promise.allSettled([connection.close(), mongo.close()]).then(() => process.exit(0));
+      void Promise.allSettled([connection.close(), mongo.close(), dispatcher.close()]).then(() => process.exit(0));
     });
     server.closeAllConnections();
   };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isResponsePath } from './extract';
-import { JsonSchema, type Json } from './json';
-import { jsonTemplateReferences, templateReferences } from './template';
+import { isJsonObject, JsonSchema, type Json } from './json';
+import { jsonTemplateReferences, templateProblem, templateReferences } from './template';
 
 /**
  * The action model: what an operator defines (as JSON) for one custom API action of a chatbot.
@@ -72,11 +72,25 @@ export const RetryPolicySchema = z
   .strict();
 export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
 
+const secretName = z.string().regex(IDENTIFIER, 'must be a secret name (letters, digits, _)');
+
+/** Auth presets; each refers to a named secret of the chatbot, resolved only inside the HTTP activity. */
 export const AuthSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('none') }).strict(),
-  z.object({ type: z.literal('bearer'), secret: z.string().regex(IDENTIFIER) }).strict(),
+  z.object({ type: z.literal('bearer'), secret: secretName }).strict(),
+  z.object({ type: z.literal('basic'), username: templateString.min(1), secret: secretName }).strict(),
+  z
+    .object({
+      type: z.literal('api_key'),
+      in: z.enum(['header', 'query']).default('header'),
+      name: z.string().regex(HEADER_NAME, 'must be a valid header or query parameter name'),
+      secret: secretName,
+    })
+    .strict(),
 ]);
+export type AuthDefinition = z.infer<typeof AuthSchema>;
 
+/** An HTTP request template. */
 export const RequestSchema = z
   .object({
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']),
@@ -84,9 +98,36 @@ export const RequestSchema = z
     query: z.record(z.string().min(1).max(256), templateString).default({}),
     headers: z.record(z.string().regex(HEADER_NAME, 'must be a valid HTTP header name'), templateString).default({}),
     auth: AuthSchema.default({ type: 'none' }),
+    /** `json` (nested template; GraphQL `{"query": ...}` included), `form` (urlencoded) or `raw` text. */
+    bodyType: z.enum(['json', 'form', 'raw']).default('json'),
     body: JsonSchema.nullable().default(null),
+    /** Content type of a raw body. */
+    contentType: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[^\r\n]*$/, 'must be one line')
+      .optional(),
+    /** Wrap the JSON body as { action_id, conversation_id, chatbot_id, trigger, payload, metadata }. */
+    envelope: z.boolean().default(false),
+    /** Add the visitor's profile (id, name, email, phone, locale, last_message, attributes) as `visitor`. */
+    visitorProfile: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((request, ctx) => {
+    if (request.bodyType === 'form' && request.body !== null) {
+      const ok = isJsonObject(request.body) && Object.values(request.body).every((value) => typeof value === 'string');
+      if (!ok)
+        ctx.addIssue({ code: 'custom', path: ['body'], message: 'a form body is an object of string templates' });
+    }
+    if (request.bodyType === 'raw' && request.body !== null && typeof request.body !== 'string') {
+      ctx.addIssue({ code: 'custom', path: ['body'], message: 'a raw body is a text template' });
+    }
+    if (request.bodyType !== 'json' && (request.envelope || request.visitorProfile)) {
+      ctx.addIssue({ code: 'custom', path: ['bodyType'], message: 'envelope and visitorProfile need a json body' });
+    }
+  });
+export type RequestDefinition = z.infer<typeof RequestSchema>;
 
 export const ResponseSchema = z
   .object({
@@ -97,28 +138,147 @@ export const ResponseSchema = z
       )
       .default({}),
     responseType: z.enum(['json', 'text']).default('json'),
+    /** Status codes that count as success besides 2xx (e.g. 404 when "not found" is an answer). */
+    acceptStatus: z.array(z.number().int().min(100).max(599)).max(20).default([]),
   })
   .strict();
+
+/** A condition on values known so far; a step with `when` runs only if every condition holds. */
+export const ConditionSchema = z
+  .object({
+    path: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/, 'must be a variable path like steps.lookup.status'),
+    op: z.enum(['equals', 'not_equals', 'exists', 'not_exists', 'in', 'not_in', 'gt', 'gte', 'lt', 'lte']),
+    value: JsonSchema.optional(),
+  })
+  .strict()
+  .superRefine((condition, ctx) => {
+    const { op, value } = condition;
+    if ((op === 'exists' || op === 'not_exists') && value !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `${op} takes no value` });
+    } else if ((op === 'in' || op === 'not_in') && !Array.isArray(value)) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `${op} needs an array value` });
+    } else if (['gt', 'gte', 'lt', 'lte'].includes(op) && typeof value !== 'number') {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `${op} needs a number value` });
+    } else if ((op === 'equals' || op === 'not_equals') && value === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `${op} needs a value` });
+    }
+  });
+export type Condition = z.infer<typeof ConditionSchema>;
+
+const DEFAULT_RETRY = { maxAttempts: 3, initialIntervalMs: 500, backoffCoefficient: 2, maxIntervalMs: 10_000 };
 
 export const StepSchema = z
   .object({
     id: z.string().regex(IDENTIFIER, 'must start with a letter and contain only letters, digits and _'),
+    when: z.union([ConditionSchema, z.array(ConditionSchema).min(1).max(10)]).optional(),
     request: RequestSchema,
-    response: ResponseSchema.default({ fields: {}, responseType: 'json' }),
+    response: ResponseSchema.default({ fields: {}, responseType: 'json', acceptStatus: [] }),
     timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
-    retry: RetryPolicySchema.default({
-      maxAttempts: 3,
-      initialIntervalMs: 500,
-      backoffCoefficient: 2,
-      maxIntervalMs: 10_000,
-    }),
+    retry: RetryPolicySchema.default(DEFAULT_RETRY),
     onError: z
-      .object({ then: z.literal('stop').default('stop'), reply: z.string().max(2000).optional() })
+      .object({
+        then: z
+          .union([z.enum(['stop', 'continue']), z.string().regex(/^goto:[A-Za-z][A-Za-z0-9_]{0,63}$/)])
+          .default('stop'),
+        reply: z.string().max(2000).optional(),
+      })
       .strict()
       .default({ then: 'stop' }),
+    /** Undo request run (in reverse order) when a later step fails and the chain stops: a saga. */
+    compensate: z
+      .object({
+        request: RequestSchema,
+        timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+        retry: RetryPolicySchema.default(DEFAULT_RETRY),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type StepDefinition = z.infer<typeof StepSchema>;
+
+const CardTemplateSchema = z
+  .object({
+    title: templateString.min(1),
+    subtitle: templateString.optional(),
+    imageUrl: templateString.optional(),
+    url: templateString.optional(),
+    fields: z
+      .array(z.object({ label: templateString, value: templateString }).strict())
+      .max(20)
+      .optional(),
+  })
+  .strict();
+
+const ReplyButtonSchema = z
+  .object({
+    label: templateString.min(1),
+    payload: z.string().min(1).max(256).optional(),
+    url: templateString.optional(),
+  })
+  .strict()
+  .refine(
+    (button) => (button.payload === undefined) !== (button.url === undefined),
+    'a button needs a payload or a url',
+  );
+
+/** How the visitor is answered when the chain succeeds. */
+export const ReplySchema = z
+  .object({
+    /** Text (logic-less, sections over arrays). Without one: the API's `message`, else the extracted fields. */
+    template: z.string().max(8192).nullable().default(null),
+    format: z.enum(['text', 'card', 'link', 'image', 'gallery', 'buttons', 'quick_replies']).default('text'),
+    card: CardTemplateSchema.optional(),
+    link: z
+      .object({ url: templateString.min(1), text: templateString.optional() })
+      .strict()
+      .optional(),
+    image: z
+      .object({ url: templateString.min(1), alt: templateString.optional() })
+      .strict()
+      .optional(),
+    gallery: z
+      .object({
+        /** Variable path to an array, e.g. steps.search.products; card templates read each element as `item`. */
+        items: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/),
+        card: CardTemplateSchema,
+        max: z.number().int().min(1).max(10).default(10),
+      })
+      .strict()
+      .optional(),
+    buttons: z.array(ReplyButtonSchema).min(1).max(10).optional(),
+    /** A button shown with the reply: a link (`url`) or one that fires an action again (`action`). */
+    actionButton: z
+      .object({
+        label: templateString.min(1),
+        url: templateString.optional(),
+        action: z.string().regex(ACTION_NAME).optional(),
+      })
+      .strict()
+      .refine((button) => (button.url === undefined) !== (button.action === undefined), 'needs a url or an action')
+      .optional(),
+    /** Guidance for the optional LLM composer. */
+    instructions: z.string().max(4000).nullable().default(null),
+  })
+  .strict()
+  .superRefine((reply, ctx) => {
+    const needs: Record<string, keyof typeof reply | null> = {
+      text: null,
+      card: 'card',
+      link: 'link',
+      image: 'image',
+      gallery: 'gallery',
+      buttons: 'buttons',
+      quick_replies: 'buttons',
+    };
+    const field = needs[reply.format];
+    if (field && reply[field] === undefined) {
+      ctx.addIssue({ code: 'custom', path: [field], message: `format "${reply.format}" needs reply.${field}` });
+    }
+  });
+export type ReplyDefinition = z.infer<typeof ReplySchema>;
 
 export const TriggerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('intent') }).strict(),
@@ -132,6 +292,10 @@ export const ActionDefinitionSchema = z
     name: z.string().regex(ACTION_NAME, 'must match ^[A-Za-z][A-Za-z0-9_]{0,63}$'),
     description: z.string().min(1, 'is required: say when the bot should use this action').max(1000),
     examples: z.array(z.string().min(1).max(500)).max(200).default([]),
+    channels: z
+      .array(z.enum(['chat', 'email']))
+      .min(1)
+      .default(['chat']),
     triggers: z
       .array(TriggerSchema)
       .min(1)
@@ -144,10 +308,7 @@ export const ActionDefinitionSchema = z
       .nullable()
       .default(null),
     steps: z.array(StepSchema).min(1, 'an action needs at least one step').max(20),
-    reply: z
-      .object({ template: z.string().max(8192).nullable().default(null) })
-      .strict()
-      .default({ template: null }),
+    reply: ReplySchema.default({ template: null, format: 'text', instructions: null }),
     limits: z
       .object({ maxPerConversation: z.number().int().min(1).nullable().default(null) })
       .strict()
@@ -157,6 +318,13 @@ export const ActionDefinitionSchema = z
       .strict()
       .nullable()
       .default(null),
+    alerts: z
+      .object({
+        emails: z.array(z.string().email()).max(10, 'at most 10 alert addresses').default([]),
+        webhook: z.string().url().nullable().default(null),
+      })
+      .strict()
+      .default({ emails: [], webhook: null }),
   })
   .strict()
   .superRefine((action, ctx) => {
@@ -182,29 +350,102 @@ export const ActionDefinitionSchema = z
       ctx,
     );
     const params = new Set(action.parameters.map((p) => p.name));
+    const stepIds = action.steps.map((step) => step.id);
     action.steps.forEach((step, index) => {
-      const earlier = new Set(action.steps.slice(0, index).map((s) => s.id));
-      const check = (refs: string[], path: (string | number)[]) =>
-        checkReferences(refs, { params, steps: earlier, secrets: true }, ['steps', index, 'request', ...path], ctx);
-      check(templateReferences(step.request.url), ['url']);
-      for (const [key, value] of Object.entries(step.request.query)) check(templateReferences(value), ['query', key]);
-      for (const [key, value] of Object.entries(step.request.headers))
-        check(templateReferences(value), ['headers', key]);
-      if (step.request.body !== null) check(jsonTemplateReferences(step.request.body), ['body']);
+      const scope: Scope = { params, steps: new Set(stepIds.slice(0, index)), secrets: true, item: false };
+      checkRequest(step.request, scope, ['steps', index, 'request'], ctx);
+      const conditions = step.when === undefined ? [] : Array.isArray(step.when) ? step.when : [step.when];
+      conditions.forEach((condition, c) => {
+        const where = Array.isArray(step.when) ? ['steps', index, 'when', c, 'path'] : ['steps', index, 'when', 'path'];
+        checkReferences([condition.path], { ...scope, secrets: false }, where, ctx);
+      });
+      const then = step.onError.then;
+      if (then.startsWith('goto:') && !stepIds.includes(then.slice(5))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', index, 'onError', 'then'],
+          message: `no step "${then.slice(5)}" to go to`,
+        });
+      }
+      if (then === `goto:${step.id}`) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', index, 'onError', 'then'],
+          message: 'a step cannot go to itself',
+        });
+      }
+      if (step.compensate) {
+        const own = { ...scope, steps: new Set(stepIds.slice(0, index + 1)) };
+        checkRequest(step.compensate.request, own, ['steps', index, 'compensate', 'request'], ctx);
+      }
     });
-    const allSteps = new Set(action.steps.map((s) => s.id));
-    const replyScope = { params, steps: allSteps, secrets: false };
-    if (action.reply.template)
-      checkReferences(templateReferences(action.reply.template), replyScope, ['reply', 'template'], ctx);
-    if (action.confirm) {
-      checkReferences(
-        templateReferences(action.confirm.prompt),
-        { params, steps: new Set(), secrets: false },
-        ['confirm', 'prompt'],
-        ctx,
-      );
-    }
+    const messageScope: Scope = { params, steps: new Set(stepIds), secrets: false, item: false };
+    const reply = action.reply;
+    const texts: [string | undefined, (string | number)[], Scope?][] = [
+      [reply.template ?? undefined, ['reply', 'template']],
+      [reply.link?.url, ['reply', 'link', 'url']],
+      [reply.link?.text, ['reply', 'link', 'text']],
+      [reply.image?.url, ['reply', 'image', 'url']],
+      [reply.image?.alt, ['reply', 'image', 'alt']],
+      [reply.actionButton?.label, ['reply', 'actionButton', 'label']],
+      [reply.actionButton?.url, ['reply', 'actionButton', 'url']],
+      ...(reply.buttons ?? []).flatMap((button, b): [string | undefined, (string | number)[]][] => [
+        [button.label, ['reply', 'buttons', b, 'label']],
+        [button.url, ['reply', 'buttons', b, 'url']],
+      ]),
+      ...cardTexts(reply.card, ['reply', 'card'], messageScope),
+      ...cardTexts(reply.gallery?.card, ['reply', 'gallery', 'card'], { ...messageScope, item: true }),
+      [action.confirm?.prompt, ['confirm', 'prompt'], { ...messageScope, steps: new Set() }],
+      [action.triggeredResponse ?? undefined, ['triggeredResponse'], { ...messageScope, steps: new Set() }],
+      [action.closeConversation?.farewell, ['closeConversation', 'farewell']],
+    ];
+    for (const [text, path, scope] of texts)
+      if (text !== undefined) checkTemplate(text, scope ?? messageScope, path, ctx);
+    if (reply.gallery) checkReferences([reply.gallery.items], messageScope, ['reply', 'gallery', 'items'], ctx);
   });
+
+function cardTexts(
+  card: z.infer<typeof CardTemplateSchema> | undefined,
+  path: (string | number)[],
+  scope: Scope,
+): [string | undefined, (string | number)[], Scope][] {
+  if (!card) return [];
+  return [
+    [card.title, [...path, 'title'], scope],
+    [card.subtitle, [...path, 'subtitle'], scope],
+    [card.imageUrl, [...path, 'imageUrl'], scope],
+    [card.url, [...path, 'url'], scope],
+    ...(card.fields ?? []).flatMap((field, f): [string, (string | number)[], Scope][] => [
+      [field.label, [...path, 'fields', f, 'label'], scope],
+      [field.value, [...path, 'fields', f, 'value'], scope],
+    ]),
+  ];
+}
+
+function checkTemplate(template: string, scope: Scope, path: (string | number)[], ctx: z.RefinementCtx) {
+  const problem = templateProblem(template);
+  if (problem) ctx.addIssue({ code: 'custom', path, message: problem });
+  else checkReferences(templateReferences(template), scope, path, ctx);
+}
+
+function checkRequest(request: RequestDefinition, scope: Scope, path: (string | number)[], ctx: z.RefinementCtx) {
+  checkTemplate(request.url, scope, [...path, 'url'], ctx);
+  for (const [key, value] of Object.entries(request.query)) checkTemplate(value, scope, [...path, 'query', key], ctx);
+  for (const [key, value] of Object.entries(request.headers))
+    checkTemplate(value, scope, [...path, 'headers', key], ctx);
+  if (request.auth.type === 'basic') checkTemplate(request.auth.username, scope, [...path, 'auth', 'username'], ctx);
+  if (request.body !== null) {
+    const bodyTemplates = typeof request.body === 'string' ? [request.body] : collectStrings(request.body);
+    for (const text of bodyTemplates) checkTemplate(text, scope, [...path, 'body'], ctx);
+  }
+}
+
+function collectStrings(value: Json): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(collectStrings);
+  if (isJsonObject(value)) return Object.values(value).flatMap(collectStrings);
+  return [];
+}
 
 /** A validated action definition. */
 export type ActionDefinition = z.infer<typeof ActionDefinitionSchema>;
@@ -223,7 +464,7 @@ function checkUnique(values: string[], path: (string | number)[], what: string, 
   });
 }
 
-type Scope = { params: Set<string>; steps: Set<string>; secrets: boolean };
+type Scope = { params: Set<string>; steps: Set<string>; secrets: boolean; item: boolean };
 
 function checkReferences(refs: string[], scope: Scope, path: (string | number)[], ctx: z.RefinementCtx) {
   for (const ref of refs) {
@@ -238,6 +479,7 @@ function unknownReference(ref: string, scope: Scope): string | null {
   if (root === undefined) return `empty variable`;
   if ((SYSTEM_VARIABLES as readonly string[]).includes(ref) || scope.params.has(ref)) return null;
   if (root === 'attributes' && next !== undefined) return null;
+  if (root === 'item' && scope.item) return null;
   if (root === 'steps') {
     if (next !== undefined && scope.steps.has(next)) return null;
     return `{{${ref}}} refers to step "${next ?? ''}", which does not run before this point`;
@@ -249,16 +491,26 @@ function unknownReference(ref: string, scope: Scope): string | null {
   return `unknown variable {{${ref}}}: not a parameter, a system variable, attributes.*, steps.<id>.* or secrets.*`;
 }
 
-/** Names of the secrets an action's steps use (auth presets and `{{secrets.x}}` references). */
-export function secretNamesOf(step: StepDefinition): string[] {
+/** Names of the secrets a request uses (auth presets and `{{secrets.x}}` references). */
+export function secretNamesOf(request: RequestDefinition): string[] {
   const names = new Set<string>();
-  if (step.request.auth.type === 'bearer') names.add(step.request.auth.secret);
+  if (request.auth.type !== 'none') names.add(request.auth.secret);
   const refs = [
-    ...templateReferences(step.request.url),
-    ...Object.values(step.request.query).flatMap(templateReferences),
-    ...Object.values(step.request.headers).flatMap(templateReferences),
-    ...(step.request.body === null ? [] : jsonTemplateReferences(step.request.body as Json)),
+    ...templateReferences(request.url),
+    ...Object.values(request.query).flatMap(templateReferences),
+    ...Object.values(request.headers).flatMap(templateReferences),
+    ...(request.auth.type === 'basic' ? templateReferences(request.auth.username) : []),
+    ...(request.body === null ? [] : jsonTemplateReferences(request.body)),
   ];
   for (const ref of refs) if (ref.startsWith('secrets.')) names.add(ref.slice('secrets.'.length));
   return [...names];
+}
+
+/**
+ * Brings a definition recorded by an older Parley (in workflow history or carried state) up to the current
+ * schema, filling defaults for fields added since. Null when it no longer validates.
+ */
+export function upgradeAction(definition: unknown): ActionDefinition | null {
+  const parsed = ActionDefinitionSchema.safeParse(definition);
+  return parsed.success ? parsed.data : null;
 }

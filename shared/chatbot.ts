@@ -11,6 +11,7 @@ export const ChatbotInputSchema = z
     name: z.string().min(1).max(200),
     greeting: z.string().max(2000).nullable().default(null),
     idleTimeoutMinutes: z.number().positive().max(10080).nullable().default(null),
+    rateLimitPerMinute: z.number().int().min(1).max(100000).nullable().default(null),
   })
   .strict();
 export type ChatbotInput = z.infer<typeof ChatbotInputSchema>;
@@ -25,7 +26,8 @@ export type Chatbot = {
   name: string;
   greeting: string | null;
   idleTimeoutMinutes: number | null;
-  catalogRevision: number;
+  rateLimitPerMinute: number | null;
+  catalogRevision: string;
   createdAt: string;
   updatedAt: string;
 };

@@ -23,6 +23,13 @@ export const ConfigSchema = z
     PARLEY_DATA_DIR: z.string().min(1).default('.data'),
     PARLEY_IDLE_TIMEOUT_MINUTES: z.coerce.number().positive().max(10080).default(30),
     PARLEY_HTTP_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
+    PARLEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(10),
+    PARLEY_LOG_RETENTION_DAYS: z.coerce.number().positive().max(365).default(7),
+    PARLEY_SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+      .optional(),
+    PARLEY_ALERT_FROM: z.string().min(3).default('Parley <parley@localhost>'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -40,6 +47,9 @@ export type Config = {
   dataDir: string;
   defaultIdleTimeoutMinutes: number;
   http: { connectTimeoutMs: number };
+  defaultRateLimitPerMinute: number;
+  logRetentionDays: number;
+  alerts: { smtpUrl: string | undefined; from: string };
   logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL'];
 };
 
@@ -83,6 +93,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: e.PARLEY_DATA_DIR,
     defaultIdleTimeoutMinutes: e.PARLEY_IDLE_TIMEOUT_MINUTES,
     http: { connectTimeoutMs: e.PARLEY_HTTP_CONNECT_TIMEOUT_MS },
+    defaultRateLimitPerMinute: e.PARLEY_RATE_LIMIT_PER_MINUTE,
+    logRetentionDays: e.PARLEY_LOG_RETENTION_DAYS,
+    alerts: { smtpUrl: e.PARLEY_SMTP_URL, from: e.PARLEY_ALERT_FROM },
     logLevel: e.LOG_LEVEL,
   };
 }

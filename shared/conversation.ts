@@ -1,4 +1,4 @@
-import type { ActionDefinition } from './action';
+import { upgradeAction, type ActionDefinition } from './action';
 import { composeReply, mergedAttributes, templateContext, type RunEnvironment, type RunProgress } from './interpreter';
 import type { Json, JsonObject } from './json';
 import { text, type BotMessage, type Button, type TranscriptEntry } from './messages';
@@ -18,7 +18,7 @@ export const TRANSCRIPT_LIMIT = 500;
 /** How many handled message ids are remembered for idempotent delivery. */
 export const HANDLED_LIMIT = 500;
 
-export type Visitor = { id?: string; name?: string; email?: string; phone?: string };
+export type Visitor = { id?: string; name?: string; email?: string; phone?: string; locale?: string };
 
 /** Per-chatbot behaviour a conversation starts with. */
 export type ConversationSettings = {
@@ -27,7 +27,7 @@ export type ConversationSettings = {
 };
 
 /** An action catalogue as the conversation sees it: each definition with its version. */
-export type ActionCatalog = { revision: number; actions: { version: number; definition: ActionDefinition }[] };
+export type ActionCatalog = { revision: string; actions: { version: number; definition: ActionDefinition }[] };
 
 /** An action that fired and is collecting parameters or waiting for confirmation; pinned to its version. */
 export type PendingAction = {
@@ -71,6 +71,22 @@ export type Lead = { name?: string; email?: string; phone?: string; fields?: Rec
 
 /** What a turn decided: the new state and, when an action is ready, the run to execute. */
 export type TurnDecision = { state: ConversationState; run: ActionRun | null };
+
+/** A catalogue with every definition upgraded to the current schema (ones that no longer validate are left out). */
+export function upgradeCatalog(catalog: ActionCatalog): ActionCatalog {
+  const actions = catalog.actions.flatMap((entry) => {
+    const definition = upgradeAction(entry.definition);
+    return definition ? [{ version: entry.version, definition }] : [];
+  });
+  return { revision: catalog.revision, actions };
+}
+
+/** State carried by an older run, with its pending action upgraded (or dropped when it no longer validates). */
+export function upgradeState(state: ConversationState): ConversationState {
+  if (!state.pending) return state;
+  const action = upgradeAction(state.pending.action);
+  return { ...state, pending: action ? { ...state.pending, action } : null };
+}
 
 /** Payload of a button that fires an action. */
 export function actionButtonPayload(actionName: string): string {
@@ -340,7 +356,7 @@ function advance(state: ConversationState, pending: PendingAction, now: string):
     turn: state.turn,
   };
   const runs = { ...state.runs, [run.action.name]: (state.runs[run.action.name] ?? 0) + 1 };
-  const intro = run.action.triggeredResponse ? [text(run.action.triggeredResponse)] : [];
+  const intro = run.action.triggeredResponse ? [text(renderText(run.action.triggeredResponse, { ...values }))] : [];
   return { state: say({ ...state, pending: null, runs }, intro, now), run };
 }
 
@@ -393,6 +409,7 @@ export function runEnvironment(state: ConversationState, run: ActionRun, now: st
     visitor: state.visitor,
     attributes: state.attributes,
     userMessage: run.userMessage,
+    trigger: run.trigger,
     now,
   };
 }
@@ -404,13 +421,12 @@ export function completeRun(
   progress: RunProgress,
   now: string,
 ): ConversationState {
-  const attributes = { ...state.attributes, ...mergedAttributes(run.action, progress) };
+  const attributes = { ...state.attributes, ...mergedAttributes(progress) };
   const withAttributes = { ...state, attributes };
   const context = templateContext(run.action, run.values, runEnvironment(withAttributes, run, now), progress);
   let next = say(withAttributes, composeReply(run.action, context, progress), now);
-  const failed = Object.values(progress.results).some((result) => !result.ok);
-  if (run.action.closeConversation && !failed) {
-    next = say(next, [text(run.action.closeConversation.farewell)], now);
+  if (run.action.closeConversation && !progress.failure) {
+    next = say(next, [text(renderText(run.action.closeConversation.farewell, context))], now);
     next = { ...next, status: 'closed', closedReason: 'action' };
   }
   return next;

@@ -15,6 +15,8 @@ export const FailureType = {
   apiReportedFailure: 'ApiReportedFailure',
   /** The request could not be built (bad URL, header injection, missing secret). */
   requestRejected: 'RequestRejected',
+  /** The chatbot's calls-per-minute budget is spent. */
+  rateLimited: 'RateLimited',
 } as const;
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
 
@@ -24,7 +26,24 @@ export const NON_RETRYABLE_FAILURES: FailureTypeName[] = [
   FailureType.invalidResponse,
   FailureType.apiReportedFailure,
   FailureType.requestRejected,
+  FailureType.rateLimited,
 ];
+
+const REASONS: Record<string, string> = {
+  [FailureType.httpClientError]: 'http_client_error',
+  [FailureType.httpServerError]: 'http_server_error',
+  [FailureType.network]: 'network_error',
+  [FailureType.invalidResponse]: 'invalid_response',
+  [FailureType.apiReportedFailure]: 'api_reported_failure',
+  [FailureType.requestRejected]: 'request_rejected',
+  [FailureType.rateLimited]: 'rate_limited',
+  Timeout: 'timeout',
+};
+
+/** The reason a step failed, as operators and templates see it (e.g. `rate_limited`), from a failure type. */
+export function failureReason(type: string): string {
+  return REASONS[type] ?? 'error';
+}
 
 /** Whether an HTTP status is worth retrying: 5xx, 408 Request Timeout and 429 Too Many Requests. */
 export function isRetryableStatus(status: number): boolean {

@@ -1,11 +1,14 @@
-import type { ActionDefinition, StepDefinition } from './action';
+import type { ActionDefinition, Condition, StepDefinition } from './action';
 import type { Json, JsonObject } from './json';
-import { text, type BotMessage } from './messages';
-import { renderText, valueAsText, type TemplateContext } from './template';
+import type { BotMessage } from './messages';
+import type { RequestMeta } from './request';
+import { renderReply } from './reply';
+import { lookupPath, type TemplateContext } from './template';
 
 /**
- * The action interpreter's decisions, as functions of data: which step runs next, what the templates
- * can read, and what the visitor is told at the end. The workflow turns them into activity calls.
+ * The action interpreter's decisions, as functions of data: which step runs next (honouring `when`,
+ * `onError.then` = stop | continue | goto:<id>), which completed steps to compensate when the chain stops,
+ * what the templates can read, and what the visitor is told. The workflow turns them into activity calls.
  */
 
 /** What one step produced: extracted fields and the response conventions, or why it failed for good. */
@@ -13,31 +16,153 @@ export type StepOutcome =
   | { ok: true; status: number; fields: JsonObject; message: string | null; attributes: JsonObject | null }
   | { ok: false; failure: string; message: string };
 
-/** The results of the steps that ran so far, by step id. */
-export type RunProgress = { results: Record<string, StepOutcome> };
+/** Where a run is: the cursor, each step's latest outcome, and — once the chain stopped — its compensation. */
+export type RunProgress = {
+  cursor: number;
+  results: Record<string, StepOutcome>;
+  skipped: string[];
+  completed: string[];
+  executions: number;
+  failure: { step: string; failure: string; reply: string | null } | null;
+  compensations: string[];
+  compensated: { step: string; ok: boolean }[];
+};
 
-export type NextStep =
+/** How many step executions a run may make; a `goto` loop beyond this stops the chain. */
+export const MAX_STEP_EXECUTIONS = 50;
+
+/** A run before its first step. */
+export function startRun(): RunProgress {
+  return {
+    cursor: 0,
+    results: {},
+    skipped: [],
+    completed: [],
+    executions: 0,
+    failure: null,
+    compensations: [],
+    compensated: [],
+  };
+}
+
+export type RunDecision =
   | { kind: 'call'; step: StepDefinition }
-  | { kind: 'finished' }
-  | { kind: 'failed'; step: StepDefinition; failure: string };
+  | { kind: 'skip'; step: StepDefinition }
+  | { kind: 'compensate'; step: StepDefinition }
+  | { kind: 'done' };
 
-/** Decides what happens after the steps that already ran: call the next step, or finish. */
-export function nextStep(action: ActionDefinition, progress: RunProgress): NextStep {
-  for (const step of action.steps) {
-    const result = progress.results[step.id];
-    if (result === undefined) return { kind: 'call', step };
-    if (!result.ok) return { kind: 'failed', step, failure: result.failure };
+/** Decides what happens next: call a step, skip it (its `when` is false), compensate, or finish. */
+export function decideNext(action: ActionDefinition, progress: RunProgress, context: TemplateContext): RunDecision {
+  if (progress.failure) {
+    const id = progress.compensations[0];
+    const step = action.steps.find((candidate) => candidate.id === id);
+    return step ? { kind: 'compensate', step } : { kind: 'done' };
   }
-  return { kind: 'finished' };
+  const step = action.steps[progress.cursor];
+  if (!step) return { kind: 'done' };
+  if (step.when !== undefined && !conditionsHold(step.when, context)) return { kind: 'skip', step };
+  return { kind: 'call', step };
+}
+
+/** Records a step whose `when` did not hold. */
+export function recordSkip(progress: RunProgress, step: StepDefinition): RunProgress {
+  return { ...progress, cursor: progress.cursor + 1, skipped: [...progress.skipped, step.id] };
+}
+
+/** Records a step's outcome and moves the cursor as its `onError.then` says when it failed. */
+export function recordOutcome(
+  action: ActionDefinition,
+  progress: RunProgress,
+  step: StepDefinition,
+  outcome: StepOutcome,
+): RunProgress {
+  const next: RunProgress = {
+    ...progress,
+    results: { ...progress.results, [step.id]: outcome },
+    executions: progress.executions + 1,
+  };
+  if (outcome.ok) {
+    const completed = next.completed.includes(step.id) ? next.completed : [...next.completed, step.id];
+    return { ...next, completed, cursor: progress.cursor + 1 };
+  }
+  const then = step.onError.then;
+  if (then === 'continue') return { ...next, cursor: progress.cursor + 1 };
+  if (then.startsWith('goto:') && next.executions < MAX_STEP_EXECUTIONS) {
+    return { ...next, cursor: action.steps.findIndex((candidate) => candidate.id === then.slice(5)) };
+  }
+  return stop(action, next, step, then.startsWith('goto:') ? 'loop_limit' : outcome.failure);
+}
+
+function stop(action: ActionDefinition, progress: RunProgress, step: StepDefinition, failure: string): RunProgress {
+  const compensations = [...progress.completed]
+    .reverse()
+    .filter((id) => action.steps.some((candidate) => candidate.id === id && candidate.compensate));
+  return { ...progress, failure: { step: step.id, failure, reply: step.onError.reply ?? null }, compensations };
+}
+
+/** Records that a completed step's compensation ran (or failed for good). */
+export function recordCompensation(progress: RunProgress, step: StepDefinition, ok: boolean): RunProgress {
+  return {
+    ...progress,
+    compensations: progress.compensations.filter((id) => id !== step.id),
+    compensated: [...progress.compensated, { step: step.id, ok }],
+  };
+}
+
+function asNumber(value: Json | undefined): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '') return Number(value);
+  return Number.NaN;
+}
+
+function same(a: Json | undefined, b: Json | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (typeof a === 'object' || typeof b === 'object') return JSON.stringify(a) === JSON.stringify(b);
+  return String(a) === String(b);
+}
+
+/** Whether a condition holds on the values known so far. */
+export function conditionHolds(condition: Condition, context: TemplateContext): boolean {
+  const value = lookupPath(context, condition.path);
+  const present = value !== undefined && value !== null && value !== '';
+  const target = condition.value;
+  switch (condition.op) {
+    case 'exists':
+      return present;
+    case 'not_exists':
+      return !present;
+    case 'equals':
+      return same(value, target);
+    case 'not_equals':
+      return !same(value, target);
+    case 'in':
+      return Array.isArray(target) && target.some((candidate) => same(value, candidate));
+    case 'not_in':
+      return Array.isArray(target) && !target.some((candidate) => same(value, candidate));
+    case 'gt':
+      return asNumber(value) > asNumber(target);
+    case 'gte':
+      return asNumber(value) >= asNumber(target);
+    case 'lt':
+      return asNumber(value) < asNumber(target);
+    case 'lte':
+      return asNumber(value) <= asNumber(target);
+  }
+}
+
+/** Whether every condition of a `when` holds. */
+export function conditionsHold(when: Condition | Condition[], context: TemplateContext): boolean {
+  return (Array.isArray(when) ? when : [when]).every((condition) => conditionHolds(condition, context));
 }
 
 /** Who and where: the system variables a template can read. */
 export type RunEnvironment = {
   chatbotId: string;
   conversationId: string;
-  visitor: { id?: string; name?: string; email?: string; phone?: string };
+  visitor: { id?: string; name?: string; email?: string; phone?: string; locale?: string };
   attributes: JsonObject;
   userMessage: string;
+  trigger: string;
   now: string;
 };
 
@@ -67,31 +192,45 @@ export function templateContext(
   };
 }
 
-/** Default apology when a step fails and the action says nothing. */
-export const DEFAULT_ERROR_REPLY = "Sorry, I couldn't complete that right now. Please try again later.";
-
-/** What the visitor is told once the run is over: the reply template, the API's message, or the fields. */
-export function composeReply(action: ActionDefinition, context: TemplateContext, progress: RunProgress): BotMessage[] {
-  const outcome = nextStep(action, progress);
-  if (outcome.kind === 'failed') return [text(outcome.step.onError.reply ?? DEFAULT_ERROR_REPLY)];
-  if (action.reply.template) return [text(renderText(action.reply.template, context))];
-  const lastStep = action.steps[action.steps.length - 1];
-  const last = lastStep ? progress.results[lastStep.id] : undefined;
-  if (last?.ok && last.message) return [text(last.message)];
-  if (last?.ok) {
-    const lines = Object.entries(last.fields)
-      .filter(([, value]) => value !== null && typeof value !== 'object')
-      .map(([key, value]) => `${key.replace(/_/g, ' ')}: ${valueAsText(value)}`);
-    if (lines.length) return [text(lines.join('\n'))];
-  }
-  return [text('Done.')];
+/** What the envelope and visitor-profile bodies say, from the run environment. */
+export function requestMeta(action: ActionDefinition, env: RunEnvironment): RequestMeta {
+  const context = templateContext(action, {}, env, startRun());
+  return {
+    actionId: action.name,
+    conversationId: env.conversationId,
+    chatbotId: env.chatbotId,
+    trigger: env.trigger,
+    timestamp: env.now,
+    visitor: {
+      id: env.visitor.id ?? null,
+      name: (context['user_name'] as string | null) ?? null,
+      email: (context['user_email'] as string | null) ?? null,
+      phone: env.visitor.phone ?? null,
+      locale: env.visitor.locale ?? null,
+      last_message: env.userMessage || null,
+      attributes: env.attributes,
+    },
+  };
 }
 
-/** Attributes the run's successful steps asked to merge into the conversation, in step order. */
-export function mergedAttributes(action: ActionDefinition, progress: RunProgress): JsonObject {
+/** Default apology when the chain fails and the step says nothing. */
+export const DEFAULT_ERROR_REPLY = "Sorry, I couldn't complete that right now. Please try again later.";
+
+/** What the visitor is told once the run is over: the failing step's error reply, or the action's reply. */
+export function composeReply(action: ActionDefinition, context: TemplateContext, progress: RunProgress): BotMessage[] {
+  if (progress.failure) return [{ type: 'text', text: progress.failure.reply ?? DEFAULT_ERROR_REPLY }];
+  const lastOk = [...progress.completed]
+    .reverse()
+    .map((id) => progress.results[id])
+    .find((result) => result?.ok);
+  return renderReply(action.reply, context, lastOk?.ok ? { message: lastOk.message, fields: lastOk.fields } : null);
+}
+
+/** Attributes the run's successful steps asked to merge into the conversation, in the order they ran. */
+export function mergedAttributes(progress: RunProgress): JsonObject {
   const merged: JsonObject = {};
-  for (const step of action.steps) {
-    const result = progress.results[step.id];
+  for (const id of progress.completed) {
+    const result = progress.results[id];
     if (result?.ok && result.attributes) Object.assign(merged, result.attributes);
   }
   return merged;

@@ -1,7 +1,11 @@
 import { z } from 'zod';
 
-/** A button or quick reply: what the visitor sees and what comes back when it is pressed. */
-export const ButtonSchema = z.object({ label: z.string().min(1).max(80), payload: z.string().min(1).max(256) });
+/** A button or quick reply: what the visitor sees and the payload sent back when pressed (or a link to open). */
+export const ButtonSchema = z.object({
+  label: z.string().min(1).max(80),
+  payload: z.string().min(1).max(256).optional(),
+  url: z.string().optional(),
+});
 export type Button = z.infer<typeof ButtonSchema>;
 
 const CardSchema = z.object({

@@ -1,10 +1,10 @@
-import type { StepDefinition } from './action';
-import type { JsonObject } from './json';
+import type { RequestDefinition } from './action';
+import { isJsonObject, type Json, type JsonObject } from './json';
 import { renderHeaderValue, renderJson, renderText, renderUrl, TemplateError, type TemplateContext } from './template';
 
 /** An HTTP request ready to send, built from a step's templates. Holds secret values: never log or return it. */
 export type RenderedRequest = {
-  method: StepDefinition['request']['method'];
+  method: RequestDefinition['method'];
   url: string;
   headers: Record<string, string>;
   body: string | null;
@@ -13,19 +13,73 @@ export type RenderedRequest = {
 /** The values a step's templates read; `secrets` is only ever filled inside the HTTP activity. */
 export type RequestContext = TemplateContext & { secrets?: Record<string, string> };
 
+/** What the envelope and the visitor profile body say about the conversation. */
+export type RequestMeta = {
+  actionId: string;
+  conversationId: string;
+  chatbotId: string;
+  trigger: string;
+  timestamp: string;
+  visitor: {
+    id: string | null;
+    name: string | null;
+    email: string | null;
+    phone: string | null;
+    locale: string | null;
+    last_message: string | null;
+    attributes: JsonObject;
+  };
+};
+
+function base64(value: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(value)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
+
+/** The JSON payload: the rendered body, plus the visitor profile, wrapped in the envelope when asked. */
+function jsonPayload(
+  request: RequestDefinition,
+  context: RequestContext,
+  meta: RequestMeta | undefined,
+  onMissing: (path: string) => void,
+): Json | null {
+  let payload: Json | null = request.body === null ? null : renderJson(request.body, context, onMissing);
+  if (request.visitorProfile && meta) {
+    const base: JsonObject = isJsonObject(payload) ? payload : payload === null ? {} : { value: payload };
+    payload = { ...base, visitor: meta.visitor };
+  }
+  if (request.envelope && meta) {
+    payload = {
+      action_id: meta.actionId,
+      conversation_id: meta.conversationId,
+      chatbot_id: meta.chatbotId,
+      trigger: meta.trigger,
+      payload,
+      metadata: { visitor_id: meta.visitor.id, timestamp: meta.timestamp },
+    };
+  }
+  return payload;
+}
+
 /**
- * Builds the request of a step: URL path values percent-encoded, query values through URLSearchParams,
- * headers checked for CR/LF/NUL, JSON bodies built structurally. Throws TemplateError naming the problem,
- * including a template variable that is empty at run time.
+ * Builds a request from its templates: URL path values percent-encoded, query values through URLSearchParams,
+ * headers checked for CR/LF/NUL, JSON bodies built structurally, form bodies urlencoded, raw bodies as text;
+ * auth presets read secrets from `context.secrets`. Throws TemplateError naming the problem, including a
+ * template variable that is empty at run time or a secret that is not set.
  */
 export function renderRequest(
-  step: StepDefinition,
+  request: RequestDefinition,
   context: RequestContext,
-  extraHeaders: Record<string, string> = {},
+  options: { extraHeaders?: Record<string, string>; meta?: RequestMeta } = {},
 ): RenderedRequest {
   const missing = new Set<string>();
   const onMissing = (path: string) => missing.add(path);
-  const { request } = step;
+  const secret = (name: string) => {
+    const value = context.secrets?.[name];
+    if (!value) throw new TemplateError(`secret "${name}" is not set for this chatbot`);
+    return value;
+  };
 
   const url = renderUrl(request.url, context, onMissing);
   for (const [key, template] of Object.entries(request.query)) {
@@ -39,24 +93,48 @@ export function renderRequest(
   for (const [name, template] of Object.entries(request.headers)) {
     headers[name.toLowerCase()] = renderHeaderValue(name, template, context, onMissing);
   }
-  if (request.auth.type === 'bearer') {
-    const secret = context.secrets?.[request.auth.secret];
-    if (!secret) throw new TemplateError(`secret "${request.auth.secret}" is not set for this chatbot`);
-    headers['authorization'] = `Bearer ${secret}`;
+  const auth = request.auth;
+  if (auth.type === 'bearer') headers['authorization'] = `Bearer ${secret(auth.secret)}`;
+  if (auth.type === 'basic') {
+    const username = renderHeaderValue('username', auth.username, context, onMissing);
+    headers['authorization'] = `Basic ${base64(`${username}:${secret(auth.secret)}`)}`;
   }
-  for (const [name, value] of Object.entries(extraHeaders)) headers[name.toLowerCase()] = value;
+  if (auth.type === 'api_key') {
+    if (auth.in === 'query') url.searchParams.append(auth.name, secret(auth.secret));
+    else headers[auth.name.toLowerCase()] = renderHeaderValue(auth.name, secret(auth.secret), {}, onMissing);
+  }
+  for (const [name, value] of Object.entries(options.extraHeaders ?? {})) headers[name.toLowerCase()] = value;
 
   let body: string | null = null;
-  if (request.body !== null && request.method !== 'GET' && request.method !== 'HEAD') {
-    body = JSON.stringify(renderJson(request.body, context, onMissing));
-    headers['content-type'] ??= 'application/json';
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    if (request.bodyType === 'json') {
+      const payload = jsonPayload(request, context, options.meta, onMissing);
+      if (payload !== null) {
+        body = JSON.stringify(payload);
+        headers['content-type'] ??= 'application/json';
+      }
+    } else if (request.bodyType === 'form' && isJsonObject(request.body)) {
+      const form = new URLSearchParams();
+      for (const [key, template] of Object.entries(request.body)) {
+        form.append(
+          key,
+          renderText(String(template), context, (text) => text, onMissing),
+        );
+      }
+      body = form.toString();
+      headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    } else if (request.bodyType === 'raw' && typeof request.body === 'string') {
+      body = renderText(request.body, context, (text) => text, onMissing);
+      headers['content-type'] ??= request.contentType ?? 'text/plain; charset=utf-8';
+    }
   }
   headers['accept'] ??= 'application/json';
 
   const secretRefs = [...missing].filter((path) => path.startsWith('secrets.'));
   if (secretRefs.length) throw new TemplateError(`secret "${secretRefs[0]?.slice(8)}" is not set for this chatbot`);
-  if (missing.size)
+  if (missing.size) {
     throw new TemplateError(`template variable ${[...missing].map((p) => `{{${p}}}`).join(', ')} is empty`);
+  }
   return { method: request.method, url: url.toString(), headers, body };
 }
 
@@ -68,12 +146,6 @@ export function redactSecrets(text: string, secrets: Record<string, string>): st
     for (const form of new Set([value, base64(value), encodeURIComponent(value)])) out = out.split(form).join('***');
   }
   return out;
-}
-
-function base64(value: string): string {
-  let binary = '';
-  for (const byte of new TextEncoder().encode(value)) binary += String.fromCharCode(byte);
-  return btoa(binary);
 }
 
 /** Reads the conventions of Parley's response model off a JSON body. */

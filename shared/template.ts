@@ -1,29 +1,83 @@
 import { isJsonObject, type Json } from './json';
 
 /**
- * Logic-less templates: `{{path}}` (or `{path}`) is replaced by the value at `path` in a context.
- * Substitution is single pass — a value that itself looks like a placeholder is never expanded —
+ * Logic-less templates: `{{path}}` (or `{path}`) is replaced by the value at `path` in a context;
+ * `{{#path}}…{{/path}}` repeats its body for each element of an array (once for a non-empty value) with the
+ * element's fields in scope and `{{.}}` as the element itself; `{{^path}}…{{/path}}` renders when the value
+ * is empty. Substitution is single pass — a value that itself looks like a placeholder is never expanded —
  * and each render function escapes for where the text goes (URL, query, header, JSON body).
  */
 
-const PLACEHOLDER =
-  /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\}/g;
-const WHOLE_PLACEHOLDER =
-  /^(?:\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\s*\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)\})$/;
+const PATH = '[A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z0-9_]+)*';
+const TOKEN = new RegExp(
+  `\\{\\{\\s*([#^/])\\s*(${PATH})\\s*\\}\\}|\\{\\{\\s*(\\.|${PATH})\\s*\\}\\}|\\{(${PATH})\\}`,
+  'g',
+);
+const WHOLE_PLACEHOLDER = new RegExp(`^(?:\\{\\{\\s*(${PATH})\\s*\\}\\}|\\{(${PATH})\\})$`);
 
 /** Values a template can read; nested objects are reached with dotted paths. */
 export type TemplateContext = { [key: string]: Json | undefined };
 
-/** Raised when a rendered value cannot be used where it goes (e.g. a header with a line break). */
+/** Raised when a template cannot be parsed or a rendered value cannot be used where it goes. */
 export class TemplateError extends Error {
   override readonly name = 'TemplateError';
 }
 
-/** Every variable path a template string mentions, in order of appearance. */
+type TemplateNode =
+  | { kind: 'text'; text: string }
+  | { kind: 'var'; path: string }
+  | { kind: 'section'; path: string; inverted: boolean; body: TemplateNode[] };
+
+/** Parses a template into text, variables and sections; throws TemplateError for unbalanced sections. */
+function parse(template: string): TemplateNode[] {
+  const root: TemplateNode[] = [];
+  const stack: { path: string; nodes: TemplateNode[] }[] = [{ path: '', nodes: root }];
+  let last = 0;
+  for (const match of template.matchAll(TOKEN)) {
+    const current = stack[stack.length - 1] as { path: string; nodes: TemplateNode[] };
+    if (match.index > last) current.nodes.push({ kind: 'text', text: template.slice(last, match.index) });
+    last = match.index + match[0].length;
+    const [, sigil, sectionPath, variable, single] = match;
+    if (sigil === '#' || sigil === '^') {
+      const body: TemplateNode[] = [];
+      current.nodes.push({ kind: 'section', path: sectionPath as string, inverted: sigil === '^', body });
+      stack.push({ path: sectionPath as string, nodes: body });
+    } else if (sigil === '/') {
+      if (stack.length === 1 || current.path !== sectionPath) {
+        throw new TemplateError(`{{/${sectionPath}}} closes a section that is not open`);
+      }
+      stack.pop();
+    } else {
+      current.nodes.push({ kind: 'var', path: (variable ?? single) as string });
+    }
+  }
+  if (stack.length > 1) throw new TemplateError(`section {{#${stack[stack.length - 1]?.path}}} is not closed`);
+  if (last < template.length) root.push({ kind: 'text', text: template.slice(last) });
+  return root;
+}
+
+/** Why a template cannot be parsed, or null when it can. */
+export function templateProblem(template: string): string | null {
+  try {
+    parse(template);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/**
+ * The variable paths a template reads from its context, in order: plain variables and section paths at the top
+ * level. Variables inside a section are relative to its elements, so they are not listed.
+ */
 export function templateReferences(template: string): string[] {
-  const refs: string[] = [];
-  for (const match of template.matchAll(PLACEHOLDER)) refs.push((match[1] ?? match[2]) as string);
-  return refs;
+  let nodes: TemplateNode[];
+  try {
+    nodes = parse(template);
+  } catch {
+    return [];
+  }
+  return nodes.flatMap((node) => (node.kind === 'var' ? [node.path] : node.kind === 'section' ? [node.path] : []));
 }
 
 /** Every variable path mentioned anywhere inside a JSON value's strings. */
@@ -53,19 +107,65 @@ export function valueAsText(value: Json | undefined): string {
   return JSON.stringify(value);
 }
 
-/** Renders a template as plain text, each value passed through `escape`. Missing paths are reported to `onMissing`. */
+function isEmpty(value: Json | undefined): boolean {
+  return (
+    value === undefined ||
+    value === null ||
+    value === false ||
+    value === '' ||
+    (Array.isArray(value) && value.length === 0)
+  );
+}
+
+/** Looks a path up in the innermost scope that has its first segment; `.` is the innermost element. */
+function lookupInScopes(scopes: Json[], path: string): Json | undefined {
+  if (path === '.') return scopes[scopes.length - 1];
+  const [first] = path.split('.');
+  for (let i = scopes.length - 1; i >= 0; i -= 1) {
+    const scope = scopes[i];
+    if (isJsonObject(scope) && first !== undefined && Object.hasOwn(scope, first)) return lookupPath(scope, path);
+  }
+  return undefined;
+}
+
+function renderNodes(
+  nodes: TemplateNode[],
+  scopes: Json[],
+  escape: (text: string) => string,
+  onMissing?: (path: string) => void,
+): string {
+  let out = '';
+  for (const node of nodes) {
+    if (node.kind === 'text') out += node.text;
+    else if (node.kind === 'var') {
+      const value = lookupInScopes(scopes, node.path);
+      if (value === undefined || value === null || value === '') onMissing?.(node.path);
+      out += escape(valueAsText(value));
+    } else {
+      const value = lookupInScopes(scopes, node.path);
+      if (node.inverted) {
+        if (isEmpty(value)) out += renderNodes(node.body, scopes, escape, onMissing);
+      } else if (Array.isArray(value)) {
+        for (const item of value) out += renderNodes(node.body, [...scopes, item], escape, onMissing);
+      } else if (!isEmpty(value)) {
+        out += renderNodes(node.body, [...scopes, value as Json], escape, onMissing);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Renders a template as plain text, each value passed through `escape`. Missing paths are reported to
+ * `onMissing`. Throws TemplateError for unbalanced sections.
+ */
 export function renderText(
   template: string,
   context: TemplateContext,
   escape: (text: string) => string = (text) => text,
   onMissing?: (path: string) => void,
 ): string {
-  return template.replace(PLACEHOLDER, (_whole, doubled: string | undefined, single: string | undefined) => {
-    const path = (doubled ?? single) as string;
-    const value = lookupPath(context, path);
-    if (value === undefined || value === null || value === '') onMissing?.(path);
-    return escape(valueAsText(value));
-  });
+  return renderNodes(parse(template), [context as Json], escape, onMissing);
 }
 
 /**

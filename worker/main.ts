@@ -2,7 +2,8 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@tempor
 import { MongoClient } from 'mongodb';
 import { Agent } from 'undici';
 import { createActivities } from '../activities';
-import { createStore } from '../activities/store';
+import { createMailTransport } from '../activities/alerts';
+import { createServices } from '../activities/services';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { createWorker } from './worker';
@@ -23,14 +24,24 @@ async function main(): Promise<void> {
   const dispatcher = new Agent({ connect: { timeout: config.http.connectTimeoutMs } });
   let connection: NativeConnection | undefined;
   try {
-    const store = createStore(mongo.db(config.mongodb.database));
-    await store.ensureIndexes();
+    const services = createServices(mongo.db(config.mongodb.database), {
+      logRetentionDays: config.logRetentionDays,
+      mail: { transport: createMailTransport(config.alerts.smtpUrl), from: config.alerts.from },
+      dispatcher,
+      logger,
+    });
+    await services.ensureIndexes();
     connection = await NativeConnection.connect({ address: config.temporal.address });
     const worker = await createWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities({ store, dispatcher, logger }),
+      activities: createActivities({
+        services,
+        dispatcher,
+        logger,
+        defaultRateLimitPerMinute: config.defaultRateLimitPerMinute,
+      }),
     });
     logger.info({ taskQueue: config.temporal.taskQueue, temporal: config.temporal.address }, 'worker started');
     await worker.run();

@@ -1,17 +1,15 @@
 import {
   ActivityFailure,
   allHandlersFinished,
-  ApplicationFailure,
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
-  TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { StepDefinition } from '../shared/action';
 import {
   closeConversation,
   completeRun,
@@ -23,13 +21,13 @@ import {
   say,
   stateSummary,
   transcriptAfter,
+  upgradeCatalog,
+  upgradeState,
   type ActionCatalog,
   type ActionRun,
   type ConversationState,
   type TurnEvent,
 } from '../shared/conversation';
-import { idempotencyKey } from '../shared/ids';
-import { nextStep, templateContext, type RunProgress, type StepOutcome } from '../shared/interpreter';
 import { text } from '../shared/messages';
 import {
   buttonClickedSignal,
@@ -41,6 +39,7 @@ import {
   visitorMessageSignal,
   type ConversationInput,
 } from './messages';
+import { executeAction } from './run-action';
 
 /** Option preset for reading chatbot data: quick, retried a few times, then the turn apologises. */
 const store = proxyActivities<Activities>({
@@ -48,18 +47,11 @@ const store = proxyActivities<Activities>({
   retry: { maximumAttempts: 5, initialInterval: '200 milliseconds', backoffCoefficient: 2 },
 });
 
-/** Option preset for one HTTP step: its timeout, its retry policy, failures that retrying cannot fix. */
-function httpStep(step: StepDefinition) {
-  return proxyActivities<Activities>({
-    startToCloseTimeout: step.timeoutMs + 5_000,
-    retry: {
-      maximumAttempts: step.retry.maxAttempts,
-      initialInterval: step.retry.initialIntervalMs,
-      backoffCoefficient: step.retry.backoffCoefficient,
-      maximumInterval: step.retry.maxIntervalMs,
-    },
-  });
-}
+/** Option preset for failure alerts: a few tries; an alert that cannot be sent must not hold up the turn. */
+const alerts = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '1 second' },
+});
 
 const now = () => new Date().toISOString();
 
@@ -71,7 +63,7 @@ export type ConversationResult = { status: 'closed'; reason: string; turns: numb
  * state machine in shared/conversation; API calls run as retried activities. Closes after the idle timeout.
  */
 export async function conversation(input: ConversationInput): Promise<ConversationResult> {
-  let state: ConversationState = input.carried?.state ?? openConversation(input, now());
+  let state: ConversationState = input.carried ? upgradeState(input.carried.state) : openConversation(input, now());
   let catalog: ActionCatalog | null = null;
   const inbox: TurnEvent[] = [];
   const queued = new Set<string>();
@@ -113,42 +105,32 @@ export async function conversation(input: ConversationInput): Promise<Conversati
 
   async function refreshCatalog(): Promise<ActionCatalog | null> {
     const latest = await store.loadCatalog({ chatbotId: state.chatbotId, knownRevision: catalog?.revision ?? null });
-    return latest.changed ? latest.catalog : catalog;
-  }
-
-  async function runStep(run: ActionRun, step: StepDefinition, progress: RunProgress): Promise<StepOutcome> {
-    const context = templateContext(run.action, run.values, runEnvironment(state, run, now()), progress);
-    try {
-      return await httpStep(step).executeHttpStep({
-        chatbotId: state.chatbotId,
-        conversationId: state.conversationId,
-        action: run.action.name,
-        actionVersion: run.version,
-        step,
-        context,
-        idempotencyKey: idempotencyKey(state.conversationId, run.turn, step.id),
-      });
-    } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
-      const cause = error.cause;
-      const failure =
-        cause instanceof ApplicationFailure
-          ? (cause.type ?? 'Error')
-          : cause instanceof TimeoutFailure
-            ? 'Timeout'
-            : 'Error';
-      log.warn('API step failed', { action: run.action.name, step: step.id, failure });
-      return { ok: false, failure, message: cause?.message ?? error.message };
-    }
+    // Definitions may come from an older Parley (recorded history): bring them to the current schema.
+    return latest.changed ? upgradeCatalog(latest.catalog) : catalog;
   }
 
   async function execute(run: ActionRun): Promise<void> {
-    let progress: RunProgress = { results: {} };
-    for (let next = nextStep(run.action, progress); next.kind === 'call'; next = nextStep(run.action, progress)) {
-      const outcome = await runStep(run, next.step, progress);
-      progress = { results: { ...progress.results, [next.step.id]: outcome } };
-    }
+    const { progress, calls } = await executeAction({ ...run, test: false }, () => runEnvironment(state, run, now()));
     state = completeRun(state, run, progress, now());
+    const failed = calls.find((call) => call.outcome === 'failed');
+    const { emails, webhook } = run.action.alerts;
+    // Alerts were added after conversations started running: old histories have no alert activity.
+    if (failed && (emails.length > 0 || webhook) && patched('failure-alerts')) {
+      await alerts
+        .sendFailureAlert({
+          alert: {
+            chatbotId: state.chatbotId,
+            action: run.action.name,
+            step: failed.step,
+            failure: failed.failure ?? 'error',
+            message: failed.message ?? '',
+            conversationId: state.conversationId,
+            at: now(),
+          },
+          settings: { emails, webhook },
+        })
+        .catch((error: unknown) => log.error('failure alert not sent', { error: (error as Error).message }));
+    }
   }
 
   async function processTurn(event: TurnEvent): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
-import type { Store } from '../../activities/store';
+import { z } from 'zod';
+import type { Services } from '../../activities/services';
 import { DuplicateError } from '../../activities/store';
 import { ACTION_NAME, ActionDefinitionSchema, type StoredAction } from '../../shared/action';
 import {
@@ -10,8 +11,29 @@ import {
   SecretInputSchema,
   type Chatbot,
 } from '../../shared/chatbot';
-import { isJsonObject } from '../../shared/json';
+import { isJsonObject, JsonSchema } from '../../shared/json';
+import { actionTest } from '../../workflows/action-test';
 import { ApiError, parseOr400 } from '../errors';
+import type { TemporalDeps } from '../temporal';
+
+const LogsQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) }).strict();
+
+const TestRunSchema = z
+  .object({
+    parameters: z.record(z.string(), JsonSchema).default({}),
+    visitor: z
+      .object({
+        id: z.string().max(128).optional(),
+        name: z.string().max(200).optional(),
+        email: z.string().email().optional(),
+        phone: z.string().max(40).optional(),
+        locale: z.string().max(35).optional(),
+      })
+      .strict()
+      .default({}),
+    attributes: z.record(z.string().max(64), JsonSchema).default({}),
+  })
+  .strict();
 
 function actionView(action: StoredAction) {
   return {
@@ -23,9 +45,15 @@ function actionView(action: StoredAction) {
 }
 
 /** Admin routes under /v1/chatbots: chatbots, their actions and their (write-only) secrets. Mounted behind the admin key. */
-export function adminRoutes(deps: { store: Store }): Router {
-  const { store } = deps;
+export function adminRoutes(deps: { services: Services; temporal: TemporalDeps }): Router {
+  const { store, callLog, alerts } = deps.services;
   const router = Router();
+  async function existingAction(botId: string, name: string): Promise<StoredAction> {
+    const action = await store.getAction(botId, name);
+    if (!action) throw new ApiError('not_found', `action ${name} not found`);
+    return action;
+  }
+
   async function existingChatbot(id: string): Promise<Chatbot> {
     const chatbot = await store.getChatbot(id);
     if (!chatbot) throw new ApiError('not_found', `chatbot ${id} not found`);
@@ -86,7 +114,9 @@ export function adminRoutes(deps: { store: Store }): Router {
     }
     const definition = parseOr400(ActionDefinitionSchema, { ...req.body, name });
     await existingChatbot(botId);
-    const { created, action } = await store.putAction(botId, definition);
+    const { created, action } = await store.putAction(botId, definition).catch((error: unknown) => {
+      throw error instanceof DuplicateError ? new ApiError('conflict', error.message) : error;
+    });
     res.status(created ? 201 : 200).json(actionView(action));
   });
 
@@ -95,6 +125,52 @@ export function adminRoutes(deps: { store: Store }): Router {
       throw new ApiError('not_found', `action ${req.params.name} not found`);
     }
     res.status(204).end();
+  });
+
+  router.get('/:botId/actions/:name/logs', async (req, res) => {
+    const { limit } = parseOr400(LogsQuerySchema, req.query, 'query');
+    const action = await existingAction(req.params.botId, req.params.name);
+    const entries = await callLog.latest(req.params.botId, action.definition.name, limit);
+    res.json({ logs: entries });
+  });
+
+  router.post('/:botId/actions/:name/test', async (req, res) => {
+    const body = parseOr400(TestRunSchema, req.body);
+    const { botId } = req.params;
+    const action = await existingAction(botId, req.params.name);
+    const missing = action.definition.parameters.filter(
+      (param) => param.required && param.default === undefined && !(param.name in body.parameters),
+    );
+    if (missing.length) {
+      throw new ApiError('invalid_request', `parameters.${missing[0]?.name}: a value is required to test this action`);
+    }
+    const parameters = { ...body.parameters };
+    for (const param of action.definition.parameters) {
+      if (!(param.name in parameters) && param.default !== undefined) parameters[param.name] = param.default;
+    }
+    const testId = randomUUID();
+    const result = await deps.temporal.client.workflow.execute(actionTest, {
+      workflowId: `action-test:${botId}:${action.definition.name}:${testId}`,
+      taskQueue: deps.temporal.taskQueue,
+      args: [
+        {
+          chatbotId: botId,
+          testId,
+          action: action.definition,
+          version: action.version,
+          parameters,
+          visitor: body.visitor,
+          attributes: body.attributes,
+        },
+      ],
+    });
+    res.json({ action: action.definition.name, version: action.version, ...result });
+  });
+
+  router.post('/:botId/actions/:name/alerts/reset', async (req, res) => {
+    const action = await existingAction(req.params.botId, req.params.name);
+    const cleared = await alerts.resetThrottle(req.params.botId, action.definition.name);
+    res.json({ reset: true, wasThrottled: cleared });
   });
 
   router.put('/:botId/secrets/:name', async (req, res) => {

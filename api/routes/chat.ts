@@ -29,6 +29,7 @@ const StartConversationSchema = z
         name: z.string().min(1).max(200).optional(),
         email: z.string().email().max(320).optional(),
         phone: z.string().min(3).max(40).optional(),
+        locale: z.string().min(2).max(35).optional(),
       })
       .strict()
       .default({}),

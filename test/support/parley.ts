@@ -7,7 +7,8 @@ import request from 'supertest';
 import { Agent } from 'undici';
 import { inject } from 'vitest';
 import { createActivities } from '../../activities';
-import { createStore } from '../../activities/store';
+import { createMailTransport } from '../../activities/alerts';
+import { createServices } from '../../activities/services';
 import { createApp } from '../../api/app';
 import type { ActionDefinitionInput } from '../../shared/action';
 import { createWorker } from '../../worker/worker';
@@ -18,19 +19,30 @@ export const ADMIN_KEY = 'test-admin-key-0123456789';
  * A whole Parley — store, worker and Express app — on the real Temporal dev server and FerretDB the global
  * setup started, with its own task queue and database so test files never see each other's data.
  */
-export async function startParley() {
+export async function startParley(options: { smtpUrl?: string; rateLimitPerMinute?: number } = {}) {
   const id = randomUUID().slice(0, 8);
   const taskQueue = `test-${id}`;
   const mongo = await MongoClient.connect(inject('mongodbUri'));
-  const store = createStore(mongo.db(`parley_test_${id}`));
-  await store.ensureIndexes();
   const address = inject('temporalAddress');
   const workerConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   const dispatcher = new Agent({ connect: { timeout: 2_000 } });
   const logger = pino({ level: 'silent' });
-  const activities = createActivities({ store, dispatcher, logger });
+  const services = createServices(mongo.db(`parley_test_${id}`), {
+    logRetentionDays: 7,
+    mail: { transport: createMailTransport(options.smtpUrl), from: 'Parley <parley@test.local>' },
+    dispatcher,
+    logger,
+  });
+  await services.ensureIndexes();
+  const { store } = services;
+  const activities = createActivities({
+    services,
+    dispatcher,
+    logger,
+    defaultRateLimitPerMinute: options.rateLimitPerMinute ?? 1000,
+  });
 
   let current: { worker: Worker; running: Promise<void> } | null = null;
   async function startWorker(): Promise<void> {
@@ -54,7 +66,7 @@ export async function startParley() {
   await startWorker();
 
   const app = createApp({
-    store,
+    services,
     temporal: { client, taskQueue, searchAttributes: true },
     adminKey: ADMIN_KEY,
     defaultIdleTimeoutMinutes: 30,
@@ -69,6 +81,7 @@ export async function startParley() {
     api,
     admin,
     store,
+    services,
     client,
     taskQueue,
     startWorker,

@@ -8,7 +8,8 @@ import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createActivities } from '../../activities';
-import { createStore } from '../../activities/store';
+import { createMailTransport } from '../../activities/alerts';
+import { createServices } from '../../activities/services';
 import { ActionDefinitionSchema } from '../../shared/action';
 import { toolPath } from '../../scripts/infra';
 import { conversation } from '../../workflows/conversation';
@@ -34,16 +35,30 @@ describe('the conversation workflow', () => {
       server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
     });
     mongo = await MongoClient.connect(inject('mongodbUri'));
-    const store = createStore(mongo.db(`parley_workflow_${Date.now()}`));
-    await store.createChatbot({ id: chatbotId, name: 'Time bot', greeting: 'Hello', idleTimeoutMinutes: null });
+    dispatcher = new Agent();
+    const logger = pino({ level: 'silent' });
+    const services = createServices(mongo.db(`parley_workflow_${Date.now()}`), {
+      logRetentionDays: 7,
+      mail: { transport: createMailTransport(undefined), from: 'parley@test.local' },
+      dispatcher,
+      logger,
+    });
+    await services.ensureIndexes();
+    const { store } = services;
+    await store.createChatbot({
+      id: chatbotId,
+      name: 'Time bot',
+      greeting: 'Hello',
+      idleTimeoutMinutes: null,
+      rateLimitPerMinute: null,
+    });
     api = await startFakeApi(() => ({ status: 200, body: { data: { order: { status: 'delivered', eta: 'today' } } } }));
     await store.putAction(chatbotId, ActionDefinitionSchema.parse(orderStatusAction(api.url)));
-    dispatcher = new Agent();
     worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: { code: inject('workflowBundleCode') },
-      activities: createActivities({ store, dispatcher, logger: pino({ level: 'silent' }) }),
+      activities: createActivities({ services, dispatcher, logger, defaultRateLimitPerMinute: 1000 }),
     });
     running = worker.run();
   });

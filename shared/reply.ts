@@ -1,0 +1,127 @@
+import type { ReplyDefinition } from './action';
+import { isJsonObject, type Json, type JsonObject } from './json';
+import type { BotMessage, Button } from './messages';
+import { lookupPath, renderText, valueAsText, type TemplateContext } from './template';
+
+/**
+ * Reply composition: an action's reply definition rendered into structured bot messages — text, card,
+ * link, image, gallery (a card per array element), buttons or quick replies — plus an optional action button.
+ */
+
+type CardTemplate = NonNullable<ReplyDefinition['card']>;
+type Card = Extract<BotMessage, { type: 'card' }> extends infer C ? Omit<C, 'type'> : never;
+
+function renderCard(card: CardTemplate, context: TemplateContext): Card {
+  const render = (template: string | undefined) => (template === undefined ? undefined : renderText(template, context));
+  const out: Card = { title: renderText(card.title, context) };
+  const subtitle = render(card.subtitle);
+  const imageUrl = render(card.imageUrl);
+  const url = render(card.url);
+  if (subtitle) out.subtitle = subtitle;
+  if (imageUrl) out.imageUrl = imageUrl;
+  if (url) out.url = url;
+  if (card.fields?.length) {
+    out.fields = card.fields.map((field) => ({
+      label: renderText(field.label, context),
+      value: renderText(field.value, context),
+    }));
+  }
+  return out;
+}
+
+function renderButton(button: { label: string; payload?: string; url?: string }, context: TemplateContext): Button {
+  const label = renderText(button.label, context);
+  return button.url !== undefined
+    ? { label, url: renderText(button.url, context) }
+    : { label, payload: button.payload ?? label };
+}
+
+/** A readable default for fields when there is neither a template nor an API message. */
+function fieldLines(fields: JsonObject): string | null {
+  const lines = Object.entries(fields)
+    .filter(([, value]) => value !== null && typeof value !== 'object')
+    .map(([key, value]) => `${key.replace(/_/g, ' ')}: ${valueAsText(value)}`);
+  return lines.length ? lines.join('\n') : null;
+}
+
+/**
+ * Renders the reply of a successful run. `last` is the last successful step's API message and fields:
+ * without a template the API's `message` is said verbatim, else the fields are listed.
+ */
+export function renderReply(
+  reply: ReplyDefinition,
+  context: TemplateContext,
+  last: { message: string | null; fields: JsonObject } | null,
+): BotMessage[] {
+  const explicit = reply.template !== null ? renderText(reply.template, context) : null;
+  const fallback = last?.message ?? (last ? fieldLines(last.fields) : null);
+  const textOf = (whenAlone: string | null) => explicit ?? whenAlone;
+  const messages: BotMessage[] = [];
+  const sayText = (value: string | null) => {
+    if (value) messages.push({ type: 'text', text: value });
+  };
+
+  switch (reply.format) {
+    case 'text':
+      sayText(textOf(fallback ?? 'Done.'));
+      break;
+    case 'card':
+      sayText(explicit);
+      if (reply.card) messages.push({ type: 'card', ...renderCard(reply.card, context) });
+      break;
+    case 'link':
+      sayText(explicit);
+      if (reply.link) {
+        const text = reply.link.text === undefined ? undefined : renderText(reply.link.text, context);
+        messages.push({ type: 'link', url: renderText(reply.link.url, context), ...(text ? { text } : {}) });
+      }
+      break;
+    case 'image':
+      sayText(explicit);
+      if (reply.image) {
+        const alt = reply.image.alt === undefined ? undefined : renderText(reply.image.alt, context);
+        messages.push({ type: 'image', url: renderText(reply.image.url, context), ...(alt ? { alt } : {}) });
+      }
+      break;
+    case 'gallery': {
+      sayText(explicit);
+      const gallery = reply.gallery;
+      const items = gallery ? lookupPath(context, gallery.items) : undefined;
+      const list: Json[] = Array.isArray(items) ? items.slice(0, gallery?.max ?? 10) : [];
+      if (gallery && list.length) {
+        messages.push({ type: 'gallery', cards: list.map((item) => renderCard(gallery.card, { ...context, item })) });
+      } else if (!explicit) {
+        sayText('No results.');
+      }
+      break;
+    }
+    case 'buttons':
+      messages.push({
+        type: 'buttons',
+        ...(textOf(fallback) ? { text: textOf(fallback) as string } : {}),
+        buttons: (reply.buttons ?? []).map((button) => renderButton(button, context)),
+      });
+      break;
+    case 'quick_replies':
+      messages.push({
+        type: 'quick_replies',
+        ...(textOf(fallback) ? { text: textOf(fallback) as string } : {}),
+        replies: (reply.buttons ?? []).map((button) => renderButton(button, context)),
+      });
+      break;
+  }
+  if (reply.actionButton) {
+    const { label, url, action } = reply.actionButton;
+    const button: Button =
+      url !== undefined
+        ? { label: renderText(label, context), url: renderText(url, context) }
+        : { label: renderText(label, context), payload: `action:${action}` };
+    messages.push({ type: 'buttons', buttons: [button] });
+  }
+  return messages;
+}
+
+/** True when a value is a non-empty JSON object (used by callers deciding whether fields exist). */
+export function hasFields(value: Json | undefined): boolean {
+  return isJsonObject(value) && Object.keys(value).length > 0;
+}
