@@ -3,6 +3,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { Logger } from 'pino';
 import { request, type Dispatcher } from 'undici';
+import type { FailureAlert } from '../shared/interpreter';
 
 /**
  * Failure alerts: when an action's call fails for good, Parley emails the chatbot's configured addresses and
@@ -13,16 +14,8 @@ import { request, type Dispatcher } from 'undici';
 /** Where a chatbot's failure alerts go (validated where the chatbot is configured). */
 export type AlertSettings = { emails: string[]; webhook: string | null };
 
-/** One action call that failed for good. `message` is already redacted: it carries no secret values. */
-export type FailureAlert = {
-  chatbotId: string;
-  action: string;
-  step: string;
-  failure: string;
-  message: string;
-  conversationId: string;
-  at: string;
-};
+/** One action call that failed for good (its message already redacted). */
+export type { FailureAlert };
 
 /** What one `sendFailureAlert` did. */
 export type AlertResult = { sent: boolean; throttled: boolean; emailed: number; webhook: 'sent' | 'failed' | 'none' };

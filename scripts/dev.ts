@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { ConfigError, EMBEDDED_DEFAULTS, loadConfig } from '../shared/config';
 import { createAcmeApi } from './demo/acme-api';
-import { DEMO_CHATBOT, DEMO_SECRET, demoActions } from './demo/seed';
+import { DEMO_CHATBOT, DEMO_SECRET, seedDemo } from './demo/seed';
 import { portInUse, ROOT, spawnService, startFerretDb, startTemporalDevServer, type Service } from './infra';
 
 /**
@@ -132,23 +132,6 @@ async function waitForHealthy(api: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 300));
   }
   throw new Error(`The API did not become healthy at ${api}/healthz`);
-}
-
-/** Creates the demo chatbot, its secret and actions through the admin API (idempotent). */
-async function seedDemo(api: string, adminKey: string, acmeUrl: string): Promise<void> {
-  const call = async (method: string, path: string, body: unknown) => {
-    const response = await fetch(`${api}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (!response.ok && response.status !== 409)
-      throw new Error(`seeding ${method} ${path} failed: ${await response.text()}`);
-  };
-  await call('POST', '/v1/chatbots', DEMO_CHATBOT);
-  await call('PUT', `/v1/chatbots/${DEMO_CHATBOT.id}/secrets/${DEMO_SECRET.name}`, { value: DEMO_SECRET.value });
-  for (const action of demoActions(acmeUrl))
-    await call('PUT', `/v1/chatbots/${DEMO_CHATBOT.id}/actions/${action.name}`, action);
 }
 
 void main();

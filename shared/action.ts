@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isResponsePath } from './extract';
 import { isJsonObject, JsonSchema, type Json } from './json';
-import { jsonTemplateReferences, templateProblem, templateReferences } from './template';
+import { jsonTemplateReferences, nestedTemplateReferences, templateProblem, templateReferences } from './template';
 
 /**
  * The action model: what an operator defines (as JSON) for one custom API action of a chatbot.
@@ -425,7 +425,12 @@ function cardTexts(
 function checkTemplate(template: string, scope: Scope, path: (string | number)[], ctx: z.RefinementCtx) {
   const problem = templateProblem(template);
   if (problem) ctx.addIssue({ code: 'custom', path, message: problem });
-  else checkReferences(templateReferences(template), scope, path, ctx);
+  else {
+    checkReferences(templateReferences(template), scope, path, ctx);
+    // Inside sections names are relative to elements, except secrets, which are checked wherever they appear.
+    const nestedSecrets = nestedTemplateReferences(template).filter((ref) => ref.split('.')[0] === 'secrets');
+    checkReferences(nestedSecrets, scope, path, ctx);
+  }
 }
 
 function checkRequest(request: RequestDefinition, scope: Scope, path: (string | number)[], ctx: z.RefinementCtx) {
@@ -495,12 +500,13 @@ function unknownReference(ref: string, scope: Scope): string | null {
 export function secretNamesOf(request: RequestDefinition): string[] {
   const names = new Set<string>();
   if (request.auth.type !== 'none') names.add(request.auth.secret);
+  const all = (template: string) => templateReferences(template, { nested: true });
   const refs = [
-    ...templateReferences(request.url),
-    ...Object.values(request.query).flatMap(templateReferences),
-    ...Object.values(request.headers).flatMap(templateReferences),
-    ...(request.auth.type === 'basic' ? templateReferences(request.auth.username) : []),
-    ...(request.body === null ? [] : jsonTemplateReferences(request.body)),
+    ...all(request.url),
+    ...Object.values(request.query).flatMap(all),
+    ...Object.values(request.headers).flatMap(all),
+    ...(request.auth.type === 'basic' ? all(request.auth.username) : []),
+    ...(request.body === null ? [] : jsonTemplateReferences(request.body, { nested: true })),
   ];
   for (const ref of refs) if (ref.startsWith('secrets.')) names.add(ref.slice('secrets.'.length));
   return [...names];

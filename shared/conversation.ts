@@ -1,5 +1,12 @@
 import { upgradeAction, type ActionDefinition } from './action';
-import { composeReply, mergedAttributes, templateContext, type RunEnvironment, type RunProgress } from './interpreter';
+import {
+  composeReply,
+  mergedAttributes,
+  startRun,
+  templateContext,
+  type RunEnvironment,
+  type RunProgress,
+} from './interpreter';
 import type { Json, JsonObject } from './json';
 import { text, type BotMessage, type Button, type TranscriptEntry } from './messages';
 import { extractParameter, isCancellation, nextMissing, promptFor, withDefaults } from './parameters';
@@ -96,13 +103,20 @@ export function actionButtonPayload(actionName: string): string {
 const CONFIRM_YES = 'confirm:yes';
 const CONFIRM_NO = 'confirm:no';
 
+/** Whether an action is offered in chat conversations (its channels include `chat`). */
+function inChat(action: ActionDefinition): boolean {
+  return action.channels.includes('chat');
+}
+
 /** The buttons a conversation offers up front: one per button-triggered action. */
 export function actionButtons(actions: ActionDefinition[]): Button[] {
-  return actions.flatMap((action) =>
-    action.triggers.flatMap((trigger) =>
-      trigger.type === 'button' ? [{ label: trigger.label, payload: actionButtonPayload(action.name) }] : [],
-    ),
-  );
+  return actions
+    .filter(inChat)
+    .flatMap((action) =>
+      action.triggers.flatMap((trigger) =>
+        trigger.type === 'button' ? [{ label: trigger.label, payload: actionButtonPayload(action.name) }] : [],
+      ),
+    );
 }
 
 /** The messages a new conversation opens with. */
@@ -193,6 +207,7 @@ export function planTurn(
   catalog: ActionCatalog | null,
   now: string,
 ): TurnDecision {
+  catalog = catalog && { ...catalog, actions: catalog.actions.filter((entry) => inChat(entry.definition)) };
   let next: ConversationState = { ...state, turn: state.turn + 1 };
   switch (event.kind) {
     case 'message': {
@@ -328,8 +343,9 @@ function advance(state: ConversationState, pending: PendingAction, now: string):
     return { state: say({ ...state, pending: asking }, [text(promptFor(missing))], now), run: null };
   }
   const values = withDefaults(pending.action.parameters, pending.values);
+  const context = () => templateContext(pending.action, values, pendingEnvironment(state, pending, now), startRun());
   if (pending.action.confirm && !pending.awaitingConfirmation) {
-    const prompt = renderText(pending.action.confirm.prompt, { ...values });
+    const prompt = renderText(pending.action.confirm.prompt, context());
     const question: BotMessage = {
       type: 'buttons',
       text: prompt,
@@ -356,7 +372,7 @@ function advance(state: ConversationState, pending: PendingAction, now: string):
     turn: state.turn,
   };
   const runs = { ...state.runs, [run.action.name]: (state.runs[run.action.name] ?? 0) + 1 };
-  const intro = run.action.triggeredResponse ? [text(renderText(run.action.triggeredResponse, { ...values }))] : [];
+  const intro = run.action.triggeredResponse ? [text(renderText(run.action.triggeredResponse, context()))] : [];
   return { state: say({ ...state, pending: null, runs }, intro, now), run };
 }
 
@@ -403,6 +419,14 @@ function continuePending(state: ConversationState, message: string, now: string)
 
 /** The environment a run's templates see. */
 export function runEnvironment(state: ConversationState, run: ActionRun, now: string): RunEnvironment {
+  return pendingEnvironment(state, run, now);
+}
+
+function pendingEnvironment(
+  state: ConversationState,
+  run: Pick<ActionRun, 'userMessage' | 'trigger'>,
+  now: string,
+): RunEnvironment {
   return {
     chatbotId: state.chatbotId,
     conversationId: state.conversationId,

@@ -22,6 +22,8 @@ export type RunProgress = {
   results: Record<string, StepOutcome>;
   skipped: string[];
   completed: string[];
+  /** Steps whose call failed for good, in the order they failed. */
+  failed: string[];
   executions: number;
   failure: { step: string; failure: string; reply: string | null } | null;
   compensations: string[];
@@ -38,6 +40,7 @@ export function startRun(): RunProgress {
     results: {},
     skipped: [],
     completed: [],
+    failed: [],
     executions: 0,
     failure: null,
     compensations: [],
@@ -85,6 +88,7 @@ export function recordOutcome(
     const completed = next.completed.includes(step.id) ? next.completed : [...next.completed, step.id];
     return { ...next, completed, cursor: progress.cursor + 1 };
   }
+  next.failed = [...next.failed, step.id];
   const then = step.onError.then;
   if (then === 'continue') return { ...next, cursor: progress.cursor + 1 };
   if (then.startsWith('goto:') && next.executions < MAX_STEP_EXECUTIONS) {
@@ -219,6 +223,10 @@ export const DEFAULT_ERROR_REPLY = "Sorry, I couldn't complete that right now. P
 /** What the visitor is told once the run is over: the failing step's error reply, or the action's reply. */
 export function composeReply(action: ActionDefinition, context: TemplateContext, progress: RunProgress): BotMessage[] {
   if (progress.failure) return [{ type: 'text', text: progress.failure.reply ?? DEFAULT_ERROR_REPLY }];
+  // Every call failed (each moving on with `continue`): there is nothing to answer with but the error reply.
+  const firstFailed = action.steps.find((step) => step.id === progress.failed[0]);
+  if (progress.completed.length === 0 && firstFailed)
+    return [{ type: 'text', text: firstFailed.onError.reply ?? DEFAULT_ERROR_REPLY }];
   const lastOk = [...progress.completed]
     .reverse()
     .map((id) => progress.results[id])
@@ -226,9 +234,48 @@ export function composeReply(action: ActionDefinition, context: TemplateContext,
   return renderReply(action.reply, context, lastOk?.ok ? { message: lastOk.message, fields: lastOk.fields } : null);
 }
 
-/** Attributes the run's successful steps asked to merge into the conversation, in the order they ran. */
+/** The alert to send for a run whose call failed for good, when the action has alert recipients. */
+export function failureAlert(
+  action: ActionDefinition,
+  progress: RunProgress,
+  env: RunEnvironment,
+): { alert: FailureAlert; settings: { emails: string[]; webhook: string | null } } | null {
+  const step = progress.failed[0];
+  const result = step === undefined ? undefined : progress.results[step];
+  const { emails, webhook } = action.alerts;
+  if (step === undefined || !result || result.ok || (emails.length === 0 && !webhook)) return null;
+  return {
+    alert: {
+      chatbotId: env.chatbotId,
+      action: action.name,
+      step,
+      failure: result.failure,
+      message: result.message,
+      conversationId: env.conversationId,
+      at: env.now,
+    },
+    settings: { emails, webhook },
+  };
+}
+
+/** One action call that failed for good, as alerts report it (messages are already redacted). */
+export type FailureAlert = {
+  chatbotId: string;
+  action: string;
+  step: string;
+  failure: string;
+  message: string;
+  conversationId: string;
+  at: string;
+};
+
+/**
+ * Attributes the run's successful steps asked to merge into the conversation, in the order they ran; none when
+ * the chain stopped (its completed steps were compensated, so what they said no longer holds).
+ */
 export function mergedAttributes(progress: RunProgress): JsonObject {
   const merged: JsonObject = {};
+  if (progress.failure) return merged;
   for (const id of progress.completed) {
     const result = progress.results[id];
     if (result?.ok && result.attributes) Object.assign(merged, result.attributes);

@@ -101,7 +101,12 @@ export function renderRequest(
   }
   if (auth.type === 'api_key') {
     if (auth.in === 'query') url.searchParams.append(auth.name, secret(auth.secret));
-    else headers[auth.name.toLowerCase()] = renderHeaderValue(auth.name, secret(auth.secret), {}, onMissing);
+    else {
+      const value = secret(auth.secret);
+      if (/[\r\n\0]/.test(value))
+        throw new TemplateError(`secret "${auth.secret}" contains a line break or NUL character`);
+      headers[auth.name.toLowerCase()] = value;
+    }
   }
   for (const [name, value] of Object.entries(options.extraHeaders ?? {})) headers[name.toLowerCase()] = value;
 

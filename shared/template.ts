@@ -31,17 +31,17 @@ type TemplateNode =
 /** Parses a template into text, variables and sections; throws TemplateError for unbalanced sections. */
 function parse(template: string): TemplateNode[] {
   const root: TemplateNode[] = [];
-  const stack: { path: string; nodes: TemplateNode[] }[] = [{ path: '', nodes: root }];
+  const stack: { path: string; sigil: string; nodes: TemplateNode[] }[] = [{ path: '', sigil: '', nodes: root }];
   let last = 0;
   for (const match of template.matchAll(TOKEN)) {
-    const current = stack[stack.length - 1] as { path: string; nodes: TemplateNode[] };
+    const current = stack[stack.length - 1] as (typeof stack)[number];
     if (match.index > last) current.nodes.push({ kind: 'text', text: template.slice(last, match.index) });
     last = match.index + match[0].length;
     const [, sigil, sectionPath, variable, single] = match;
     if (sigil === '#' || sigil === '^') {
       const body: TemplateNode[] = [];
       current.nodes.push({ kind: 'section', path: sectionPath as string, inverted: sigil === '^', body });
-      stack.push({ path: sectionPath as string, nodes: body });
+      stack.push({ path: sectionPath as string, sigil, nodes: body });
     } else if (sigil === '/') {
       if (stack.length === 1 || current.path !== sectionPath) {
         throw new TemplateError(`{{/${sectionPath}}} closes a section that is not open`);
@@ -51,7 +51,8 @@ function parse(template: string): TemplateNode[] {
       current.nodes.push({ kind: 'var', path: (variable ?? single) as string });
     }
   }
-  if (stack.length > 1) throw new TemplateError(`section {{#${stack[stack.length - 1]?.path}}} is not closed`);
+  const open = stack[stack.length - 1];
+  if (stack.length > 1 && open) throw new TemplateError(`section {{${open.sigil}${open.path}}} is not closed`);
   if (last < template.length) root.push({ kind: 'text', text: template.slice(last) });
   return root;
 }
@@ -68,23 +69,36 @@ export function templateProblem(template: string): string | null {
 
 /**
  * The variable paths a template reads from its context, in order: plain variables and section paths at the top
- * level. Variables inside a section are relative to its elements, so they are not listed.
+ * level. Variables inside a section are relative to its elements, so they are only listed with `nested: true`.
  */
-export function templateReferences(template: string): string[] {
+export function templateReferences(template: string, options: { nested?: boolean } = {}): string[] {
   let nodes: TemplateNode[];
   try {
     nodes = parse(template);
   } catch {
     return [];
   }
-  return nodes.flatMap((node) => (node.kind === 'var' ? [node.path] : node.kind === 'section' ? [node.path] : []));
+  const collect = (list: TemplateNode[]): string[] =>
+    list.flatMap((node) => {
+      if (node.kind === 'text') return [];
+      if (node.kind === 'var') return [node.path];
+      return [node.path, ...(options.nested ? collect(node.body) : [])];
+    });
+  return collect(nodes);
+}
+
+/** The references inside sections only (relative to elements, or reaching outer names such as `secrets.x`). */
+export function nestedTemplateReferences(template: string): string[] {
+  const all = templateReferences(template, { nested: true });
+  const top = new Set(templateReferences(template));
+  return all.filter((path) => !top.has(path));
 }
 
 /** Every variable path mentioned anywhere inside a JSON value's strings. */
-export function jsonTemplateReferences(value: Json): string[] {
-  if (typeof value === 'string') return templateReferences(value);
-  if (Array.isArray(value)) return value.flatMap(jsonTemplateReferences);
-  if (isJsonObject(value)) return Object.values(value).flatMap(jsonTemplateReferences);
+export function jsonTemplateReferences(value: Json, options: { nested?: boolean } = {}): string[] {
+  if (typeof value === 'string') return templateReferences(value, options);
+  if (Array.isArray(value)) return value.flatMap((item) => jsonTemplateReferences(item, options));
+  if (isJsonObject(value)) return Object.values(value).flatMap((item) => jsonTemplateReferences(item, options));
   return [];
 }
 

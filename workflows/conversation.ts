@@ -40,6 +40,7 @@ import {
   type ConversationInput,
 } from './messages';
 import { executeAction } from './run-action';
+import { failureAlert } from '../shared/interpreter';
 
 /** Option preset for reading chatbot data: quick, retried a few times, then the turn apologises. */
 const store = proxyActivities<Activities>({
@@ -109,43 +110,36 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     return latest.changed ? upgradeCatalog(latest.catalog) : catalog;
   }
 
-  async function execute(run: ActionRun): Promise<void> {
-    const { progress, calls } = await executeAction({ ...run, test: false }, () => runEnvironment(state, run, now()));
+  /** Runs the action and says the reply; returns the failure alert to send once the visitor has the reply. */
+  async function execute(run: ActionRun): Promise<(() => Promise<void>) | null> {
+    const { progress } = await executeAction({ ...run, test: false }, () => runEnvironment(state, run, now()));
     state = completeRun(state, run, progress, now());
-    const failed = calls.find((call) => call.outcome === 'failed');
-    const { emails, webhook } = run.action.alerts;
+    const alert = failureAlert(run.action, progress, runEnvironment(state, run, now()));
     // Alerts were added after conversations started running: old histories have no alert activity.
-    if (failed && (emails.length > 0 || webhook) && patched('failure-alerts')) {
-      await alerts
-        .sendFailureAlert({
-          alert: {
-            chatbotId: state.chatbotId,
-            action: run.action.name,
-            step: failed.step,
-            failure: failed.failure ?? 'error',
-            message: failed.message ?? '',
-            conversationId: state.conversationId,
-            at: now(),
-          },
-          settings: { emails, webhook },
-        })
+    if (!alert || !patched('failure-alerts')) return null;
+    return () =>
+      alerts
+        .sendFailureAlert(alert)
+        .then(() => undefined)
         .catch((error: unknown) => log.error('failure alert not sent', { error: (error as Error).message }));
-    }
   }
 
   async function processTurn(event: TurnEvent): Promise<void> {
     const fromSeq = state.nextSeq;
+    let afterReply: (() => Promise<void>) | null = null;
     try {
       if (!(event.kind === 'message' && state.pending)) catalog = await refreshCatalog();
       const decision = planTurn(state, event, catalog, now());
       state = decision.state;
-      if (decision.run) await execute(decision.run);
+      if (decision.run) afterReply = await execute(decision.run);
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       log.error('turn failed', { error: error.message });
       state = say(state, [text("Sorry, I'm having trouble right now. Please try again in a moment.")], now());
     }
     state = markHandled(state, event.messageId, fromSeq);
+    // The visitor has the reply; the alert goes out before the next turn starts.
+    await afterReply?.();
   }
 
   while (state.status === 'open') {

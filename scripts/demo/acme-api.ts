@@ -23,6 +23,11 @@ const ORDERS: Order[] = [
   { id: '34567', status: 'delivered', eta: '2026-11-18', items: [{ sku: 'CAP-03', name: 'Acme cap', quantity: 1 }] },
 ];
 
+const CUSTOMERS = [
+  { id: 'c-100', name: 'Ada Lovelace', email: 'ada@example.com', plan: 'gold' },
+  { id: 'c-200', name: 'Grace Hopper', email: 'grace@example.com', plan: 'standard' },
+];
+
 const INVENTORY = [
   { sku: 'MUG-01', name: 'Acme mug', inStock: 42 },
   { sku: 'TEE-02', name: 'Acme T-shirt', inStock: 0 },
@@ -31,6 +36,7 @@ const INVENTORY = [
 
 /** Creates (without listening) the Acme demo API, accepting only `token`. */
 export function createAcmeApi(token: string): Server {
+  const tickets: { id: string; customerId: string; subject: string }[] = [];
   return createServer((req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -49,6 +55,30 @@ export function createAcmeApi(token: string): Server {
       return found ? send(200, { data: found }) : send(404, { error: 'no such product' });
     }
     if (req.method === 'GET' && url.pathname === '/inventory') return send(200, { data: { items: INVENTORY } });
+    if (req.method === 'GET' && url.pathname === '/customers') {
+      const email = (url.searchParams.get('email') ?? '').toLowerCase();
+      const found = CUSTOMERS.find((candidate) => candidate.email === email);
+      return found ? send(200, { data: { customer: found } }) : send(404, { error: 'no customer with that email' });
+    }
+    if (req.method === 'POST' && url.pathname === '/tickets') {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      req.on('end', () => {
+        let input: { customer_id?: unknown; subject?: unknown };
+        try {
+          input = JSON.parse(body) as typeof input;
+        } catch {
+          return send(400, { error: 'body must be JSON' });
+        }
+        if (typeof input.customer_id !== 'string' || typeof input.subject !== 'string' || !input.subject.trim()) {
+          return send(422, { error: 'customer_id and subject are required' });
+        }
+        const ticket = { id: `T-${1000 + tickets.length + 1}`, customerId: input.customer_id, subject: input.subject };
+        tickets.push(ticket);
+        send(201, { data: { ticket: { ...ticket, status: 'open' } } });
+      });
+      return;
+    }
     send(404, { error: 'not found' });
   });
 }

@@ -79,5 +79,65 @@ export function demoActions(acmeUrl: string): ActionDefinitionInput[] {
       ],
       reply: { template: '{{steps.stock.name}}: {{steps.stock.in_stock}} in stock.' },
     },
+    {
+      name: 'open_support_ticket',
+      description: 'Open a support ticket for a customer, found by their email address',
+      examples: ['open a support ticket', 'I need help from support', 'report a problem', 'contact customer service'],
+      triggers: [{ type: 'intent' }, { type: 'button', label: 'Contact support' }],
+      parameters: [
+        {
+          name: 'email',
+          type: 'email',
+          description: 'Email address',
+          prompt: 'What is the email address on your account?',
+        },
+        { name: 'issue', type: 'text', description: 'The problem', prompt: 'What went wrong?' },
+      ],
+      steps: [
+        {
+          id: 'customer',
+          request: {
+            method: 'GET',
+            url: `${acmeUrl}/customers`,
+            query: { email: '{{email}}' },
+            auth: { type: 'bearer', secret: DEMO_SECRET.name },
+          },
+          response: { fields: { id: 'data.customer.id', name: 'data.customer.name' } },
+          onError: { then: 'stop', reply: "I couldn't find a customer with that email address." },
+        },
+        {
+          id: 'ticket',
+          request: {
+            method: 'POST',
+            url: `${acmeUrl}/tickets`,
+            auth: { type: 'bearer', secret: DEMO_SECRET.name },
+            body: { customer_id: '{{steps.customer.id}}', subject: '{{issue}}', channel: 'chat' },
+          },
+          response: { fields: { ticket_id: 'data.ticket.id' } },
+          onError: { then: 'stop', reply: "Sorry, I couldn't open the ticket. Please email support@acme.test." },
+        },
+      ],
+      reply: {
+        template:
+          "Thanks {{steps.customer.name}}! Ticket {{steps.ticket.ticket_id}} is open; we'll reply to {{email}}.",
+      },
+    },
   ];
+}
+
+/** Creates the demo chatbot, its secret and actions through the admin API at `api` (idempotent). */
+export async function seedDemo(api: string, adminKey: string, acmeUrl: string): Promise<void> {
+  const call = async (method: string, path: string, body: unknown) => {
+    const response = await fetch(`${api}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok && response.status !== 409)
+      throw new Error(`seeding ${method} ${path} failed: ${await response.text()}`);
+  };
+  await call('POST', '/v1/chatbots', DEMO_CHATBOT);
+  await call('PUT', `/v1/chatbots/${DEMO_CHATBOT.id}/secrets/${DEMO_SECRET.name}`, { value: DEMO_SECRET.value });
+  for (const action of demoActions(acmeUrl))
+    await call('PUT', `/v1/chatbots/${DEMO_CHATBOT.id}/actions/${action.name}`, action);
 }

@@ -17,6 +17,9 @@ describe('loadConfig', () => {
       dataDir: '.data',
       defaultIdleTimeoutMinutes: 30,
       http: { connectTimeoutMs: 5000 },
+      defaultRateLimitPerMinute: 10,
+      logRetentionDays: 7,
+      alerts: { smtpUrl: undefined, from: 'Parley <parley@localhost>' },
       logLevel: 'info',
     });
   });
@@ -34,6 +37,10 @@ describe('loadConfig', () => {
       PARLEY_DATA_DIR: '/var/lib/parley',
       PARLEY_IDLE_TIMEOUT_MINUTES: '15',
       PARLEY_HTTP_CONNECT_TIMEOUT_MS: '2000',
+      PARLEY_RATE_LIMIT_PER_MINUTE: '60',
+      PARLEY_LOG_RETENTION_DAYS: '30',
+      PARLEY_SMTP_URL: 'smtps://mailer:pw@smtp.acme.test:465',
+      PARLEY_ALERT_FROM: 'Acme Bot <bot@acme.test>',
       LOG_LEVEL: 'warn',
     });
     expect(config).toEqual({
@@ -45,6 +52,9 @@ describe('loadConfig', () => {
       dataDir: '/var/lib/parley',
       defaultIdleTimeoutMinutes: 15,
       http: { connectTimeoutMs: 2000 },
+      defaultRateLimitPerMinute: 60,
+      logRetentionDays: 30,
+      alerts: { smtpUrl: 'smtps://mailer:pw@smtp.acme.test:465', from: 'Acme Bot <bot@acme.test>' },
       logLevel: 'warn',
     });
   });
@@ -79,6 +89,16 @@ describe('loadConfig', () => {
 
   it('refuses a short PARLEY_ADMIN_KEY, naming it', () => {
     expect(() => loadConfig({ PARLEY_ADMIN_KEY: 'short' })).toThrow(/PARLEY_ADMIN_KEY: must be at least 16 characters/);
+  });
+
+  it('refuses a PARLEY_SMTP_URL that is not smtp:// or smtps://, naming it', () => {
+    expect(() => loadConfig({ PARLEY_SMTP_URL: 'http://mail.acme.test' })).toThrow(
+      /PARLEY_SMTP_URL: must start with smtp:\/\/ or smtps:\/\//,
+    );
+  });
+
+  it.each(['0', '-5', 'many'])('refuses PARLEY_RATE_LIMIT_PER_MINUTE=%s, naming it', (value) => {
+    expect(() => loadConfig({ PARLEY_RATE_LIMIT_PER_MINUTE: value })).toThrow(/PARLEY_RATE_LIMIT_PER_MINUTE/);
   });
 
   it('names every bad variable at once', () => {

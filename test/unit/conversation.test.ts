@@ -11,6 +11,7 @@ import {
   openingMessages,
   planTurn,
   repliesTo,
+  runEnvironment,
   stateSummary,
   TRANSCRIPT_LIMIT,
   transcriptAfter,
@@ -20,10 +21,10 @@ import {
   type TurnEvent,
   type Visitor,
 } from '../../shared/conversation';
-import { DEFAULT_ERROR_REPLY, type RunProgress } from '../../shared/interpreter';
+import { DEFAULT_ERROR_REPLY, templateContext } from '../../shared/interpreter';
 import type { JsonObject } from '../../shared/json';
 import type { BotMessage } from '../../shared/messages';
-import { orderStatusAction, simpleAction } from './fixtures';
+import { failedWith, orderStatusAction, playRun, simpleAction, succeeded } from './fixtures';
 
 const NOW = '2025-01-01T12:00:00.000Z';
 const settings = { idleTimeoutMs: 30 * 60_000, greeting: 'Hi! How can I help?' };
@@ -61,7 +62,7 @@ const welcomeLead = simpleAction({
 });
 
 function catalogOf(...actions: ActionDefinition[]): ActionCatalog {
-  return { revision: 1, actions: actions.map((definition, index) => ({ version: index + 1, definition })) };
+  return { revision: 'r1', actions: actions.map((definition, index) => ({ version: index + 1, definition })) };
 }
 
 /** cancel_order comes first so that a message naming both "cancel" and "order" is not decided by a routing tie. */
@@ -112,16 +113,6 @@ function send(state: ConversationState, text: string, actions: ActionCatalog | n
 function click(state: ConversationState, payload: string, actions: ActionCatalog | null = catalog): Turn {
   counter += 1;
   return play(state, { kind: 'button', messageId: `b${counter}`, payload }, actions);
-}
-
-function succeeded(fields: JsonObject, extra: { message?: string; attributes?: JsonObject } = {}) {
-  return {
-    ok: true as const,
-    status: 200,
-    fields,
-    message: extra.message ?? null,
-    attributes: extra.attributes ?? null,
-  };
 }
 
 describe('opening a conversation', () => {
@@ -197,6 +188,21 @@ describe('collecting parameters', () => {
     expect(asked.said).not.toContain('Let me look that up.');
     const answered = send(asked.state, '12345');
     expect(answered.said).toEqual(['Let me look that up.']);
+  });
+
+  it('renders the triggered response as a template with the parameters', () => {
+    const templated = orderStatusAction({ triggeredResponse: 'Looking up order {{order_number}}…' });
+    const actions = catalogOf(templated);
+    expect(send(start({ actions }), 'track order 12345', actions).said).toEqual(['Looking up order 12345…']);
+  });
+
+  it('renders the triggered response with who the visitor is and their attributes', () => {
+    const templated = orderStatusAction({
+      triggeredResponse: 'Looking up order {{order_number}} for {{user_name}} ({{attributes.plan}} plan).',
+    });
+    const actions = catalogOf(templated);
+    const state = start({ actions, visitor: { name: 'Ada' }, attributes: { plan: 'gold' } });
+    expect(send(state, 'track order 12345', actions).said).toEqual(['Looking up order 12345 for Ada (gold plan).']);
   });
 
   it('re-asks an invalid answer with the reason', () => {
@@ -295,6 +301,16 @@ describe('confirming destructive actions', () => {
       },
     ]);
     expect(turn.state.pending?.awaitingConfirmation).toBe(true);
+  });
+
+  it('renders the confirmation prompt with who the visitor is', () => {
+    const polite = simpleAction({
+      ...cancelOrder,
+      confirm: { prompt: '{{user_name}}, cancel order {{order_number}}?' },
+    });
+    const actions = catalogOf(polite);
+    const turn = send(start({ actions, visitor: { name: 'Ada' } }), 'I want to cancel order 12345', actions);
+    expect(turn.said).toEqual(['Ada, cancel order 12345?']);
   });
 
   it('runs nothing when the visitor answers no', () => {
@@ -445,11 +461,9 @@ describe('completing a run', () => {
 
   it('renders the reply template with the step results and merges the attributes they return', () => {
     const state = start({ attributes: { plan: 'gold' } });
-    const progress: RunProgress = {
-      results: {
-        lookup: succeeded({ status: 'shipped', eta: 'Friday' }, { attributes: { last_order: '12345' } }),
-      },
-    };
+    const { progress } = playRun(orderStatus, {
+      lookup: succeeded({ status: 'shipped', eta: 'Friday' }, { attributes: { last_order: '12345' } }),
+    });
     const next = completeRun(state, runOf(orderStatus, { order_number: '12345' }), progress, NOW);
     expect(next.transcript.at(-1)?.message).toEqual({ type: 'text', text: 'Your order is shipped (ETA Friday).' });
     expect(next.attributes).toEqual({ plan: 'gold', last_order: '12345' });
@@ -457,7 +471,7 @@ describe('completing a run', () => {
   });
 
   it("says the failed step's onError reply", () => {
-    const progress: RunProgress = { results: { lookup: { ok: false, failure: 'NetworkError', message: 'timeout' } } };
+    const { progress } = playRun(orderStatus, { lookup: failedWith('NetworkError', 'timeout') });
     const next = completeRun(start(), runOf(orderStatus), progress, NOW);
     expect(next.transcript.at(-1)?.message).toEqual({
       type: 'text',
@@ -466,14 +480,15 @@ describe('completing a run', () => {
   });
 
   it('says the default apology when the failed step has no onError reply', () => {
-    const progress: RunProgress = { results: { call: { ok: false, failure: 'HttpClientError', message: '404' } } };
+    const { progress } = playRun(talkToHuman, { call: failedWith('HttpClientError', '404') });
     const next = completeRun(start(), runOf(talkToHuman), progress, NOW);
     expect(next.transcript.at(-1)?.message).toEqual({ type: 'text', text: DEFAULT_ERROR_REPLY });
   });
 
   it('says the farewell and closes the conversation when the action closes it', () => {
     const closing = simpleAction({ name: 'end_chat', closeConversation: { farewell: 'Bye for now!' } });
-    const next = completeRun(start(), runOf(closing), { results: { call: succeeded({}, { message: 'Ended.' }) } }, NOW);
+    const { progress } = playRun(closing, { call: succeeded({}, { message: 'Ended.' }) });
+    const next = completeRun(start(), runOf(closing), progress, NOW);
     expect(next.transcript.slice(-2).map((entry) => entry.message)).toEqual([
       { type: 'text', text: 'Ended.' },
       { type: 'text', text: 'Bye for now!' },
@@ -482,9 +497,76 @@ describe('completing a run', () => {
     expect(next.closedReason).toBe('action');
   });
 
+  it('renders the farewell as a template with the visitor, parameters and step results', () => {
+    const closing = simpleAction({
+      name: 'end_chat',
+      parameters: [{ name: 'topic' }],
+      closeConversation: { farewell: 'Bye {{user_name}}! Ticket {{steps.call.number}} about {{topic}} is open.' },
+    });
+    const { progress } = playRun(closing, { call: succeeded({ number: 42 }, { message: 'Ended.' }) });
+    const next = completeRun(start({ visitor: { name: 'Ada' } }), runOf(closing, { topic: 'billing' }), progress, NOW);
+    expect(next.transcript.at(-1)?.message).toEqual({
+      type: 'text',
+      text: 'Bye Ada! Ticket 42 about billing is open.',
+    });
+  });
+
+  it('says the reply of a chain that skipped a step and passed over a failure with continue', () => {
+    const chain = simpleAction({
+      name: 'check_stock',
+      reply: { template: 'In stock: {{steps.stock.count}}.' },
+      steps: [
+        {
+          id: 'cache',
+          request: { method: 'GET', url: 'https://cache.acme.test/stock' },
+          onError: { then: 'continue' },
+        },
+        {
+          id: 'warm',
+          when: { path: 'steps.cache.count', op: 'exists' },
+          request: { method: 'POST', url: 'https://cache.acme.test/warm' },
+        },
+        { id: 'stock', request: { method: 'GET', url: 'https://api.acme.test/stock' } },
+      ],
+    });
+    const run = runOf(chain);
+    const state = start();
+    const { progress, calls } = playRun(
+      chain,
+      { cache: failedWith('NetworkError', 'down'), stock: succeeded({ count: 7 }) },
+      { contextOf: (sofar) => templateContext(chain, run.values, runEnvironment(state, run, NOW), sofar) },
+    );
+    expect(calls).toEqual(['cache', 'stock']);
+    expect(progress.skipped).toEqual(['warm']);
+    expect(completeRun(state, run, progress, NOW).transcript.at(-1)?.message).toEqual({
+      type: 'text',
+      text: 'In stock: 7.',
+    });
+  });
+
+  it("offers the reply's action button, and pressing it runs the action again", () => {
+    const again = orderStatusAction({
+      reply: {
+        template: 'Your order is {{steps.lookup.status}}.',
+        actionButton: { label: 'Check another order', action: 'check_order_status' },
+      },
+    });
+    const actions = catalogOf(again);
+    const { progress } = playRun(again, { lookup: succeeded({ status: 'shipped', eta: null }) });
+    const done = completeRun(start({ actions }), runOf(again, { order_number: '12345' }), progress, NOW);
+    expect(done.transcript.slice(-2).map((entry) => entry.message)).toEqual([
+      { type: 'text', text: 'Your order is shipped.' },
+      { type: 'buttons', buttons: [{ label: 'Check another order', payload: 'action:check_order_status' }] },
+    ]);
+    const pressed = click(done, 'action:check_order_status', actions);
+    expect(pressed.said).toEqual(['What is your order number?']);
+    const visitorLine = pressed.state.transcript.filter((entry) => entry.from === 'visitor').at(-1);
+    expect(visitorLine?.message).toEqual({ type: 'text', text: 'Check another order' });
+  });
+
   it('keeps the conversation open when an action that would close it failed', () => {
     const closing = simpleAction({ name: 'end_chat', closeConversation: { farewell: 'Bye for now!' } });
-    const progress: RunProgress = { results: { call: { ok: false, failure: 'NetworkError', message: 'down' } } };
+    const { progress } = playRun(closing, { call: failedWith('NetworkError', 'down') });
     const next = completeRun(start(), runOf(closing), progress, NOW);
     expect(next.status).toBe('open');
     expect(next.transcript.map((entry) => entry.message)).not.toContainEqual({ type: 'text', text: 'Bye for now!' });

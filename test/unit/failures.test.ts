@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { FailureType, isRetryableStatus, NON_RETRYABLE_FAILURES, parseRetryAfter } from '../../shared/failures';
+import {
+  FailureType,
+  failureReason,
+  isRetryableStatus,
+  NON_RETRYABLE_FAILURES,
+  parseRetryAfter,
+} from '../../shared/failures';
 
 describe('isRetryableStatus', () => {
   it.each([500, 502, 503, 504, 408, 429])('retries a %i', (status) => {
@@ -12,17 +18,44 @@ describe('isRetryableStatus', () => {
 });
 
 describe('NON_RETRYABLE_FAILURES', () => {
-  it('never retries client errors, invalid responses, reported failures or rejected requests, but retries server and network errors', () => {
+  it('never retries client errors, invalid responses, reported failures, rejected requests or a spent rate limit, but retries server and network errors', () => {
     expect(NON_RETRYABLE_FAILURES).toEqual(
       expect.arrayContaining([
         FailureType.httpClientError,
         FailureType.invalidResponse,
         FailureType.apiReportedFailure,
         FailureType.requestRejected,
+        FailureType.rateLimited,
       ]),
     );
     expect(NON_RETRYABLE_FAILURES).not.toContain(FailureType.httpServerError);
     expect(NON_RETRYABLE_FAILURES).not.toContain(FailureType.network);
+  });
+});
+
+describe('failureReason', () => {
+  it.each([
+    [FailureType.httpClientError, 'http_client_error'],
+    [FailureType.httpServerError, 'http_server_error'],
+    [FailureType.network, 'network_error'],
+    [FailureType.invalidResponse, 'invalid_response'],
+    [FailureType.apiReportedFailure, 'api_reported_failure'],
+    [FailureType.requestRejected, 'request_rejected'],
+    [FailureType.rateLimited, 'rate_limited'],
+    ['Timeout', 'timeout'],
+  ])('tells operators a %s failure as "%s"', (type, reason) => {
+    expect(failureReason(type)).toBe(reason);
+  });
+
+  it('gives every failure type a reason of its own', () => {
+    const reasons = Object.values(FailureType).map(failureReason);
+    expect(new Set(reasons).size).toBe(reasons.length);
+    expect(reasons).not.toContain('error');
+  });
+
+  it('calls an unknown failure type plain "error"', () => {
+    expect(failureReason('SomethingElse')).toBe('error');
+    expect(failureReason('')).toBe('error');
   });
 });
 

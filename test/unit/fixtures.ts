@@ -1,4 +1,15 @@
 import { ActionDefinitionSchema, type ActionDefinition, type ActionDefinitionInput } from '../../shared/action';
+import {
+  decideNext,
+  recordCompensation,
+  recordOutcome,
+  recordSkip,
+  startRun,
+  type RunProgress,
+  type StepOutcome,
+} from '../../shared/interpreter';
+import type { JsonObject } from '../../shared/json';
+import type { TemplateContext } from '../../shared/template';
 
 /** Actions the unit tests share, written as an operator would write them and parsed with defaults applied. */
 
@@ -61,4 +72,46 @@ export function simpleAction(overrides: Partial<ActionDefinitionInput> & { name:
 /** The DESIGN.md example action, parsed. */
 export function orderStatusAction(overrides: Partial<ActionDefinitionInput> = {}): ActionDefinition {
   return defineAction({ ...orderStatusInput(), ...overrides });
+}
+
+/** A successful step outcome with the given fields, and optionally the API's message and attributes. */
+export function succeeded(fields: JsonObject, extra: { message?: string; attributes?: JsonObject } = {}): StepOutcome {
+  return { ok: true, status: 200, fields, message: extra.message ?? null, attributes: extra.attributes ?? null };
+}
+
+/** A step outcome that failed for good with the given failure type. */
+export function failedWith(failure: string, message = 'the API failed'): StepOutcome {
+  return { ok: false, failure, message };
+}
+
+/**
+ * Plays a run the way the workflow does — decide, call or skip, record — with each step's outcomes taken in turn
+ * from `outcomes` (a list when a step runs more than once), and compensations recorded as `compensationsSucceed`.
+ * `contextOf` gives what `when` conditions read at each decision.
+ */
+export function playRun(
+  action: ActionDefinition,
+  outcomes: Record<string, StepOutcome | StepOutcome[]>,
+  options: { contextOf?: (progress: RunProgress) => TemplateContext; compensationsSucceed?: boolean } = {},
+): { progress: RunProgress; calls: string[] } {
+  const queues = new Map(Object.entries(outcomes).map(([id, list]) => [id, Array.isArray(list) ? [...list] : [list]]));
+  const calls: string[] = [];
+  let progress = startRun();
+  for (let guard = 0; guard < 1000; guard += 1) {
+    const decision = decideNext(action, progress, options.contextOf?.(progress) ?? {});
+    if (decision.kind === 'done') return { progress, calls };
+    if (decision.kind === 'skip') {
+      progress = recordSkip(progress, decision.step);
+    } else if (decision.kind === 'compensate') {
+      calls.push(`undo:${decision.step.id}`);
+      progress = recordCompensation(progress, decision.step, options.compensationsSucceed ?? true);
+    } else {
+      const queue = queues.get(decision.step.id) ?? [];
+      const outcome = queue.length > 1 ? queue.shift() : queue[0];
+      if (!outcome) throw new Error(`the test gave no outcome for step "${decision.step.id}"`);
+      calls.push(decision.step.id);
+      progress = recordOutcome(action, progress, decision.step, outcome);
+    }
+  }
+  throw new Error('the run did not finish');
 }

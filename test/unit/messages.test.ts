@@ -13,6 +13,7 @@ describe('bot messages', () => {
     { type: 'image', url: 'https://acme.test/mug.png', alt: 'A mug' },
     { type: 'gallery', cards: [{ title: 'Mug' }, { title: 'Tea' }] },
     { type: 'buttons', text: 'Pick one', buttons: [{ label: 'Yes', payload: 'confirm:yes' }] },
+    { type: 'buttons', buttons: [{ label: 'Track my parcel', url: 'https://acme.test/track/12345' }] },
     { type: 'quick_replies', replies: [{ label: 'Track my order', payload: 'action:check_order_status' }] },
   ])('accepts a $type message a frontend can render', (message) => {
     expect(BotMessageSchema.safeParse(message).success).toBe(true);

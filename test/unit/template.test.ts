@@ -8,6 +8,7 @@ import {
   renderText,
   renderUrl,
   TemplateError,
+  templateProblem,
   templateReferences,
   type TemplateContext,
 } from '../../shared/template';
@@ -74,6 +75,133 @@ describe('renderText', () => {
       (path) => missing.push(path),
     );
     expect(missing).toEqual(['absent', 'empty', 'nulled']);
+  });
+});
+
+describe('sections', () => {
+  const products: TemplateContext = {
+    user_name: 'Ada',
+    currency: 'EUR',
+    steps: {
+      search: {
+        products: [
+          { name: 'Mug', price: 12 },
+          { name: 'Teapot', price: 30, currency: 'GBP' },
+        ],
+        tags: ['new', 'sale'],
+        customer: { name: 'Grace', tier: 'gold' },
+        none: [],
+      },
+    },
+  };
+
+  it('repeats a section for each element of an array, reading the fields of the element', () => {
+    expect(renderText('{{#steps.search.products}}- {{name}}: {{price}}\n{{/steps.search.products}}', products)).toBe(
+      '- Mug: 12\n- Teapot: 30\n',
+    );
+  });
+
+  it('reads the element itself as {{.}}', () => {
+    expect(renderText('Tags:{{#steps.search.tags}} #{{.}}{{/steps.search.tags}}', products)).toBe('Tags: #new #sale');
+  });
+
+  it('falls back to the outer context for a name the element does not have, the element winning when it has it', () => {
+    expect(
+      renderText(
+        '{{#steps.search.products}}{{name}} {{price}} {{currency}} for {{user_name}}; {{/steps.search.products}}',
+        products,
+      ),
+    ).toBe('Mug 12 EUR for Ada; Teapot 30 GBP for Ada; ');
+  });
+
+  it('reads dotted paths from the outer context inside a section', () => {
+    expect(
+      renderText('{{#steps.search.tags}}{{.}}/{{steps.search.customer.tier}} {{/steps.search.tags}}', products),
+    ).toBe('new/gold sale/gold ');
+  });
+
+  it('renders a section over a non-empty object or scalar once, with it in scope', () => {
+    expect(renderText('{{#steps.search.customer}}Hi {{name}} ({{tier}}){{/steps.search.customer}}', products)).toBe(
+      'Hi Grace (gold)',
+    );
+    expect(renderText('{{#user_name}}Dear {{.}},{{/user_name}}', products)).toBe('Dear Ada,');
+  });
+
+  it.each<[string, Json | undefined]>([
+    ['an empty array', []],
+    ['an empty string', ''],
+    ['null', null],
+    ['false', false],
+    ['a missing value', undefined],
+  ])('skips a section over %s, and renders its inverted section', (_what, value) => {
+    const context: TemplateContext = value === undefined ? {} : { items: value };
+    expect(renderText('[{{#items}}some{{/items}}{{^items}}No results.{{/items}}]', context)).toBe('[No results.]');
+  });
+
+  it('does not render an inverted section over a non-empty value', () => {
+    expect(renderText('{{^steps.search.products}}No results.{{/steps.search.products}}', products)).toBe('');
+    expect(renderText('{{^user_name}}Hello stranger{{/user_name}}', products)).toBe('');
+  });
+
+  it('nests sections, each element in scope of the one inside', () => {
+    const context: TemplateContext = {
+      orders: [
+        { id: 1, lines: [{ sku: 'A' }, { sku: 'B' }] },
+        { id: 2, lines: [] },
+      ],
+    };
+    expect(
+      renderText('{{#orders}}#{{id}}:{{#lines}} {{sku}}{{/lines}}{{^lines}} empty{{/lines}};{{/orders}}', context),
+    ).toBe('#1: A B;#2: empty;');
+  });
+
+  it('stays single-pass inside a section: an element value that looks like a placeholder is never expanded', () => {
+    const context: TemplateContext = {
+      items: [{ name: '{{secrets.acme_token}}' }, { name: '{other}' }, { name: '{{#x}}y{{/x}}' }],
+      other: 'EXPANDED',
+      x: true,
+      secrets: { acme_token: 'SECRET' },
+    };
+    expect(renderText('{{#items}}[{{name}}]{{/items}}', context)).toBe(
+      '[{{secrets.acme_token}}][{other}][{{#x}}y{{/x}}]',
+    );
+  });
+
+  it('escapes each value inside a section for where the text goes', () => {
+    const url = renderUrl('https://api.acme.test/{{#ids}}{{.}}/{{/ids}}', { ids: ['a b', '../x'] });
+    expect(url.pathname).toBe('/a%20b/..%2Fx/');
+  });
+
+  it.each([
+    ['{{#items}}open', 'section {{#items}} is not closed'],
+    ['closed{{/items}}', '{{/items}} closes a section that is not open'],
+    ['{{#a}}{{/b}}', '{{/b}} closes a section that is not open'],
+    ['{{#a}}{{#b}}{{/a}}{{/b}}', '{{/a}} closes a section that is not open'],
+  ])('explains why "%s" cannot be used, and refuses to render it', (template, problem) => {
+    expect(templateProblem(template)).toBe(problem);
+    expect(() => renderText(template, {})).toThrow(TemplateError);
+    expect(() => renderText(template, {})).toThrow(problem);
+  });
+
+  it('explains that an inverted section is not closed', () => {
+    expect(templateProblem('{{^a}}never closed')).toMatch(/\{\{.a\}\} is not closed/);
+  });
+
+  it('finds no problem in a balanced template, or one without sections', () => {
+    expect(templateProblem('{{#a}}{{#b}}{{.}}{{/b}}{{/a}}{{^a}}none{{/a}}')).toBeNull();
+    expect(templateProblem('plain {{x}} and {y}')).toBeNull();
+  });
+
+  it('lists top-level variables and section paths as references, not the names read inside a section', () => {
+    expect(
+      templateReferences(
+        '{{greeting}} {{#steps.search.products}}{{name}} {{user_name}}{{/steps.search.products}}{{^attributes.vip}}{{x}}{{/attributes.vip}} {last}',
+      ),
+    ).toEqual(['greeting', 'steps.search.products', 'attributes.vip', 'last']);
+  });
+
+  it('lists no references for a template that cannot be parsed', () => {
+    expect(templateReferences('{{#a}}{{b}}')).toEqual([]);
   });
 });
 

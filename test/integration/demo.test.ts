@@ -1,0 +1,65 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAcmeApi } from '../../scripts/demo/acme-api';
+import { DEMO_CHATBOT, DEMO_SECRET, seedDemo } from '../../scripts/demo/seed';
+import { ADMIN_KEY, startParley, type Parley } from '../support/parley';
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** The `npm start` demo — Acme store API, seeded chatbot and its actions — on real servers. */
+describe('the demo chatbot', () => {
+  let parley: Parley;
+  let acme: Server;
+  let api: Server;
+
+  beforeAll(async () => {
+    parley = await startParley();
+    acme = createAcmeApi(DEMO_SECRET.value);
+    api = createServer(parley.app);
+    await seedDemo(await listen(api), ADMIN_KEY, await listen(acme));
+  });
+  afterAll(async () => {
+    api.closeAllConnections();
+    await new Promise((resolve) => api.close(resolve));
+    acme.closeAllConnections();
+    await new Promise((resolve) => acme.close(resolve));
+    await parley.close();
+  });
+
+  it('answers the README conversation: asks for the order number and reports the status', async () => {
+    const chat = await parley.startConversation(DEMO_CHATBOT.id);
+    expect(chat.opening).toEqual([
+      { type: 'text', text: DEMO_CHATBOT.greeting },
+      {
+        type: 'buttons',
+        buttons: [
+          { label: 'Track my order', payload: 'action:check_order_status' },
+          { label: 'Contact support', payload: 'action:open_support_ticket' },
+        ],
+      },
+    ]);
+    expect(await chat.say('where is my order?')).toEqual(['What is your order number?']);
+    expect(await chat.say('12345')).toEqual(['Let me look that up.', 'Order 12345 is shipped (ETA 2026-11-24).']);
+  });
+
+  it('opens a support ticket in two chained calls: the customer by email, then the ticket for them', async () => {
+    const chat = await parley.startConversation(DEMO_CHATBOT.id);
+    expect(await chat.say('I want to open a support ticket')).toEqual(['What is the email address on your account?']);
+    expect(await chat.say('ada@example.com')).toEqual(['What went wrong?']);
+    expect(await chat.say('My mug arrived broken')).toEqual([
+      "Thanks Ada Lovelace! Ticket T-1001 is open; we'll reply to ada@example.com.",
+    ]);
+    const other = await parley.startConversation(DEMO_CHATBOT.id);
+    expect(await other.say('report a problem, my email is nobody@example.com')).toEqual(['What went wrong?']);
+    expect(await other.say('It is broken')).toEqual(["I couldn't find a customer with that email address."]);
+  });
+
+  it('says how much stock a product has', async () => {
+    const chat = await parley.startConversation(DEMO_CHATBOT.id);
+    expect(await chat.say('is MUG-01 in stock?')).toEqual(['Acme mug: 42 in stock.']);
+  });
+});
