@@ -37,6 +37,9 @@ async function main(): Promise<void> {
   }
   await post(`/v1/conversations/${conversationId}/buttons`, { payload: 'action:check_order_status' }, token);
   await post(`/v1/conversations/${conversationId}/messages`, { text: '34567' }, token);
+  for (const text of ['I want to open a support ticket', 'ada@example.com', 'My mug arrived broken']) {
+    await post(`/v1/conversations/${conversationId}/messages`, { text }, token);
+  }
   await post(`/v1/conversations/${conversationId}/close`, { reason: 'recorded' }, token);
 
   const connection = await Connection.connect({ address: config.temporal.address });

@@ -51,6 +51,8 @@ export const ParameterSchema = z
       }, 'must be a valid regular expression')
       .optional(),
     values: z.array(z.string().min(1).max(200)).max(100).optional(),
+    /** The parameter holds a list ("A, B and C"). */
+    array: z.boolean().default(false),
     default: JsonSchema.optional(),
     prompt: z.string().max(1000).optional(),
   })

@@ -383,7 +383,7 @@ function continuePending(state: ConversationState, message: string, now: string)
   }
   if (pending.awaitingConfirmation) {
     const answer = extractParameter(
-      { name: 'confirm', type: 'boolean', description: '', required: true },
+      { name: 'confirm', type: 'boolean', description: '', required: true, array: false },
       message,
       true,
     );

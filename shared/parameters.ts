@@ -36,6 +36,28 @@ function matchPattern(pattern: RegExp, text: string): string | null {
  * for this parameter, so free text may be taken whole. Returns null when the message holds no candidate.
  */
 export function extractParameter(param: ParameterDefinition, message: string, answering: boolean): Extraction | null {
+  if (param.array) return extractList(param, message, answering);
+  return extractSingle(param, message, answering);
+}
+
+/** A list parameter: each part of "A, B and C" extracted on its own; any part that is not valid spoils the answer. */
+function extractList(param: ParameterDefinition, message: string, answering: boolean): Extraction | null {
+  const parts = message
+    .split(/\s*(?:,|;|&|\band\b)\s*/i)
+    .map((part) => part.trim())
+    .filter((part) => part.length > 0);
+  const single = { ...param, array: false };
+  const values: Json[] = [];
+  for (const part of parts) {
+    const found = extractSingle(single, part, answering);
+    if (found?.ok) values.push(found.value);
+    else if (answering) return { ok: false, reason: found?.reason ?? invalidReason(param) };
+  }
+  if (values.length === 0) return answering ? { ok: false, reason: invalidReason(param) } : null;
+  return { ok: true, value: values };
+}
+
+function extractSingle(param: ParameterDefinition, message: string, answering: boolean): Extraction | null {
   const text = message.trim();
   const pattern = patternOf(param);
   let candidate: Json | null = null;

@@ -4,7 +4,7 @@ import type { ActionDefinitionInput } from '../../shared/action';
 export const DEMO_CHATBOT = {
   id: 'acme',
   name: 'Acme store assistant',
-  greeting: 'Hi! I am the Acme store assistant. I can track your orders and check stock.',
+  greeting: 'Hi! I am the Acme store assistant. I can track orders, check stock and open support tickets.',
 };
 
 /** The secret the demo actions authenticate with. */

@@ -35,7 +35,7 @@ describe('ActionDefinitionSchema', () => {
     expect(parsed.alerts).toEqual({ emails: [], webhook: null });
     expect(parsed.limits).toEqual({ maxPerConversation: null });
     expect(parsed.closeConversation).toBeNull();
-    expect(parsed.parameters[0]).toEqual({ name: 'note', type: 'text', description: '', required: true });
+    expect(parsed.parameters[0]).toEqual({ name: 'note', type: 'text', description: '', required: true, array: false });
     const [step] = parsed.steps;
     expect(step?.request).toEqual({
       method: 'POST',

@@ -254,3 +254,32 @@ describe('withDefaults', () => {
     expect(values).toEqual({});
   });
 });
+
+describe('list parameters', () => {
+  const skus = ParameterSchema.parse({ name: 'skus', type: 'text', pattern: '^[A-Z]{3}-[0-9]{2}$', array: true });
+  const toppings = ParameterSchema.parse({
+    name: 'toppings',
+    type: 'enum',
+    values: ['cheese', 'ham', 'olives'],
+    array: true,
+  });
+
+  it('reads "A, B and C" as a list of values', () => {
+    expect(extractParameter(skus, 'MUG-01, TEE-02 and CAP-03', true)).toEqual({
+      ok: true,
+      value: ['MUG-01', 'TEE-02', 'CAP-03'],
+    });
+    expect(extractParameter(toppings, 'cheese & olives', true)).toEqual({ ok: true, value: ['cheese', 'olives'] });
+  });
+
+  it('refuses an answer with a part that is not valid, saying why', () => {
+    expect(extractParameter(skus, 'MUG-01 and a banana', true)).toEqual({
+      ok: false,
+      reason: expect.stringContaining('valid'),
+    });
+  });
+
+  it('finds nothing in a sentence without any valid part when not answering', () => {
+    expect(extractParameter(skus, 'hello there', false)).toBeNull();
+  });
+});
