@@ -51,6 +51,8 @@ export const ParameterSchema = z
       }, 'must be a valid regular expression')
       .optional(),
     values: z.array(z.string().min(1).max(200)).max(100).optional(),
+    /** Other words visitors use for enum values: { "large": ["big", "XL"] }. */
+    synonyms: z.record(z.string(), z.array(z.string().min(1).max(100)).max(50)).optional(),
     /** The parameter holds a list ("A, B and C"). */
     array: z.boolean().default(false),
     default: JsonSchema.optional(),
@@ -60,6 +62,11 @@ export const ParameterSchema = z
   .superRefine((param, ctx) => {
     if (param.type === 'enum' && !param.values?.length) {
       ctx.addIssue({ code: 'custom', path: ['values'], message: 'an enum parameter needs at least one value' });
+    }
+    for (const key of Object.keys(param.synonyms ?? {})) {
+      if (!param.values?.includes(key)) {
+        ctx.addIssue({ code: 'custom', path: ['synonyms', key], message: `"${key}" is not one of the values` });
+      }
     }
   });
 export type ParameterDefinition = z.infer<typeof ParameterSchema>;
@@ -304,9 +311,9 @@ export const ActionDefinitionSchema = z
       .default([{ type: 'intent' }]),
     triggeredResponse: z.string().max(2000).nullable().default(null),
     parameters: z.array(ParameterSchema).max(50).default([]),
+    /** Ask yes/no before running: a prompt, `false` for never, or null (default: ask when a step DELETEs). */
     confirm: z
-      .object({ prompt: z.string().min(1).max(1000) })
-      .strict()
+      .union([z.object({ prompt: z.string().min(1).max(1000) }).strict(), z.literal(false)])
       .nullable()
       .default(null),
     steps: z.array(StepSchema).min(1, 'an action needs at least one step').max(20),
@@ -397,7 +404,11 @@ export const ActionDefinitionSchema = z
       ]),
       ...cardTexts(reply.card, ['reply', 'card'], messageScope),
       ...cardTexts(reply.gallery?.card, ['reply', 'gallery', 'card'], { ...messageScope, item: true }),
-      [action.confirm?.prompt, ['confirm', 'prompt'], { ...messageScope, steps: new Set() }],
+      [
+        action.confirm ? action.confirm.prompt : undefined,
+        ['confirm', 'prompt'],
+        { ...messageScope, steps: new Set() },
+      ],
       [action.triggeredResponse ?? undefined, ['triggeredResponse'], { ...messageScope, steps: new Set() }],
       [action.closeConversation?.farewell, ['closeConversation', 'farewell']],
     ];

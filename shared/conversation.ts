@@ -199,7 +199,8 @@ export function transcriptAfter(state: ConversationState, after = 0): Transcript
 
 /**
  * Plans a turn: records the visitor's event, then answers a pending question, routes a new message,
- * fires a button's action or a lead-captured action. Needs the catalogue unless a question is pending.
+ * fires a button's action or a lead-captured action. The catalogue also lets a pending question give way to a
+ * message that clearly asks for something else.
  */
 export function planTurn(
   state: ConversationState,
@@ -212,21 +213,25 @@ export function planTurn(
   switch (event.kind) {
     case 'message': {
       next = append(next, 'visitor', [text(event.text)], now);
-      if (next.pending) return continuePending(next, event.text, now);
+      if (next.pending) return continuePending(next, event.text, catalog, now);
       return routeText(next, event.text, catalog, now);
     }
     case 'button': {
       next = append(next, 'visitor', [text(buttonLabel(state, event.payload))], now);
       if (event.payload === CONFIRM_YES || event.payload === CONFIRM_NO) {
         if (next.pending?.awaitingConfirmation)
-          return continuePending(next, event.payload === CONFIRM_YES ? 'yes' : 'no', now);
+          return continuePending(next, event.payload === CONFIRM_YES ? 'yes' : 'no', catalog, now);
         return { state: say(next, [text('There is nothing waiting for confirmation.')], now), run: null };
       }
-      const name = event.payload.startsWith('action:') ? event.payload.slice('action:'.length) : null;
+      // `action:<name>` fires a button-triggered action; `choose:<name>` answers "which of these do you mean?".
+      const [kind, name] = event.payload.startsWith('action:')
+        ? ['button', event.payload.slice('action:'.length)]
+        : event.payload.startsWith(CHOOSE_PREFIX)
+          ? ['intent', event.payload.slice(CHOOSE_PREFIX.length)]
+          : [null, null];
       const entry = catalog?.actions.find(
         (candidate) =>
-          candidate.definition.name === name &&
-          candidate.definition.triggers.some((trigger) => trigger.type === 'button'),
+          candidate.definition.name === name && candidate.definition.triggers.some((trigger) => trigger.type === kind),
       );
       if (!entry) return { state: say(next, [text('Sorry, that option is no longer available.')], now), run: null };
       return startAction({ ...next, pending: null }, entry, 'button', '', now);
@@ -269,23 +274,66 @@ function fallbackMessage(catalog: ActionCatalog | null): BotMessage[] {
   return [text(`Sorry, I didn't understand that. I can help with:\n${abilities.map((a) => `- ${a}`).join('\n')}`)];
 }
 
-function routeText(
-  state: ConversationState,
-  message: string,
-  catalog: ActionCatalog | null,
-  now: string,
-): TurnDecision {
+type CatalogEntry = ActionCatalog['actions'][number];
+type CatalogRoute =
+  | { kind: 'action'; entry: CatalogEntry; score: number }
+  | { kind: 'ambiguous'; entries: CatalogEntry[] }
+  | { kind: 'none' };
+
+/** Routes a message among the catalogue's intent-triggered actions. */
+function routeInCatalog(message: string, catalog: ActionCatalog | null): CatalogRoute {
   const actions = catalog?.actions ?? [];
   const decision = routeMessage(
     message,
     actions.map((entry) => entry.definition),
   );
   const entry = decision.kind === 'action' ? actions.find((a) => a.definition.name === decision.action) : undefined;
-  if (!entry) return { state: say(state, fallbackMessage(catalog), now), run: null };
-  return startAction(state, entry, 'intent', message, now);
+  return entry && decision.kind === 'action' ? { kind: 'action', entry, score: decision.score } : { kind: 'none' };
 }
 
-function knownValues(state: ConversationState, action: ActionDefinition, message: string): Record<string, Json> {
+/** How sure routing must be before a message abandons the action being collected for another one. */
+export const TOPIC_SWITCH_SCORE = 0.7;
+
+function clearlyOtherAction(
+  message: string,
+  catalog: ActionCatalog | null,
+  pending: PendingAction,
+): CatalogEntry | null {
+  const route = routeInCatalog(message, catalog);
+  if (route.kind !== 'action' || route.entry.definition.name === pending.action.name) return null;
+  return route.score >= TOPIC_SWITCH_SCORE ? route.entry : null;
+}
+
+const CHOOSE_PREFIX = 'choose:';
+
+function routeText(
+  state: ConversationState,
+  message: string,
+  catalog: ActionCatalog | null,
+  now: string,
+): TurnDecision {
+  const route = routeInCatalog(message, catalog);
+  if (route.kind === 'action') return startAction(state, route.entry, 'intent', message, now);
+  if (route.kind === 'ambiguous') {
+    const question: BotMessage = {
+      type: 'buttons',
+      text: 'Which of these do you mean?',
+      buttons: route.entries.map((entry) => ({
+        label: entry.definition.description.slice(0, 80),
+        payload: `${CHOOSE_PREFIX}${entry.definition.name}`,
+      })),
+    };
+    return { state: say(state, [question], now), run: null };
+  }
+  return { state: say(state, fallbackMessage(catalog), now), run: null };
+}
+
+function knownValues(
+  state: ConversationState,
+  action: ActionDefinition,
+  message: string,
+  now: string,
+): Record<string, Json> {
   const values: Record<string, Json> = {};
   for (const param of action.parameters) {
     const known =
@@ -295,11 +343,11 @@ function knownValues(state: ConversationState, action: ActionDefinition, message
           ? state.visitor.phone
           : state.attributes[param.name];
     if (known !== undefined && known !== null) {
-      const checked = extractParameter(param, String(known), true);
+      const checked = extractParameter(param, String(known), true, now);
       if (checked?.ok) values[param.name] = checked.value;
     }
     if (message) {
-      const found = extractParameter(param, message, false);
+      const found = extractParameter(param, message, false, now);
       if (found?.ok) values[param.name] = found.value;
     }
   }
@@ -323,12 +371,23 @@ function startAction(
     version: entry.version,
     trigger,
     userMessage: message,
-    values: knownValues(state, action, message),
+    values: knownValues(state, action, message, now),
     asking: null,
     attempts: 0,
     awaitingConfirmation: false,
   };
   return advance(state, pending, now);
+}
+
+/**
+ * The question asked before an action runs, or null: the action's own prompt, or — unless `confirm` is
+ * `false` — a default one for actions that DELETE something.
+ */
+export function confirmationPrompt(action: ActionDefinition): string | null {
+  if (action.confirm === false) return null;
+  if (action.confirm) return action.confirm.prompt;
+  const destructive = action.steps.some((step) => step.request.method === 'DELETE');
+  return destructive ? `Please confirm: ${action.description.replace(/\.$/, '')}?` : null;
 }
 
 /** Asks for the next missing parameter, asks for confirmation, or hands the action over to run. */
@@ -344,8 +403,9 @@ function advance(state: ConversationState, pending: PendingAction, now: string):
   }
   const values = withDefaults(pending.action.parameters, pending.values);
   const context = () => templateContext(pending.action, values, pendingEnvironment(state, pending, now), startRun());
-  if (pending.action.confirm && !pending.awaitingConfirmation) {
-    const prompt = renderText(pending.action.confirm.prompt, context());
+  const confirmPrompt = confirmationPrompt(pending.action);
+  if (confirmPrompt !== null && !pending.awaitingConfirmation) {
+    const prompt = renderText(confirmPrompt, context());
     const question: BotMessage = {
       type: 'buttons',
       text: prompt,
@@ -376,10 +436,24 @@ function advance(state: ConversationState, pending: PendingAction, now: string):
   return { state: say({ ...state, pending: null, runs }, intro, now), run };
 }
 
-function continuePending(state: ConversationState, message: string, now: string): TurnDecision {
+function continuePending(
+  state: ConversationState,
+  message: string,
+  catalog: ActionCatalog | null,
+  now: string,
+): TurnDecision {
   const pending = state.pending as PendingAction;
   if (isCancellation(message)) {
     return { state: say({ ...state, pending: null }, [text("OK, I've cancelled that.")], now), run: null };
+  }
+  // A message that clearly asks for another action switches to it, unless it is a valid structured answer.
+  const other = clearlyOtherAction(message, catalog, pending);
+  if (other) {
+    const param = pending.action.parameters.find((candidate) => candidate.name === pending.asking);
+    const answered = param && param.type !== 'text' && extractParameter(param, message, true, now)?.ok;
+    const patterned =
+      param?.type === 'text' && param.pattern !== undefined && extractParameter(param, message, true, now)?.ok;
+    if (!answered && !patterned) return startAction({ ...state, pending: null }, other, 'intent', message, now);
   }
   if (pending.awaitingConfirmation) {
     const answer = extractParameter(
@@ -395,7 +469,7 @@ function continuePending(state: ConversationState, message: string, now: string)
   }
   const param = pending.action.parameters.find((candidate) => candidate.name === pending.asking);
   if (!param) return advance(state, pending, now);
-  const answer = extractParameter(param, message, true);
+  const answer = extractParameter(param, message, true, now);
   if (answer && !answer.ok) {
     const attempts = pending.attempts + 1;
     if (attempts >= MAX_ANSWER_ATTEMPTS) {
@@ -411,7 +485,7 @@ function continuePending(state: ConversationState, message: string, now: string)
   if (answer?.ok) values[param.name] = answer.value;
   for (const other of pending.action.parameters) {
     if (other.name in values) continue;
-    const found = extractParameter(other, message, false);
+    const found = extractParameter(other, message, false, now);
     if (found?.ok) values[other.name] = found.value;
   }
   return advance(state, { ...pending, values }, now);

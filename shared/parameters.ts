@@ -1,3 +1,4 @@
+import * as chrono from 'chrono-node';
 import type { ParameterDefinition } from './action';
 import type { Json } from './json';
 
@@ -12,8 +13,10 @@ const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/;
 const PHONE = /\+?\d[\d\s().-]{5,}\d/;
 const NUMBER = /-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|-?\d+(?:[.,]\d+)?/;
 const ISO_DATE = /\b(\d{4})-(\d{2})-(\d{2})\b/;
-const YES = /^(y|yes|yeah|yep|sure|ok|okay|correct|right|true|confirm)\b/i;
-const NO = /^(n|no|nope|nah|false|cancel)\b/i;
+const YES =
+  /^(y|yes|yeah|yep|yup|sure|ok|okay|correct|right|true|confirm|absolutely|of course|please do|go ahead|definitely)\b/i;
+const NO = /^(n|no|nope|nah|false|cancel|not really|no thanks|don'?t|do not)\b/i;
+const ORDINAL_DAY = /\bthe (\d{1,2})(?:st|nd|rd|th)\b/i;
 
 function patternOf(param: ParameterDefinition): RegExp | null {
   return param.pattern === undefined ? null : new RegExp(param.pattern);
@@ -35,13 +38,49 @@ function matchPattern(pattern: RegExp, text: string): string | null {
  * Looks for a parameter's value in a message. `answering` is true when the message answers the question
  * for this parameter, so free text may be taken whole. Returns null when the message holds no candidate.
  */
-export function extractParameter(param: ParameterDefinition, message: string, answering: boolean): Extraction | null {
-  if (param.array) return extractList(param, message, answering);
-  return extractSingle(param, message, answering);
+export function extractParameter(
+  param: ParameterDefinition,
+  message: string,
+  answering: boolean,
+  now?: string,
+): Extraction | null {
+  if (param.array) return extractList(param, message, answering, now);
+  return extractSingle(param, message, answering, now);
+}
+
+/**
+ * A date in the message as YYYY-MM-DD, relative expressions ("tomorrow", "next friday", "the 3rd") resolved
+ * against `now` in UTC so the same message always gives the same date, whatever the worker's time zone.
+ */
+export function extractDate(text: string, now: string | undefined): string | null {
+  const iso = ISO_DATE.exec(text);
+  if (iso) return iso[0];
+  if (now === undefined) return null;
+  const reference = { instant: new Date(now), timezone: 'UTC' };
+  const parsed = chrono.parse(text, reference, { forwardDate: true })[0];
+  const pad = (value: number) => String(value).padStart(2, '0');
+  if (parsed) {
+    const { start } = parsed;
+    return `${start.get('year')}-${pad(start.get('month') ?? 1)}-${pad(start.get('day') ?? 1)}`;
+  }
+  const ordinal = ORDINAL_DAY.exec(text);
+  if (ordinal) {
+    const day = Number(ordinal[1]);
+    const today = new Date(now);
+    let year = today.getUTCFullYear();
+    let month = today.getUTCMonth() + (day < today.getUTCDate() ? 1 : 0);
+    if (month > 11) {
+      month = 0;
+      year += 1;
+    }
+    const candidate = new Date(Date.UTC(year, month, day));
+    if (candidate.getUTCDate() === day) return `${year}-${pad(month + 1)}-${pad(day)}`;
+  }
+  return null;
 }
 
 /** A list parameter: each part of "A, B and C" extracted on its own; any part that is not valid spoils the answer. */
-function extractList(param: ParameterDefinition, message: string, answering: boolean): Extraction | null {
+function extractList(param: ParameterDefinition, message: string, answering: boolean, now?: string): Extraction | null {
   const parts = message
     .split(/\s*(?:,|;|&|\band\b)\s*/i)
     .map((part) => part.trim())
@@ -49,7 +88,7 @@ function extractList(param: ParameterDefinition, message: string, answering: boo
   const single = { ...param, array: false };
   const values: Json[] = [];
   for (const part of parts) {
-    const found = extractSingle(single, part, answering);
+    const found = extractSingle(single, part, answering, now);
     if (found?.ok) values.push(found.value);
     else if (answering) return { ok: false, reason: found?.reason ?? invalidReason(param) };
   }
@@ -57,7 +96,12 @@ function extractList(param: ParameterDefinition, message: string, answering: boo
   return { ok: true, value: values };
 }
 
-function extractSingle(param: ParameterDefinition, message: string, answering: boolean): Extraction | null {
+function extractSingle(
+  param: ParameterDefinition,
+  message: string,
+  answering: boolean,
+  now?: string,
+): Extraction | null {
   const text = message.trim();
   const pattern = patternOf(param);
   let candidate: Json | null = null;
@@ -69,25 +113,24 @@ function extractSingle(param: ParameterDefinition, message: string, answering: b
       candidate = PHONE.exec(text)?.[0]?.replace(/[\s().-]/g, '') ?? null;
       break;
     case 'number': {
-      const found = NUMBER.exec(text)?.[0];
+      const found = NUMBER.exec(text)?.[0] ?? ORDINAL_DAY.exec(text)?.[1];
       // "1,000" and "1,000.5" use thousands separators; "12,5" uses a decimal comma.
       const normalized =
         found && /^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(found) ? found.replace(/,/g, '') : found?.replace(',', '.');
       candidate = normalized === undefined ? null : Number(normalized);
       break;
     }
-    case 'date': {
-      const found = ISO_DATE.exec(text);
-      candidate = found ? found[0] : null;
+    case 'date':
+      candidate = extractDate(text, now);
       break;
-    }
     case 'boolean':
       candidate = YES.test(text) ? true : NO.test(text) ? false : null;
       break;
     case 'enum': {
       const lower = text.toLowerCase();
+      const mentions = (word: string) => new RegExp(`\\b${escapeRegExp(word.toLowerCase())}\\b`).test(lower);
       candidate =
-        param.values?.find((value) => new RegExp(`\\b${escapeRegExp(value.toLowerCase())}\\b`).test(lower)) ?? null;
+        param.values?.find((value) => mentions(value) || (param.synonyms?.[value] ?? []).some(mentions)) ?? null;
       break;
     }
     case 'text':
@@ -120,7 +163,7 @@ export function invalidReason(param: ParameterDefinition): string {
     case 'number':
       return 'Please answer with a number.';
     case 'date':
-      return 'Please give the date as YYYY-MM-DD.';
+      return 'Please give a date, like 2026-12-24 or "next Friday".';
     case 'boolean':
       return 'Please answer yes or no.';
     case 'enum':

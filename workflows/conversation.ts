@@ -128,7 +128,10 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     const fromSeq = state.nextSeq;
     let afterReply: (() => Promise<void>) | null = null;
     try {
-      if (!(event.kind === 'message' && state.pending)) catalog = await refreshCatalog();
+      // Answers to a pending question used to skip the catalogue; now a clear change of topic needs it.
+      if (!(event.kind === 'message' && state.pending) || patched('catalog-every-turn')) {
+        catalog = await refreshCatalog();
+      }
       const decision = planTurn(state, event, catalog, now());
       state = decision.state;
       if (decision.run) afterReply = await execute(decision.run);

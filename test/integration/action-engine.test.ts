@@ -337,7 +337,20 @@ describe('the action engine', () => {
       closeConversation: { farewell: 'Goodbye!' },
     };
     const chat = await parley.startConversation(await parley.createChatbot([action]));
-    expect(await chat.say('delete my account')).toEqual(['Your account is deleted.', 'Goodbye!']);
+    // A DELETE step asks for confirmation unless the action turns it off.
+    const question = (await chat.send('delete my account').expect(200)).body.messages;
+    expect(question).toEqual([
+      {
+        type: 'buttons',
+        text: 'Please confirm: Delete my account?',
+        buttons: [
+          { label: 'Yes', payload: 'confirm:yes' },
+          { label: 'No', payload: 'confirm:no' },
+        ],
+      },
+    ]);
+    expect(api.requests).toHaveLength(0);
+    expect(await chat.say('yes')).toEqual(['Your account is deleted.', 'Goodbye!']);
     const result = await parley.client.workflow.getHandle(chat.workflowId).result();
     expect(result).toMatchObject({ status: 'closed', reason: 'action' });
     expect((await chat.send('hello?')).status).toBe(409);

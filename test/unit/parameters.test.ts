@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ParameterSchema, type ParameterDefinition } from '../../shared/action';
 import {
+  extractDate,
   extractParameter,
   invalidReason,
   isCancellation,
@@ -128,11 +129,15 @@ describe('extractParameter', () => {
       expect(extractParameter(date, 'deliver on 2025-03-14 please', false)).toEqual({ ok: true, value: '2025-03-14' });
     });
 
-    it('asks for YYYY-MM-DD when the answer has no date', () => {
-      expect(extractParameter(date, 'next tuesday', true)).toEqual({
+    it('asks for a date when the answer has none', () => {
+      expect(extractParameter(date, 'whenever suits you', true, '2026-11-20T12:00:00.000Z')).toEqual({
         ok: false,
-        reason: 'Please give the date as YYYY-MM-DD.',
+        reason: 'Please give a date, like 2026-12-24 or "next Friday".',
       });
+    });
+
+    it('cannot resolve a relative date without knowing the current time', () => {
+      expect(extractParameter(date, 'next tuesday', true)).toEqual({ ok: false, reason: expect.any(String) });
     });
   });
 
@@ -281,5 +286,52 @@ describe('list parameters', () => {
 
   it('finds nothing in a sentence without any valid part when not answering', () => {
     expect(extractParameter(skus, 'hello there', false)).toBeNull();
+  });
+});
+
+describe('dates resolved against the conversation time', () => {
+  const when = ParameterSchema.parse({ name: 'when', type: 'date' });
+  const friday = '2026-11-20T12:00:00.000Z';
+
+  it.each([
+    ['tomorrow', '2026-11-21'],
+    ['next Friday', '2026-11-27'],
+    ['can you come next friday please', '2026-11-27'],
+    ['Dec 24', '2026-12-24'],
+    ['in 2 weeks', '2026-12-04'],
+    ['on the 3rd', '2026-12-03'],
+    ['the 25th', '2026-11-25'],
+    ['2027-01-15', '2027-01-15'],
+  ])('reads "%s" on Friday 2026-11-20 as %s', (message, expected) => {
+    expect(extractParameter(when, message, true, friday)).toEqual({ ok: true, value: expected });
+  });
+
+  it('gives the same date whatever the time zone of the process (UTC reference)', () => {
+    expect(extractDate('tomorrow', '2026-11-20T23:30:00.000Z')).toBe('2026-11-21');
+  });
+});
+
+describe('enum synonyms and ordinals', () => {
+  const size = ParameterSchema.parse({
+    name: 'size',
+    type: 'enum',
+    values: ['small', 'large'],
+    synonyms: { large: ['big', 'XL'] },
+  });
+  const count = ParameterSchema.parse({ name: 'count', type: 'number' });
+
+  it('maps a synonym to its value', () => {
+    expect(extractParameter(size, 'a big one please', true)).toEqual({ ok: true, value: 'large' });
+    expect(extractParameter(size, 'XL', true)).toEqual({ ok: true, value: 'large' });
+  });
+
+  it('refuses synonyms for values the enum does not have', () => {
+    expect(
+      ParameterSchema.safeParse({ name: 'size', type: 'enum', values: ['small'], synonyms: { huge: ['xxl'] } }).success,
+    ).toBe(false);
+  });
+
+  it('reads "the 3rd" as the number 3', () => {
+    expect(extractParameter(count, 'the 3rd', true)).toEqual({ ok: true, value: 3 });
   });
 });
