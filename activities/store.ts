@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { MongoServerError, type Db } from 'mongodb';
 import { ActionDefinitionSchema, type ActionDefinition, type StoredAction } from '../shared/action';
 import type { Chatbot, ChatbotInput, ChatbotPatch } from '../shared/chatbot';
@@ -41,7 +41,14 @@ const actionKey = (chatbotId: string, name: string) => `${chatbotId}:${name}`;
 
 function toChatbot(doc: ChatbotDoc): Chatbot {
   const { _id, ...rest } = doc;
-  return { id: _id, ...rest };
+  // Chatbots stored before these settings existed get their defaults.
+  return {
+    ...rest,
+    allowedOrigins: rest.allowedOrigins ?? [],
+    egressAllowlist: rest.egressAllowlist ?? [],
+    publishableKey: rest.publishableKey ?? '',
+    id: _id,
+  };
 }
 
 function toStoredAction(doc: ActionDoc): StoredAction {
@@ -91,6 +98,9 @@ export function createStore(db: Db, clock: () => Date = () => new Date()) {
         greeting: input.greeting,
         idleTimeoutMinutes: input.idleTimeoutMinutes,
         rateLimitPerMinute: input.rateLimitPerMinute,
+        publishableKey: input.publishableKey ?? `pk_${randomBytes(18).toString('base64url')}`,
+        allowedOrigins: input.allowedOrigins,
+        egressAllowlist: input.egressAllowlist,
         catalogRevision: randomUUID(),
         createdAt: at,
         updatedAt: at,

@@ -11,6 +11,7 @@ const STATUS = {
   conflict: 409,
   conversation_closed: 409,
   payload_too_large: 413,
+  rate_limited: 429,
   unavailable: 503,
   internal: 500,
 } as const;

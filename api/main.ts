@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     temporal: { client, taskQueue: config.temporal.taskQueue, searchAttributes },
     adminKey,
     defaultIdleTimeoutMinutes: config.defaultIdleTimeoutMinutes,
+    visitorMessagesPerMinute: config.visitorMessagesPerMinute,
     logger,
   });
   const server = app.listen(config.port, () => logger.info({ port: config.port }, 'API listening'));

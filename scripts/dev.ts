@@ -103,7 +103,7 @@ async function main(): Promise<void> {
         `  Demo API     http://127.0.0.1:${ACME_PORT}   (Acme store: orders 12345, 23456, 34567)`,
         `  Logs         ${join(config.dataDir, 'logs')}/`,
         '',
-        `Try it: curl -s -X POST ${api}/v1/chatbots/${DEMO_CHATBOT.id}/conversations -H 'content-type: application/json' -d '{}'`,
+        `Try it: curl -s -X POST ${api}/v1/chatbots/${DEMO_CHATBOT.id}/conversations -H 'x-parley-key: ${DEMO_CHATBOT.publishableKey}' -H 'content-type: application/json' -d '{}'`,
         'Press Ctrl-C to stop.',
       ].join('\n'),
     );

@@ -21,7 +21,11 @@ async function main(): Promise<void> {
   const post = async (path: string, body: unknown, token?: string) => {
     const response = await fetch(`${api}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        'x-parley-key': DEMO_CHATBOT.publishableKey,
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
       body: JSON.stringify(body),
     });
     if (!response.ok) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);

@@ -100,12 +100,38 @@ export const AuthSchema = z.discriminatedUnion('type', [
 export type AuthDefinition = z.infer<typeof AuthSchema>;
 
 /** An HTTP request template. */
+/**
+ * A URL template whose scheme, host and port are fixed text, so no value — least of all visitor text — can
+ * change where the request goes; variables belong in the path and query.
+ */
+const UrlTemplateSchema = templateString.min(1).superRefine((url, ctx) => {
+  const origin = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)/i.exec(url);
+  if (!origin || !['http', 'https'].includes((origin[1] ?? '').toLowerCase())) {
+    ctx.addIssue({ code: 'custom', message: 'must start with http:// or https://' });
+    return;
+  }
+  if (/[{}]/.test(origin[2] ?? '')) {
+    ctx.addIssue({
+      code: 'custom',
+      message: "the URL's host and port must be fixed; put variables in the path or query",
+    });
+  }
+  if (/(^|\/)\.\.?(\/|$|\?|#)/.test(url.slice(origin[0].length))) {
+    ctx.addIssue({ code: 'custom', message: 'the URL path must not contain . or .. segments' });
+  }
+});
+
+/** A header value template: no literal line breaks or NUL (values are checked again after rendering). */
+const HeaderTemplateSchema = templateString.regex(/^[^\r\n\0]*$/, 'must not contain a line break or NUL character');
+
 export const RequestSchema = z
   .object({
     method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD']),
-    url: templateString.min(1),
+    url: UrlTemplateSchema,
     query: z.record(z.string().min(1).max(256), templateString).default({}),
-    headers: z.record(z.string().regex(HEADER_NAME, 'must be a valid HTTP header name'), templateString).default({}),
+    headers: z
+      .record(z.string().regex(HEADER_NAME, 'must be a valid HTTP header name'), HeaderTemplateSchema)
+      .default({}),
     auth: AuthSchema.default({ type: 'none' }),
     /** `json` (nested template; GraphQL `{"query": ...}` included), `form` (urlencoded) or `raw` text. */
     bodyType: z.enum(['json', 'form', 'raw']).default('json'),

@@ -12,6 +12,23 @@ export const ChatbotInputSchema = z
     greeting: z.string().max(2000).nullable().default(null),
     idleTimeoutMinutes: z.number().positive().max(10080).nullable().default(null),
     rateLimitPerMinute: z.number().int().min(1).max(100000).nullable().default(null),
+    /** The key chat frontends send as `X-Parley-Key` to start conversations; generated when not given. */
+    publishableKey: z
+      .string()
+      .regex(/^pk_[A-Za-z0-9_-]{16,64}$/, 'must look like pk_ followed by 16-64 letters, digits, _ or -')
+      .optional(),
+    /** Browser origins (scheme://host[:port]) allowed to call the chat API for this chatbot (CORS). */
+    allowedOrigins: z
+      .array(
+        z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be an origin like https://shop.example.com'),
+      )
+      .max(50)
+      .default([]),
+    /** Private hosts or CIDRs this chatbot's actions may call (metadata addresses stay blocked). */
+    egressAllowlist: z
+      .array(z.string().regex(/^[A-Za-z0-9*.:/-]{1,255}$/, 'must be a host name, *.suffix, an IP address or a CIDR'))
+      .max(50)
+      .default([]),
   })
   .strict();
 export type ChatbotInput = z.infer<typeof ChatbotInputSchema>;
@@ -27,6 +44,9 @@ export type Chatbot = {
   greeting: string | null;
   idleTimeoutMinutes: number | null;
   rateLimitPerMinute: number | null;
+  publishableKey: string;
+  allowedOrigins: string[];
+  egressAllowlist: string[];
   catalogRevision: string;
   createdAt: string;
   updatedAt: string;
@@ -34,7 +54,16 @@ export type Chatbot = {
 
 /** A secret's name: what actions refer to as `secrets.<name>` or in an auth preset. */
 export const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-export const SecretInputSchema = z.object({ value: z.string().min(1).max(8192) }).strict();
+export const SecretInputSchema = z
+  .object({
+    value: z.string().min(1).max(8192),
+    /** Hosts this secret may be sent to (exact or *.suffix); empty = wherever the action's URL points. */
+    hosts: z
+      .array(z.string().regex(/^(\*\.)?[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/, 'must be a host name or *.suffix'))
+      .max(20)
+      .default([]),
+  })
+  .strict();
 
 /** The settings a new conversation of this chatbot starts with. */
 export function conversationSettings(chatbot: Chatbot, defaultIdleTimeoutMinutes: number) {

@@ -24,6 +24,7 @@ export const ConfigSchema = z
     PARLEY_IDLE_TIMEOUT_MINUTES: z.coerce.number().positive().max(10080).default(30),
     PARLEY_HTTP_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
     PARLEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(10),
+    PARLEY_VISITOR_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).max(10000).default(30),
     PARLEY_LOG_RETENTION_DAYS: z.coerce.number().positive().max(365).default(7),
     PARLEY_SMTP_URL: z
       .string()
@@ -48,6 +49,7 @@ export type Config = {
   defaultIdleTimeoutMinutes: number;
   http: { connectTimeoutMs: number };
   defaultRateLimitPerMinute: number;
+  visitorMessagesPerMinute: number;
   logRetentionDays: number;
   alerts: { smtpUrl: string | undefined; from: string };
   logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL'];
@@ -94,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultIdleTimeoutMinutes: e.PARLEY_IDLE_TIMEOUT_MINUTES,
     http: { connectTimeoutMs: e.PARLEY_HTTP_CONNECT_TIMEOUT_MS },
     defaultRateLimitPerMinute: e.PARLEY_RATE_LIMIT_PER_MINUTE,
+    visitorMessagesPerMinute: e.PARLEY_VISITOR_MESSAGES_PER_MINUTE,
     logRetentionDays: e.PARLEY_LOG_RETENTION_DAYS,
     alerts: { smtpUrl: e.PARLEY_SMTP_URL, from: e.PARLEY_ALERT_FROM },
     logLevel: e.LOG_LEVEL,

@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Router, type Request } from 'express';
+import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
+import type { RateLimiter } from '../../activities/rate-limit';
 import type { Store } from '../../activities/store';
+import type { Chatbot } from '../../shared/chatbot';
 import { conversationSettings } from '../../shared/chatbot';
 import { actionButtons, openingMessages } from '../../shared/conversation';
 import { conversationWorkflowId } from '../../shared/ids';
@@ -53,10 +55,65 @@ const LeadSchema = z
 const CloseSchema = z.object({ reason: z.string().min(1).max(200).optional() }).strict();
 const AfterSchema = z.object({ after: z.coerce.number().int().min(0).optional() });
 
-/** Chat routes for frontends: start a conversation, then talk to it with its token. */
-export function chatRoutes(deps: { store: Store; temporal: TemporalDeps; defaultIdleTimeoutMinutes: number }): Router {
+/** What the chat routes need. */
+export type ChatDeps = {
+  store: Store;
+  temporal: TemporalDeps;
+  defaultIdleTimeoutMinutes: number;
+  rateLimiter: RateLimiter;
+  visitorMessagesPerMinute: number;
+};
+
+/**
+ * Chat routes for frontends: start a conversation with the chatbot's publishable key, then talk to it with the
+ * conversation's token. Browsers may call them only from the chatbot's allowed origins (CORS).
+ */
+export function chatRoutes(deps: ChatDeps): Router {
   const { store, temporal } = deps;
   const router = Router();
+
+  /** The chatbot a chat request concerns, for CORS: from the URL, or through the conversation record. */
+  async function chatbotOf(req: Request): Promise<Chatbot | null> {
+    const byBot = /^\/v1\/chatbots\/([^/]+)\/conversations\/?$/.exec(req.path);
+    if (byBot?.[1]) return store.getChatbot(decodeURIComponent(byBot[1]));
+    const byConversation = /^\/v1\/conversations\/([^/]+)\//.exec(req.path);
+    if (!byConversation?.[1]) return null;
+    const record = await store.getConversation(decodeURIComponent(byConversation[1]));
+    return record ? store.getChatbot(record.chatbotId) : null;
+  }
+
+  const cors: RequestHandler = async (req, res, next) => {
+    const origin = req.get('origin');
+    const isChatRoute = /^\/v1\/(chatbots\/[^/]+\/conversations\/?$|conversations\/)/.test(req.path);
+    if (!origin || !isChatRoute) return next();
+    const chatbot = await chatbotOf(req);
+    const allowed = chatbot?.allowedOrigins.includes(origin) ?? false;
+    if (allowed) {
+      res.set({
+        'access-control-allow-origin': origin,
+        'access-control-allow-methods': 'GET, POST',
+        'access-control-allow-headers': 'content-type, authorization, x-parley-key',
+        'access-control-max-age': '600',
+      });
+    }
+    res.vary('origin');
+    if (req.method === 'OPTIONS') {
+      res.status(allowed ? 204 : 403).end();
+      return;
+    }
+    next();
+  };
+  router.use(cors);
+
+  /** Refuses a visitor who sends more messages than the per-minute limit. */
+  async function limitVisitor(conversationId: string): Promise<void> {
+    if (!(await deps.rateLimiter.tryAcquire(`visitor:${conversationId}`, deps.visitorMessagesPerMinute))) {
+      throw new ApiError(
+        'rate_limited',
+        `at most ${deps.visitorMessagesPerMinute} messages a minute; please wait a moment`,
+      );
+    }
+  }
 
   /** Finds the conversation and checks the caller holds its token; answers with its workflow handle. */
   async function authorizedConversation(req: Request) {
@@ -68,13 +125,19 @@ export function chatRoutes(deps: { store: Store; temporal: TemporalDeps; default
     if (!record || !sameSecret(hashToken(token), record.tokenHash)) {
       throw new ApiError('not_found', 'conversation not found, or the token does not belong to it');
     }
-    return temporal.client.workflow.getHandle(conversationWorkflowId(record.chatbotId, record.id));
+    return { record, handle: temporal.client.workflow.getHandle(conversationWorkflowId(record.chatbotId, record.id)) };
   }
 
   router.post('/v1/chatbots/:botId/conversations', async (req, res) => {
     const body = parseOr400(StartConversationSchema, req.body);
+    const key = req.get('x-parley-key');
+    if (!key)
+      throw new ApiError('unauthorized', "starting a conversation needs the chatbot's publishable key in X-Parley-Key");
     const chatbot = await store.getChatbot(req.params.botId);
-    if (!chatbot) throw new ApiError('not_found', `chatbot ${req.params.botId} not found`);
+    // The same answer for an unknown chatbot and a wrong key: keys do not reveal which chatbots exist.
+    if (!chatbot || !chatbot.publishableKey || !sameSecret(key, chatbot.publishableKey)) {
+      throw new ApiError('forbidden', 'this key does not belong to that chatbot');
+    }
     const catalog = await store.loadCatalog(chatbot.id);
     const settings = conversationSettings(chatbot, deps.defaultIdleTimeoutMinutes);
     const buttons = actionButtons((catalog?.actions ?? []).map((entry) => entry.definition));
@@ -106,8 +169,9 @@ export function chatRoutes(deps: { store: Store; temporal: TemporalDeps; default
   });
 
   router.post('/v1/conversations/:id/messages', async (req, res) => {
+    const { record, handle } = await authorizedConversation(req);
     const body = parseOr400(SendMessageSchema, req.body);
-    const handle = await authorizedConversation(req);
+    await limitVisitor(record.id);
     try {
       const result = await handle.executeUpdate(sendMessageUpdate, {
         args: [{ messageId: body.messageId ?? randomUUID(), text: body.text }],
@@ -119,8 +183,9 @@ export function chatRoutes(deps: { store: Store; temporal: TemporalDeps; default
   });
 
   router.post('/v1/conversations/:id/buttons', async (req, res) => {
+    const { record, handle } = await authorizedConversation(req);
     const body = parseOr400(ButtonSchema, req.body);
-    const handle = await authorizedConversation(req);
+    await limitVisitor(record.id);
     await handle
       .signal(buttonClickedSignal, { messageId: body.messageId ?? randomUUID(), payload: body.payload })
       .catch((error: unknown) => Promise.reject(conversationError(error)));
@@ -128,8 +193,9 @@ export function chatRoutes(deps: { store: Store; temporal: TemporalDeps; default
   });
 
   router.post('/v1/conversations/:id/lead', async (req, res) => {
+    const { record, handle } = await authorizedConversation(req);
     const body = parseOr400(LeadSchema, req.body);
-    const handle = await authorizedConversation(req);
+    await limitVisitor(record.id);
     await handle
       .signal(leadCapturedSignal, { ...body, messageId: body.messageId ?? randomUUID() })
       .catch((error: unknown) => Promise.reject(conversationError(error)));
@@ -137,8 +203,8 @@ export function chatRoutes(deps: { store: Store; temporal: TemporalDeps; default
   });
 
   router.get('/v1/conversations/:id/messages', async (req, res) => {
+    const { handle } = await authorizedConversation(req);
     const { after } = parseOr400(AfterSchema, req.query, 'query');
-    const handle = await authorizedConversation(req);
     const entries = await handle
       .query(transcriptQuery, { after: after ?? 0 })
       .catch((error: unknown) => Promise.reject(conversationError(error)));
@@ -146,8 +212,8 @@ export function chatRoutes(deps: { store: Store; temporal: TemporalDeps; default
   });
 
   router.post('/v1/conversations/:id/close', async (req, res) => {
+    const { handle } = await authorizedConversation(req);
     const body = parseOr400(CloseSchema, req.body);
-    const handle = await authorizedConversation(req);
     await handle
       .signal(closeSignal, { reason: body.reason ?? 'closed by visitor' })
       .catch((error: unknown) => Promise.reject(conversationError(error)));

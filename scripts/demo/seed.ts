@@ -3,6 +3,8 @@ import type { ActionDefinitionInput } from '../../shared/action';
 /** The demo chatbot `npm start` seeds, and its actions against the Acme store API at `acmeUrl`. */
 export const DEMO_CHATBOT = {
   id: 'acme',
+  /** Publishable (it sits in the web page of a chat widget), so a fixed demo value is fine. */
+  publishableKey: 'pk_demo_acme_0123456789',
   name: 'Acme store assistant',
   greeting: 'Hi! I am the Acme store assistant. I can track orders, check stock and open support tickets.',
 };
@@ -137,6 +139,8 @@ export async function seedDemo(api: string, adminKey: string, acmeUrl: string): 
       throw new Error(`seeding ${method} ${path} failed: ${await response.text()}`);
   };
   await call('POST', '/v1/chatbots', DEMO_CHATBOT);
+  const { id, ...settings } = DEMO_CHATBOT;
+  await call('PATCH', `/v1/chatbots/${id}`, settings);
   await call('PUT', `/v1/chatbots/${DEMO_CHATBOT.id}/secrets/${DEMO_SECRET.name}`, { value: DEMO_SECRET.value });
   for (const action of demoActions(acmeUrl))
     await call('PUT', `/v1/chatbots/${DEMO_CHATBOT.id}/actions/${action.name}`, action);

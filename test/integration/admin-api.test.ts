@@ -136,7 +136,7 @@ describe('the admin API', () => {
 
     const unknown = await parley.api.get('/nowhere').expect(404);
     expect(unknown.body).toEqual({ error: { code: 'not_found', message: 'no route for GET /nowhere' } });
-    await parley.api.post('/v1/chatbots/missing/conversations').send({}).expect(404);
+    await parley.api.post('/v1/chatbots/missing/conversations').send({}).expect(401);
   });
 
   it('reports Temporal and MongoDB reachability on /healthz', async () => {

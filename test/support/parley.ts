@@ -19,7 +19,9 @@ export const ADMIN_KEY = 'test-admin-key-0123456789';
  * A whole Parley — store, worker and Express app — on the real Temporal dev server and FerretDB the global
  * setup started, with its own task queue and database so test files never see each other's data.
  */
-export async function startParley(options: { smtpUrl?: string; rateLimitPerMinute?: number } = {}) {
+export async function startParley(
+  options: { smtpUrl?: string; rateLimitPerMinute?: number; visitorMessagesPerMinute?: number } = {},
+) {
   const id = randomUUID().slice(0, 8);
   const taskQueue = `test-${id}`;
   const mongo = await MongoClient.connect(inject('mongodbUri'));
@@ -70,6 +72,7 @@ export async function startParley(options: { smtpUrl?: string; rateLimitPerMinut
     temporal: { client, taskQueue, searchAttributes: true },
     adminKey: ADMIN_KEY,
     defaultIdleTimeoutMinutes: 30,
+    visitorMessagesPerMinute: options.visitorMessagesPerMinute ?? 1000,
     logger,
   });
   const api = request(app);
@@ -100,7 +103,12 @@ export async function startParley(options: { smtpUrl?: string; rateLimitPerMinut
 
     /** Starts a conversation through the chat API and returns a small client for it. */
     async startConversation(chatbotId: string, body: Record<string, unknown> = {}) {
-      const created = await api.post(`/v1/chatbots/${chatbotId}/conversations`).send(body).expect(201);
+      const key = (await store.getChatbot(chatbotId))?.publishableKey ?? '';
+      const created = await api
+        .post(`/v1/chatbots/${chatbotId}/conversations`)
+        .set('x-parley-key', key)
+        .send(body)
+        .expect(201);
       const { conversationId, token } = created.body as { conversationId: string; token: string };
       const auth = `Bearer ${token}`;
       return {

@@ -51,6 +51,8 @@ describe('the conversation workflow', () => {
       greeting: 'Hello',
       idleTimeoutMinutes: null,
       rateLimitPerMinute: null,
+      allowedOrigins: [],
+      egressAllowlist: [],
     });
     api = await startFakeApi(() => ({ status: 200, body: { data: { order: { status: 'delivered', eta: 'today' } } } }));
     await store.putAction(chatbotId, ActionDefinitionSchema.parse(orderStatusAction(api.url)));

@@ -1,0 +1,619 @@
+/**
+ * Trained intent routing: which action, if any, a visitor message asks for.
+ *
+ * `trainRouter` runs when actions are saved. It turns each action's examples and description into TF-IDF
+ * vectors (word unigrams and bigrams, character 3–4-grams inside words; sublinear tf, l2 norm per block),
+ * trains a multinomial logistic regression on them by deterministic SGD, keeps the largest weights
+ * (quantized) and returns them with the normalized examples as compact JSON-safe data: the `RouterModel`.
+ *
+ * `routeWithModel` scores a message against that model. An action's score combines how sure the classifier
+ * is (its probability above chance) with how close the message is to the action's own examples (mean cosine
+ * similarity to the three nearest), as a geometric mean in [0, 1]. The classifier separates actions from each
+ * other; the similarity says whether the message is like anything the operator wrote at all, which is what
+ * makes one threshold work for a catalogue of three actions as well as one of 150.
+ *
+ * Everything here is pure and deterministic (no clock, no randomness but a seeded generator, no I/O), so it
+ * runs as workflow code and replays exactly.
+ */
+
+/** What the router needs of an action: its name, a description and example messages. */
+export type RoutableAction = { name: string; description: string; examples: string[] };
+
+/** A trained router: JSON-serialisable, built when actions are saved, carried into conversations. */
+export type RouterModel = {
+  version: 1;
+  /** Action names; an action's position here is its class index. */
+  actions: string[];
+  /** Each action's training texts (examples, then description), normalized, for nearest-example similarity. */
+  documents: string[][];
+  /** Base64 varints: the vocabulary's feature hashes, ascending, delta-coded. */
+  features: string;
+  /** Base64 bytes: each feature's inverse document frequency × 16. */
+  idf: string;
+  /** Base64 varints: for each feature, how many weights, then (class delta, zigzag weight ÷ weightStep) pairs. */
+  weights: string;
+  weightStep: number;
+  /** One bias per action. */
+  bias: number[];
+};
+
+/** Knobs for training; the defaults were chosen by cross-validation on CLINC150's train split. */
+export type RouterTrainingOptions = {
+  /** Passes of SGD over the examples (default 10). */
+  epochs?: number;
+  /** L2 regularization strength (default 1e-5). */
+  l2?: number;
+  /** How many classifier weights to keep, largest first (default WEIGHTS_PER_TEXT per training text, at most MAX_WEIGHTS). */
+  maxWeights?: number;
+  /** Seed of the example shuffle (default 1). */
+  seed?: number;
+};
+
+/** One action and how well the message matches it, in [0, 1]. */
+export type RouteScore = { action: string; score: number };
+
+/** The routing decision; candidates are the best-scoring actions (at most three), best first. */
+export type RouteResult =
+  | { kind: 'action'; action: string; score: number; candidates: RouteScore[] }
+  | { kind: 'ambiguous'; candidates: RouteScore[] }
+  | { kind: 'none'; candidates: RouteScore[] };
+
+/** Options for one routing decision. */
+export type RouteOptions = {
+  /** Minimum score to route to an action (default `DEFAULT_THRESHOLD`). */
+  threshold?: number;
+  /** Actions scoring within this of the best are ambiguous with it (default `DEFAULT_AMBIGUITY_MARGIN`; 0 turns it off). */
+  ambiguityMargin?: number;
+};
+
+/**
+ * Default minimum score for routing to an action. Chosen on simulated product catalogues (3 to 50 CLINC150
+ * intents with 5 to 20 examples each, from the train split only): the threshold maximizing in-scope accuracy
+ * plus out-of-scope recall, averaged over catalogue sizes, where out of scope are the other intents' queries
+ * and CLINC150's `oos_train`.
+ */
+export const DEFAULT_THRESHOLD = 0.3;
+
+/** Default width of the band below the best score whose actions are offered together as ambiguous. */
+export const DEFAULT_AMBIGUITY_MARGIN = 0.05;
+
+const MAX_CANDIDATES = 3;
+const NEAREST = 3;
+const CHAR_MIN = 3;
+const CHAR_MAX = 4;
+const WORD_BLOCK_WEIGHT = 0.6;
+const CHAR_BLOCK_WEIGHT = 0.8;
+const IDF_SCALE = 16;
+const DEFAULT_EPOCHS = 10;
+const DEFAULT_L2 = 1e-5;
+const LEARNING_RATE = 0.5;
+const WEIGHTS_PER_TEXT = 12;
+const MAX_WEIGHTS = 150_000;
+const WEIGHT_LEVELS = 1023;
+
+// ---------------------------------------------------------------------------------------------------------
+// Text normalization and features
+
+const CONTRACTIONS: [RegExp, string][] = [
+  [/\bcan't\b/g, 'can not'],
+  [/\bwon't\b/g, 'will not'],
+  [/n't\b/g, ' not'],
+  [/'m\b/g, ' am'],
+  [/'re\b/g, ' are'],
+  [/'ll\b/g, ' will'],
+  [/'ve\b/g, ' have'],
+  [/'d\b/g, ' would'],
+  [/\b(what|that|it|how|when|where|there|who|here|let)'s\b/g, '$1 is'],
+  [/'s\b/g, ''],
+];
+
+/** Folds common English suffixes so "cards", "carded" and "card" share features. */
+function stem(word: string): string {
+  if (word.length <= 3) return word;
+  if (word.endsWith('ies') && word.length > 4) return word.slice(0, -3) + 'y';
+  if (word.endsWith('sses')) return word.slice(0, -2);
+  if (word.endsWith('ss') || word.endsWith('us') || word.endsWith('is')) return word;
+  if (word.endsWith('s')) return word.slice(0, -1);
+  if (word.endsWith('ing') && word.length > 5) return word.slice(0, -3);
+  if (word.endsWith('ed') && !word.endsWith('eed') && word.length > 4) return word.slice(0, -2);
+  return word;
+}
+
+/** The words of a text as the router sees them: lower case, contractions expanded, numbers as 0, stemmed. */
+export function routerWords(text: string): string[] {
+  let normalized = text.toLowerCase().replace(/[\u2018\u2019`´]/g, "'");
+  for (const [pattern, replacement] of CONTRACTIONS) normalized = normalized.replace(pattern, replacement);
+  normalized = normalized.replace(/[^\p{L}\p{N}]+/gu, ' ').replace(/\p{N}+/gu, '0');
+  return normalized
+    .split(' ')
+    .filter((word) => word.length > 0)
+    .map(stem);
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const UNIGRAM_SEED = 0x9e3779b1;
+const BIGRAM_SEED = 0x85ebca6b;
+const CHAR_SEED = 0xc2b2ae35;
+
+function hashString(text: string, seed: number): number {
+  let hash = FNV_OFFSET ^ seed;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), FNV_PRIME);
+  return hash >>> 0;
+}
+
+type Counts = Map<number, number>;
+
+function count(counts: Counts, key: number): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+/** Hashed feature counts of normalized words: one map for words and word pairs, one for character n-grams. */
+function featureCounts(words: string[]): [Counts, Counts] {
+  const wordCounts: Counts = new Map();
+  const charCounts: Counts = new Map();
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] ?? '';
+    count(wordCounts, hashString(word, UNIGRAM_SEED));
+    const next = words[i + 1];
+    if (next !== undefined) count(wordCounts, hashString(`${word} ${next}`, BIGRAM_SEED));
+    const padded = ` ${word} `;
+    for (let start = 0; start + CHAR_MIN <= padded.length; start++) {
+      let hash = FNV_OFFSET ^ CHAR_SEED;
+      for (let n = 0; n < CHAR_MAX && start + n < padded.length; n++) {
+        hash = Math.imul(hash ^ padded.charCodeAt(start + n), FNV_PRIME);
+        if (n + 1 >= CHAR_MIN) count(charCounts, hash >>> 0);
+      }
+    }
+  }
+  return [wordCounts, charCounts];
+}
+
+type Vocabulary = { index: Map<number, number>; idf: Float64Array; unseenIdf: number };
+type SparseVector = { index: number[]; value: number[] };
+
+/**
+ * TF-IDF vector of normalized words over the vocabulary, each block l2-normalized then weighted. Features
+ * outside the vocabulary count towards the norm (at the highest idf) but are dropped, so a message made of
+ * words the catalogue never uses has a short vector and matches nothing well.
+ */
+function vectorize(words: string[], vocabulary: Vocabulary): SparseVector {
+  const entries: [number, number][] = [];
+  const blocks = featureCounts(words);
+  const blockWeights = [WORD_BLOCK_WEIGHT, CHAR_BLOCK_WEIGHT];
+  blocks.forEach((counts, block) => {
+    let norm = 0;
+    const known: [number, number][] = [];
+    for (const [hash, tf] of counts) {
+      const index = vocabulary.index.get(hash);
+      const value = (1 + Math.log(tf)) * (index === undefined ? vocabulary.unseenIdf : (vocabulary.idf[index] ?? 0));
+      norm += value * value;
+      if (index !== undefined) known.push([index, value]);
+    }
+    if (norm === 0) return;
+    const scale = (blockWeights[block] ?? 0) / Math.sqrt(norm);
+    for (const [index, value] of known) entries.push([index, value * scale]);
+  });
+  entries.sort((a, b) => a[0] - b[0]);
+  const vector: SparseVector = { index: [], value: [] };
+  for (const [index, value] of entries) {
+    const last = vector.index.length - 1;
+    if (vector.index[last] === index) vector.value[last] = (vector.value[last] ?? 0) + value;
+    else {
+      vector.index.push(index);
+      vector.value.push(value);
+    }
+  }
+  return vector;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Compact encoding: unsigned varints in base64
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const BASE64_INDEX = new Map([...BASE64].map((char, index) => [char, index]));
+
+function toBase64(bytes: number[]): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const a = bytes[i] ?? 0;
+    const b = bytes[i + 1] ?? 0;
+    const c = bytes[i + 2] ?? 0;
+    const triple = (a << 16) | (b << 8) | c;
+    out += BASE64[(triple >> 18) & 63]! + BASE64[(triple >> 12) & 63]!;
+    out += i + 1 < bytes.length ? BASE64[(triple >> 6) & 63]! : '=';
+    out += i + 2 < bytes.length ? BASE64[triple & 63]! : '=';
+  }
+  return out;
+}
+
+function fromBase64(text: string): Uint8Array {
+  const clean = text.replace(/=+$/, '');
+  const bytes = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  let buffer = 0;
+  let bits = 0;
+  let at = 0;
+  for (const char of clean) {
+    const value = BASE64_INDEX.get(char);
+    if (value === undefined) throw new Error('router model: invalid base64');
+    buffer = ((buffer << 6) | value) & 0xffffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes[at++] = (buffer >> bits) & 0xff;
+    }
+  }
+  return bytes;
+}
+
+function pushVarint(bytes: number[], value: number): void {
+  let rest = value;
+  while (rest >= 0x80) {
+    bytes.push((rest % 0x80) | 0x80);
+    rest = Math.floor(rest / 0x80);
+  }
+  bytes.push(rest);
+}
+
+function varintReader(bytes: Uint8Array): () => number {
+  let at = 0;
+  return () => {
+    let value = 0;
+    let factor = 1;
+    for (;;) {
+      const byte = bytes[at++];
+      if (byte === undefined) throw new Error('router model: truncated data');
+      value += (byte & 0x7f) * factor;
+      if (byte < 0x80) return value;
+      factor *= 0x80;
+    }
+  };
+}
+
+const zigzag = (value: number): number => (value < 0 ? -2 * value - 1 : 2 * value);
+const unzigzag = (value: number): number => (value % 2 === 1 ? -(value + 1) / 2 : value / 2);
+
+// ---------------------------------------------------------------------------------------------------------
+// Training
+
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
+function seededRandom(seed: number): () => number {
+  let state = seed | 0;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Multinomial logistic regression by SGD with L2 decay (Bottou's schedule); weights are feature-major. */
+function trainClassifier(
+  vectors: SparseVector[],
+  labels: number[],
+  featureCount: number,
+  classCount: number,
+  options: { epochs: number; l2: number; seed: number },
+): { weights: Float64Array; bias: Float64Array } {
+  const weights = new Float64Array(featureCount * classCount);
+  const bias = new Float64Array(classCount);
+  const gradient = new Float64Array(classCount);
+  const order = vectors.map((_, i) => i);
+  const random = seededRandom(options.seed);
+  let scale = 1; // the true weights are weights × scale, so L2 decay costs O(1) per step
+  let step = 0;
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      const swap = order[i]!;
+      order[i] = order[j]!;
+      order[j] = swap;
+    }
+    for (const example of order) {
+      const vector = vectors[example]!;
+      const rate = LEARNING_RATE / (1 + LEARNING_RATE * options.l2 * step++);
+      gradient.set(bias);
+      for (let k = 0; k < vector.index.length; k++) {
+        const row = vector.index[k]! * classCount;
+        const value = vector.value[k]! * scale;
+        for (let c = 0; c < classCount; c++) gradient[c]! += value * weights[row + c]!;
+      }
+      softmaxInPlace(gradient);
+      gradient[labels[example]!]! -= 1;
+      scale *= 1 - rate * options.l2;
+      for (let k = 0; k < vector.index.length; k++) {
+        const row = vector.index[k]! * classCount;
+        const value = (vector.value[k]! * rate) / scale;
+        for (let c = 0; c < classCount; c++) weights[row + c]! -= value * gradient[c]!;
+      }
+      for (let c = 0; c < classCount; c++) bias[c]! -= rate * gradient[c]!;
+      if (scale < 1e-6) {
+        for (let w = 0; w < weights.length; w++) weights[w]! *= scale;
+        scale = 1;
+      }
+    }
+  }
+  for (let w = 0; w < weights.length; w++) weights[w]! *= scale;
+  return { weights, bias };
+}
+
+function softmaxInPlace(values: Float64Array): void {
+  let max = -Infinity;
+  for (const value of values) if (value > max) max = value;
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i] = Math.exp(values[i]! - max);
+  for (let i = 0; i < values.length; i++) values[i]! /= sum;
+}
+
+/** The largest `budget` magnitudes' cut-off (weights at or above it are kept). */
+function magnitudeCutoff(weights: Float64Array, budget: number): number {
+  const nonZero = Array.from(weights, Math.abs).filter((value) => value > 0);
+  if (nonZero.length <= budget) return 0;
+  nonZero.sort((a, b) => b - a);
+  return nonZero[budget - 1] ?? 0;
+}
+
+/**
+ * Trains a router for a catalogue of actions: deterministic (same actions and options, same model) and
+ * meant to run when actions are saved. Actions without examples or description can never be chosen.
+ */
+export function trainRouter(actions: RoutableAction[], options: RouterTrainingOptions = {}): RouterModel {
+  const documents = actions.map((action) =>
+    [...action.examples, action.description].map((text) => routerWords(text)).filter((words) => words.length > 0),
+  );
+  const documentCount = documents.reduce((sum, texts) => sum + texts.length, 0);
+
+  const documentFrequency = new Map<number, number>();
+  for (const texts of documents)
+    for (const words of texts)
+      for (const counts of featureCounts(words)) for (const hash of counts.keys()) count(documentFrequency, hash);
+  const hashes = [...documentFrequency.keys()].sort((a, b) => a - b);
+  const idfCodes = hashes.map((hash) =>
+    Math.min(255, Math.round(idfOf(documentCount, documentFrequency.get(hash) ?? 0) * IDF_SCALE)),
+  );
+  const vocabulary = buildVocabulary(hashes, idfCodes, documentCount);
+
+  const vectors: SparseVector[] = [];
+  const labels: number[] = [];
+  documents.forEach((texts, action) => {
+    for (const words of texts) {
+      vectors.push(vectorize(words, vocabulary));
+      labels.push(action);
+    }
+  });
+  const classCount = actions.length;
+  const { weights, bias } = trainClassifier(vectors, labels, hashes.length, classCount, {
+    epochs: options.epochs ?? DEFAULT_EPOCHS,
+    l2: options.l2 ?? DEFAULT_L2,
+    seed: options.seed ?? 1,
+  });
+
+  const budget = options.maxWeights ?? Math.min(MAX_WEIGHTS, WEIGHTS_PER_TEXT * documentCount);
+  const cutoff = magnitudeCutoff(weights, budget);
+  let largest = 0;
+  for (const weight of weights) largest = Math.max(largest, Math.abs(weight));
+  const weightStep = largest > 0 ? largest / WEIGHT_LEVELS : 1;
+
+  const featureBytes: number[] = [];
+  const weightBytes: number[] = [];
+  let previous = 0;
+  hashes.forEach((hash, feature) => {
+    pushVarint(featureBytes, hash - previous);
+    previous = hash;
+    const kept: [number, number][] = [];
+    for (let c = 0; c < classCount; c++) {
+      const weight = weights[feature * classCount + c] ?? 0;
+      const level = Math.round(weight / weightStep);
+      if (Math.abs(weight) >= cutoff && level !== 0) kept.push([c, level]);
+    }
+    pushVarint(weightBytes, kept.length);
+    let previousClass = 0;
+    for (const [c, level] of kept) {
+      pushVarint(weightBytes, c - previousClass);
+      pushVarint(weightBytes, zigzag(level));
+      previousClass = c;
+    }
+  });
+
+  return {
+    version: 1,
+    actions: actions.map((action) => action.name),
+    documents: documents.map((texts) => texts.map((words) => words.join(' '))),
+    features: toBase64(featureBytes),
+    idf: toBase64(idfCodes),
+    weights: toBase64(weightBytes),
+    weightStep,
+    bias: Array.from(bias, (value) => round4(value)),
+  };
+}
+
+function idfOf(documentCount: number, frequency: number): number {
+  return Math.log((1 + documentCount) / (1 + frequency)) + 1;
+}
+
+/** Rounded to four decimals, so scores and biases stay short in JSON. */
+function round4(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
+
+function buildVocabulary(hashes: number[], idfCodes: ArrayLike<number>, documentCount: number): Vocabulary {
+  const index = new Map<number, number>();
+  hashes.forEach((hash, i) => index.set(hash, i));
+  const idf = Float64Array.from({ length: hashes.length }, (_, i) => (idfCodes[i] ?? 0) / IDF_SCALE);
+  return { index, idf, unseenIdf: idfOf(documentCount, 0) };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Routing
+
+/** A model unpacked for fast routing; built once per model object and cached. */
+type PreparedRouter = {
+  actions: string[];
+  vocabulary: Vocabulary;
+  /** Classifier weights in CSR form: feature f's weights are at weightStart[f] .. weightStart[f + 1]. */
+  weightStart: Int32Array;
+  weightClass: Int32Array;
+  weightValue: Float64Array;
+  bias: Float64Array;
+  /** Inverted index of the documents' vectors, in CSR form by feature. */
+  postingStart: Int32Array;
+  postingDocument: Int32Array;
+  postingValue: Float64Array;
+  documentAction: Int32Array;
+};
+
+const prepared = new WeakMap<RouterModel, PreparedRouter>();
+
+function prepare(model: RouterModel): PreparedRouter {
+  const cached = prepared.get(model);
+  if (cached) return cached;
+  if (model.version !== 1) throw new Error(`router model: unsupported version ${String(model.version)}`);
+  const classCount = model.actions.length;
+  const readFeature = varintReader(fromBase64(model.features));
+  const idfCodes = fromBase64(model.idf);
+  const featureCount = idfCodes.length;
+  const hashes: number[] = [];
+  let hash = 0;
+  for (let f = 0; f < featureCount; f++) hashes.push((hash += readFeature()));
+  const documentCount = model.documents.reduce((sum, texts) => sum + texts.length, 0);
+  const vocabulary = buildVocabulary(hashes, idfCodes, documentCount);
+
+  const readWeight = varintReader(fromBase64(model.weights));
+  const weightStart = new Int32Array(featureCount + 1);
+  const classes: number[] = [];
+  const values: number[] = [];
+  for (let f = 0; f < featureCount; f++) {
+    weightStart[f] = classes.length;
+    const kept = readWeight();
+    let c = 0;
+    for (let k = 0; k < kept; k++) {
+      c += readWeight();
+      if (c >= classCount) throw new Error('router model: weight for an unknown action');
+      classes.push(c);
+      values.push(unzigzag(readWeight()) * model.weightStep);
+    }
+  }
+  weightStart[featureCount] = classes.length;
+
+  const documentAction: number[] = [];
+  const postings: [number, number, number][] = [];
+  model.documents.forEach((texts, action) => {
+    for (const text of texts) {
+      const vector = vectorize(text.split(' '), vocabulary);
+      vector.index.forEach((feature, k) => postings.push([feature, documentAction.length, vector.value[k] ?? 0]));
+      documentAction.push(action);
+    }
+  });
+  postings.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const postingStart = new Int32Array(featureCount + 1);
+  for (const [feature] of postings) postingStart[feature + 1]! += 1;
+  for (let f = 0; f < featureCount; f++) postingStart[f + 1]! += postingStart[f]!;
+
+  const router: PreparedRouter = {
+    actions: model.actions,
+    vocabulary,
+    weightStart,
+    weightClass: Int32Array.from(classes),
+    weightValue: Float64Array.from(values),
+    bias: Float64Array.from({ length: classCount }, (_, c) => model.bias[c] ?? 0),
+    postingStart,
+    postingDocument: Int32Array.from(postings, (posting) => posting[1]),
+    postingValue: Float64Array.from(postings, (posting) => posting[2]),
+    documentAction: Int32Array.from(documentAction),
+  };
+  prepared.set(model, router);
+  return router;
+}
+
+/**
+ * Each action's score for a message, in [0, 1]: the geometric mean of the classifier's probability above
+ * chance and the mean cosine similarity of the message to the action's nearest examples. With a single action
+ * there is nothing to tell apart, and the score is the similarity alone.
+ */
+function scoreActions(router: PreparedRouter, message: string): { scores: Float64Array; probabilities: Float64Array; similarities: Float64Array } {
+  const classCount = router.actions.length;
+  const vector = vectorize(routerWords(message), router.vocabulary);
+  const probabilities = Float64Array.from(router.bias);
+  const documentSimilarity = new Float64Array(router.documentAction.length);
+  for (let k = 0; k < vector.index.length; k++) {
+    const feature = vector.index[k]!;
+    const value = vector.value[k]!;
+    for (let w = router.weightStart[feature]!; w < router.weightStart[feature + 1]!; w++)
+      probabilities[router.weightClass[w]!]! += value * router.weightValue[w]!;
+    for (let p = router.postingStart[feature]!; p < router.postingStart[feature + 1]!; p++)
+      documentSimilarity[router.postingDocument[p]!]! += value * router.postingValue[p]!;
+  }
+  softmaxInPlace(probabilities);
+
+  const nearest = Array.from({ length: classCount }, () => [] as number[]);
+  documentSimilarity.forEach((similarity, document) => {
+    const top = nearest[router.documentAction[document]!]!;
+    if (top.length < NEAREST) top.push(similarity);
+    else {
+      let lowest = 0;
+      for (let i = 1; i < top.length; i++) if (top[i]! < top[lowest]!) lowest = i;
+      if (similarity > top[lowest]!) top[lowest] = similarity;
+    }
+  });
+  const similarities = Float64Array.from(nearest, (top) =>
+    top.length === 0 ? 0 : Math.max(0, top.reduce((sum, value) => sum + value, 0) / top.length),
+  );
+  const scores = new Float64Array(classCount);
+  for (let c = 0; c < classCount; c++) {
+    const aboveChance = groupAboveChance(probabilities[c]!, 1, classCount, similarities[c]!);
+    scores[c] = Math.sqrt(aboveChance * similarities[c]!);
+  }
+  return { scores, probabilities, similarities };
+}
+
+/**
+ * How far a group of `size` actions with total probability `probability` is above chance, in [0, 1]. A group
+ * holding every action has nothing to be told apart from, so its `similarity` stands in.
+ */
+function groupAboveChance(probability: number, size: number, classCount: number, similarity: number): number {
+  if (size >= classCount) return similarity;
+  const chance = size / classCount;
+  return Math.min(1, Math.max(0, (probability - chance) / (1 - chance)));
+}
+
+/**
+ * Routes a message with a trained model: the action to run, `ambiguous` when the best actions score within
+ * `ambiguityMargin` of each other (ask the visitor), or `none` when the best score is under `threshold`.
+ */
+export function routeWithModel(model: RouterModel, message: string, options: RouteOptions = {}): RouteResult {
+  const threshold = options.threshold ?? DEFAULT_THRESHOLD;
+  const margin = options.ambiguityMargin ?? DEFAULT_AMBIGUITY_MARGIN;
+  const router = prepare(model);
+  if (router.actions.length === 0) return { kind: 'none', candidates: [] };
+  const { scores, probabilities, similarities } = scoreActions(router, message);
+  const ranked = Array.from(scores, (score, c) => c).sort(
+    (a, b) => scores[b]! - scores[a]! || probabilities[b]! - probabilities[a]! || a - b,
+  );
+  const candidates = ranked
+    .slice(0, MAX_CANDIDATES)
+    .filter((c) => scores[c]! > 0)
+    .map((c) => ({ action: router.actions[c]!, score: round4(scores[c]!) }));
+  const best = ranked[0]!;
+  const group = ranked
+    .slice(0, MAX_CANDIDATES)
+    .filter((c) => c === best || (margin > 0 && scores[c]! >= scores[best]! - margin && similarities[c]! > 0));
+  // A group's score: the probability of the group as a whole above chance, with its best similarity.
+  let groupProbability = 0;
+  let groupSimilarity = 0;
+  for (const c of group) {
+    groupProbability += probabilities[c]!;
+    groupSimilarity = Math.max(groupSimilarity, similarities[c]!);
+  }
+  const groupScore = Math.sqrt(
+    groupAboveChance(groupProbability, group.length, router.actions.length, groupSimilarity) * groupSimilarity,
+  );
+  if (groupScore < threshold || groupSimilarity === 0) return { kind: 'none', candidates };
+  if (group.length > 1) {
+    return {
+      kind: 'ambiguous',
+      candidates: group.map((c) => ({ action: router.actions[c]!, score: round4(scores[c]!) })),
+    };
+  }
+  return { kind: 'action', action: router.actions[best]!, score: round4(scores[best]!), candidates };
+}
