@@ -2,8 +2,8 @@ import { MongoServerError, type Db } from 'mongodb';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { Logger } from 'pino';
-import { request, type Dispatcher } from 'undici';
 import type { FailureAlert } from '../shared/interpreter';
+import type { Egress } from './egress';
 
 /**
  * Failure alerts: when an action's call fails for good, Parley emails the chatbot's configured addresses and
@@ -26,7 +26,8 @@ export type MailTransport = Transporter<SMTPTransport.SentMessageInfo>;
 export type AlertDeps = {
   db: Db;
   mail: { transport: MailTransport | null; from: string };
-  dispatcher: Dispatcher;
+  /** Outbound HTTP for the alert webhook: the same SSRF-safe egress as actions. */
+  egress: Pick<Egress, 'send'>;
   logger: Logger;
   clock?: () => Date;
 };
@@ -92,8 +93,8 @@ function emailText(alert: FailureAlert): string {
   ].join('\n');
 }
 
-/** Creates the failure-alert sender over the database, a mail transport and an HTTP dispatcher. */
-export function createAlerts({ db, mail, dispatcher, logger, clock = () => new Date() }: AlertDeps) {
+/** Creates the failure-alert sender over the database, a mail transport and the egress. */
+export function createAlerts({ db, mail, egress, logger, clock = () => new Date() }: AlertDeps) {
   const throttle = db.collection<ThrottleDoc>('alert_throttle');
   const throttleKey = (chatbotId: string, action: string) => `${chatbotId}:${action}`;
 
@@ -139,7 +140,7 @@ export function createAlerts({ db, mail, dispatcher, logger, clock = () => new D
     try {
       where = new URL(webhook).origin;
     } catch {
-      // request() reports the bad URL below.
+      // The egress reports the bad URL below.
     }
     const body = JSON.stringify({
       type: 'action.failed',
@@ -152,17 +153,15 @@ export function createAlerts({ db, mail, dispatcher, logger, clock = () => new D
       at: alert.at,
     });
     try {
-      const response = await request(webhook, {
-        dispatcher,
+      const response = await egress.send({
         method: 'POST',
+        url: webhook,
         headers: { 'content-type': 'application/json' },
         body,
-        headersTimeout: WEBHOOK_TIMEOUT_MS,
-        bodyTimeout: WEBHOOK_TIMEOUT_MS,
+        timeoutMs: WEBHOOK_TIMEOUT_MS,
       });
-      await response.body.dump();
-      if (response.statusCode >= 200 && response.statusCode < 300) return 'sent';
-      log.error({ where, status: response.statusCode }, 'alert webhook answered with an error');
+      if (response.status >= 200 && response.status < 300) return 'sent';
+      log.error({ where, status: response.status }, 'alert webhook answered with an error');
     } catch (error) {
       const reason = (error as { code?: string }).code ?? (error as Error).message;
       log.error({ where, reason }, 'alert webhook failed');

@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { request, type Dispatcher } from 'undici';
-import { secretNamesOf, type RequestDefinition, type StepDefinition } from '../shared/action';
+import { assertSecretHostAllowed, SecretHostError } from '../shared/address-policy';
+import { secretNamesOf, SIGNING_SECRET, type RequestDefinition, type StepDefinition } from '../shared/action';
 import { extractFields } from '../shared/extract';
 import { FailureType, isRetryableStatus, parseRetryAfter } from '../shared/failures';
 import type { StepOutcome } from '../shared/interpreter';
@@ -16,7 +16,10 @@ import {
 } from '../shared/request';
 import { TemplateError, type TemplateContext } from '../shared/template';
 import type { CallLogEntry, createCallLog } from './call-log';
+import { EgressError, type Egress } from './egress';
 import type { createRateLimiter } from './rate-limit';
+import { standardWebhookHeaders } from './signing';
+import type { SecretsForCall } from './store';
 
 /** What the workflow hands the HTTP activity for one call: templates and values, never secret values. */
 export type HttpCallInput = {
@@ -49,35 +52,39 @@ export type HttpCallResult = Extract<StepOutcome, { ok: true }> & {
   detail: CallDetail | null;
 };
 
-/** The largest response body Parley reads. */
-export const MAX_RESPONSE_BYTES = 1024 * 1024;
 const DETAIL_BODY_CHARS = 4000;
 
 export type HttpActivityDeps = {
-  dispatcher: Dispatcher;
-  readSecrets: (chatbotId: string, names: string[]) => Promise<Record<string, string>>;
-  rateLimitFor: (chatbotId: string) => Promise<number>;
+  egress: Egress;
+  readSecrets: (chatbotId: string, names: string[]) => Promise<SecretsForCall>;
+  /** The chatbot's call budget per minute and the private destinations it may reach. */
+  chatbotLimits: (chatbotId: string) => Promise<{ rateLimitPerMinute: number; egressAllowlist: string[] }>;
   callLog: ReturnType<typeof createCallLog>;
   rateLimiter: ReturnType<typeof createRateLimiter>;
   logger: Logger;
+  clock?: () => Date;
 };
 
-async function readBody(body: Dispatcher.ResponseData['body'], limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      body.destroy();
-      throw ApplicationFailure.create({
-        type: FailureType.invalidResponse,
-        message: `the response is larger than ${limit} bytes`,
-        nonRetryable: true,
-      });
-    }
-    chunks.push(chunk as Buffer);
+/** How an egress refusal or failure is reported: the failure type and whether a retry could help. */
+function egressFailure(error: EgressError): { type: string; nonRetryable: boolean } {
+  switch (error.code) {
+    case 'blocked_destination':
+    case 'bad_scheme':
+    case 'too_many_redirects':
+      return { type: FailureType.blockedDestination, nonRetryable: true };
+    case 'response_too_large':
+      return { type: FailureType.invalidResponse, nonRetryable: true };
+    case 'timeout':
+    case 'network':
+      return { type: FailureType.network, nonRetryable: false };
   }
-  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Header names whose templates use secrets: dropped when a redirect leaves the origin. */
+function credentialHeaders(request: RequestDefinition): string[] {
+  return Object.entries(request.headers)
+    .filter(([, template]) => /\{\{?\s*secrets\./.test(template))
+    .map(([name]) => name.toLowerCase());
 }
 
 function clip(text: string | null): string | null {
@@ -108,7 +115,8 @@ function detailOf(entry: CallLogEntry, redact: (text: string) => string): CallDe
 
 /** HTTP activities: each call of `executeHttpStep` is one attempt of one step; Temporal retries it. */
 export function createHttpActivities(deps: HttpActivityDeps) {
-  const { dispatcher, logger, callLog } = deps;
+  const { egress, logger, callLog } = deps;
+  const clock = deps.clock ?? (() => new Date());
   return {
     /**
      * Renders a request (resolving secrets here and only here), takes a slot of the chatbot's rate limit,
@@ -118,7 +126,8 @@ export function createHttpActivities(deps: HttpActivityDeps) {
      */
     async executeHttpStep(input: HttpCallInput): Promise<HttpCallResult> {
       const { info, cancellationSignal } = Context.current();
-      const secrets = await deps.readSecrets(input.chatbotId, secretNamesOf(input.request));
+      const names = secretNamesOf(input.request);
+      const { values: secrets, hosts: secretHosts } = await deps.readSecrets(input.chatbotId, names);
       const redact = (text: string) => redactSecrets(text, secrets);
       const started = performance.now();
       const entry: CallLogEntry = {
@@ -165,7 +174,34 @@ export function createHttpActivities(deps: HttpActivityDeps) {
       const where = redact(`${rendered.method} ${target.origin}${target.pathname}`);
       Object.assign(entry, { url: rendered.url, requestHeaders: rendered.headers, requestBody: rendered.body });
 
-      if (!(await deps.rateLimiter.tryAcquire(input.chatbotId, await deps.rateLimitFor(input.chatbotId)))) {
+      // Credentials go only to the hosts the operator bound them to, whatever the templates rendered.
+      const checkSecretHosts = (url: string) => {
+        for (const name of names) assertSecretHostAllowed(name, secretHosts, url);
+      };
+      try {
+        checkSecretHosts(rendered.url);
+      } catch (error) {
+        if (!(error instanceof SecretHostError)) throw error;
+        throw await fail(FailureType.requestRejected, `secret "${error.secretName}" may not be sent to ${error.host}`, {
+          nonRetryable: true,
+        });
+      }
+      if (input.request.sign) {
+        const signingKey = secrets[SIGNING_SECRET];
+        if (!signingKey) {
+          throw await fail(FailureType.requestRejected, `secret "${SIGNING_SECRET}" is not set for this chatbot`, {
+            nonRetryable: true,
+          });
+        }
+        const timestamp = Math.floor(clock().getTime() / 1000);
+        Object.assign(
+          rendered.headers,
+          standardWebhookHeaders(signingKey, input.idempotencyKey, rendered.body ?? '', timestamp),
+        );
+      }
+
+      const limits = await deps.chatbotLimits(input.chatbotId);
+      if (!(await deps.rateLimiter.tryAcquire(input.chatbotId, limits.rateLimitPerMinute))) {
         throw await fail(
           FailureType.rateLimited,
           `${where} not called: the chatbot's calls-per-minute limit is reached`,
@@ -181,34 +217,42 @@ export function createHttpActivities(deps: HttpActivityDeps) {
         conversationId: input.conversationId,
         attempt: info.attempt,
       });
-      let response: Dispatcher.ResponseData;
+      let response: Awaited<ReturnType<Egress['send']>>;
       try {
-        response = await request(rendered.url, {
-          dispatcher,
+        response = await egress.send({
           method: rendered.method,
+          url: rendered.url,
           headers: rendered.headers,
           body: rendered.body,
-          headersTimeout: input.timeoutMs,
-          bodyTimeout: input.timeoutMs,
+          timeoutMs: input.timeoutMs,
           signal: cancellationSignal,
+          followRedirects: input.request.followRedirects,
+          credentialHeaders: credentialHeaders(input.request),
+          credentialQuery:
+            input.request.auth.type === 'api_key' && input.request.auth.in === 'query' ? [input.request.auth.name] : [],
+          allowlist: limits.egressAllowlist,
+          checkRedirect: checkSecretHosts,
         });
       } catch (error) {
         if (cancellationSignal.aborted) throw error;
-        const reason = (error as { code?: string }).code ?? (error as Error).message;
-        log.warn({ where, reason: redact(reason) }, 'API call failed to connect');
-        throw await fail(FailureType.network, `${where} failed: ${reason}`);
+        if (error instanceof SecretHostError) {
+          throw await fail(
+            FailureType.requestRejected,
+            `a redirect would send secret "${error.secretName}" to ${error.host}`,
+            {
+              nonRetryable: true,
+            },
+          );
+        }
+        if (!(error instanceof EgressError)) throw error;
+        const { type, nonRetryable } = egressFailure(error);
+        log.warn({ where, code: error.code }, 'API call refused or failed');
+        throw await fail(type, `${where}: ${error.message}`, { nonRetryable });
       }
 
-      const { statusCode: status } = response;
+      const { status } = response;
       entry.status = status;
-      let bodyText: string;
-      try {
-        bodyText = await readBody(response.body, MAX_RESPONSE_BYTES);
-      } catch (error) {
-        if (error instanceof ApplicationFailure)
-          throw await fail(error.type ?? FailureType.invalidResponse, error.message, { nonRetryable: true });
-        throw await fail(FailureType.network, `${where} failed while reading the body: ${(error as Error).message}`);
-      }
+      const bodyText = response.body;
       entry.responseBody = bodyText;
       log.info({ where, status, durationMs: Math.round(performance.now() - started) }, 'API call');
 

@@ -1,32 +1,43 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
+import type { LlmSettings } from '../shared/llm';
 import type { AlertSettings, FailureAlert } from './alerts';
 import { createCatalogActivities } from './catalog';
+import type { Egress } from './egress';
 import { createHttpActivities } from './http';
+import { createLlmActivities } from './llm';
 import type { Services } from './services';
 
 /** Everything activities need from the outside world, built by the worker's composition root. */
 export type ActivityDeps = {
   services: Services;
-  dispatcher: Dispatcher;
+  egress: Egress;
   logger: Logger;
   defaultRateLimitPerMinute: number;
+  /** The optional LLM (off when settings are null): router, extractor and composer activities. */
+  llm: { settings: LlmSettings | null; dispatcher: Dispatcher };
 };
 
 /** All of Parley's activities, composed from their factories. */
-export function createActivities({ services, dispatcher, logger, defaultRateLimitPerMinute }: ActivityDeps) {
+export function createActivities({ services, egress, logger, defaultRateLimitPerMinute, llm }: ActivityDeps) {
   const { store, callLog, rateLimiter, alerts } = services;
   return {
     ...createCatalogActivities({ store }),
     ...createHttpActivities({
-      dispatcher,
+      egress,
       readSecrets: store.readSecrets,
-      rateLimitFor: async (chatbotId) =>
-        (await store.getChatbot(chatbotId))?.rateLimitPerMinute ?? defaultRateLimitPerMinute,
+      chatbotLimits: async (chatbotId) => {
+        const chatbot = await store.getChatbot(chatbotId);
+        return {
+          rateLimitPerMinute: chatbot?.rateLimitPerMinute ?? defaultRateLimitPerMinute,
+          egressAllowlist: chatbot?.egressAllowlist ?? [],
+        };
+      },
       callLog,
       rateLimiter,
       logger,
     }),
+    ...createLlmActivities({ settings: llm.settings, dispatcher: llm.dispatcher, logger }),
     /** Emails and/or posts a failure alert, at most once per hour per action. */
     async sendFailureAlert(input: { alert: FailureAlert; settings: AlertSettings }) {
       return alerts.sendFailureAlert(input.alert, input.settings);

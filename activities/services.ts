@@ -1,16 +1,18 @@
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
-import type { Dispatcher } from 'undici';
 import { createAlerts, type MailTransport } from './alerts';
 import { createCallLog } from './call-log';
+import type { Egress } from './egress';
 import { createRateLimiter } from './rate-limit';
+import type { KeyRing } from './secret-box';
 import { createStore } from './store';
 
 /** Settings of the MongoDB-backed services, from config. */
 export type ServiceOptions = {
+  secretKeys: KeyRing;
   logRetentionDays: number;
   mail: { transport: MailTransport | null; from: string };
-  dispatcher: Dispatcher;
+  egress: Egress;
   logger: Logger;
 };
 
@@ -19,10 +21,10 @@ export type ServiceOptions = {
  * API and the worker alike, so both read and write the same data the same way.
  */
 export function createServices(db: Db, options: ServiceOptions) {
-  const store = createStore(db);
+  const store = createStore(db, { secretKeys: options.secretKeys });
   const callLog = createCallLog(db, { retentionDays: options.logRetentionDays });
   const rateLimiter = createRateLimiter(db);
-  const alerts = createAlerts({ db, mail: options.mail, dispatcher: options.dispatcher, logger: options.logger });
+  const alerts = createAlerts({ db, mail: options.mail, egress: options.egress, logger: options.logger });
   return {
     store,
     callLog,

@@ -2,7 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { MongoServerError, type Db } from 'mongodb';
 import { ActionDefinitionSchema, type ActionDefinition, type StoredAction } from '../shared/action';
 import type { Chatbot, ChatbotInput, ChatbotPatch } from '../shared/chatbot';
+import type { SecretHostBindings } from '../shared/address-policy';
 import type { ActionCatalog } from '../shared/conversation';
+import { maskSecret, openSecret, sealSecret, type KeyRing, type SealedSecret } from './secret-box';
 
 /**
  * Parley's MongoDB repository: chatbots, versioned actions, conversation records and secrets.
@@ -27,7 +29,20 @@ type ActionVersionDoc = {
   savedAt: string;
 };
 type ConversationDoc = { _id: string; chatbotId: string; tokenHash: string; createdAt: string };
-type SecretDoc = { _id: string; chatbotId: string; name: string; value: string; updatedAt: string };
+type SecretDoc = {
+  _id: string;
+  chatbotId: string;
+  name: string;
+  sealed: SealedSecret;
+  hosts: string[];
+  updatedAt: string;
+};
+
+/** What the HTTP activity gets for the secrets it uses: values, and the hosts each may be sent to. */
+export type SecretsForCall = { values: Record<string, string>; hosts: SecretHostBindings };
+
+/** A secret as the admin API lists it: never the value, only a masked hint. */
+export type SecretView = { name: string; masked: string; hosts: string[]; updatedAt: string };
 
 /** A conversation's record outside Temporal: which chatbot it belongs to and the hash of its token. */
 export type ConversationRecord = { id: string; chatbotId: string; tokenHash: string; createdAt: string };
@@ -58,7 +73,12 @@ function toStoredAction(doc: ActionDoc): StoredAction {
 }
 
 /** Creates the repository over a database handle. */
-export function createStore(db: Db, clock: () => Date = () => new Date()) {
+/**
+ * Creates the repository. Secrets are sealed with AES-256-GCM under the key ring's current key (bound to their
+ * chatbot and name) and opened only for the HTTP activity and for masking.
+ */
+export function createStore(db: Db, options: { secretKeys: KeyRing; clock?: () => Date }) {
+  const clock = options.clock ?? (() => new Date());
   const chatbots = db.collection<ChatbotDoc>('chatbots');
   const actions = db.collection<ActionDoc>('actions');
   const actionVersions = db.collection<ActionVersionDoc>('action_versions');
@@ -214,21 +234,49 @@ export function createStore(db: Db, clock: () => Date = () => new Date()) {
       return { id: _id, ...rest };
     },
 
-    /** Stores a secret's value (write-only through the API). */
-    async putSecret(chatbotId: string, name: string, value: string): Promise<{ created: boolean }> {
+    /** Seals and stores a secret's value (write-only through the API), with the hosts it may be sent to. */
+    async putSecret(
+      chatbotId: string,
+      name: string,
+      value: string,
+      hosts: string[] = [],
+    ): Promise<{ created: boolean }> {
+      const sealed = sealSecret(options.secretKeys, chatbotId, name, value);
       const result = await secrets.updateOne(
         { _id: actionKey(chatbotId, name) },
-        { $set: { chatbotId, name, value, updatedAt: now() } },
+        { $set: { chatbotId, name, sealed, hosts, updatedAt: now() } },
         { upsert: true },
       );
       return { created: result.upsertedCount === 1 };
     },
 
-    /** The values of the named secrets that exist; used only inside the HTTP activity. */
-    async readSecrets(chatbotId: string, names: string[]): Promise<Record<string, string>> {
-      if (names.length === 0) return {};
+    /** The chatbot's secrets, masked. */
+    async listSecrets(chatbotId: string): Promise<SecretView[]> {
+      const docs = await secrets.find({ chatbotId }).sort({ name: 1 }).toArray();
+      return docs.map((doc) => ({
+        name: doc.name,
+        masked: maskSecret(openSecret(options.secretKeys, chatbotId, doc.name, doc.sealed)),
+        hosts: doc.hosts ?? [],
+        updatedAt: doc.updatedAt,
+      }));
+    },
+
+    async deleteSecret(chatbotId: string, name: string): Promise<boolean> {
+      const { deletedCount } = await secrets.deleteOne({ _id: actionKey(chatbotId, name) });
+      return deletedCount === 1;
+    },
+
+    /** The values of the named secrets that exist, and their host bindings; used only inside the HTTP activity. */
+    async readSecrets(chatbotId: string, names: string[]): Promise<SecretsForCall> {
+      if (names.length === 0) return { values: {}, hosts: {} };
       const docs = await secrets.find({ _id: { $in: names.map((name) => actionKey(chatbotId, name)) } }).toArray();
-      return Object.fromEntries(docs.map((doc) => [doc.name, doc.value]));
+      const values: Record<string, string> = {};
+      const hosts: SecretHostBindings = {};
+      for (const doc of docs) {
+        values[doc.name] = openSecret(options.secretKeys, chatbotId, doc.name, doc.sealed);
+        if (doc.hosts?.length) hosts[doc.name] = doc.hosts;
+      }
+      return { values, hosts };
     },
   };
 }

@@ -1,10 +1,12 @@
+import type { PayloadCodec } from '@temporalio/common';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Services } from '../activities/services';
-import { requireAdmin } from './auth';
+import { bearerToken, requireAdmin, sameSecret } from './auth';
 import { ApiError, errorHandler } from './errors';
 import { adminRoutes } from './routes/admin';
 import { chatRoutes } from './routes/chat';
+import { codecRoutes } from './routes/codec';
 import type { TemporalDeps } from './temporal';
 
 /** Everything the API needs; tests build these against real servers and never call listen(). */
@@ -14,6 +16,8 @@ export type AppDeps = {
   adminKey: string;
   defaultIdleTimeoutMinutes: number;
   visitorMessagesPerMinute: number;
+  /** The Temporal codec server (for the UI and CLI), when payloads are encrypted. */
+  codec?: { codec: PayloadCodec; allowedOrigin: string | null } | null;
   logger: Logger;
 };
 
@@ -22,6 +26,14 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  if (deps.codec) {
+    // Before the JSON parser: the codec routes take larger batches of payloads and parse them themselves.
+    const isAdmin = (req: Parameters<typeof bearerToken>[0]) => {
+      const token = bearerToken(req);
+      return token !== undefined && sameSecret(token, deps.adminKey);
+    };
+    app.use(codecRoutes({ codec: deps.codec.codec, authorize: isAdmin, allowedOrigin: deps.codec.allowedOrigin }));
+  }
   app.use(express.json({ limit: '256kb' }));
 
   app.get('/healthz', async (_req, res) => {

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { MongoClient } from 'mongodb';
-import { Agent } from 'undici';
-import { createMailTransport } from '../activities/alerts';
-import { createServices } from '../activities/services';
+import { EncryptionCodec, encryptedDataConverter } from '../activities/payload-codec';
+import { createRuntime, keyRingFrom } from '../activities/runtime';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { createApp } from './app';
@@ -17,16 +15,9 @@ async function main(): Promise<void> {
   if (!config.adminKey)
     logger.warn({ adminKey }, 'PARLEY_ADMIN_KEY is not set: using a generated development admin key');
 
-  const mongo = await MongoClient.connect(config.mongodb.uri, { serverSelectionTimeoutMS: 10_000 });
+  const runtime = await createRuntime(config, logger);
+  const payloadRing = config.payloadKeys ? keyRingFrom('PARLEY_PAYLOAD_KEYS', config.payloadKeys) : null;
   const connection = await Connection.connect({ address: config.temporal.address });
-  const dispatcher = new Agent({ connect: { timeout: config.http.connectTimeoutMs } });
-  const services = createServices(mongo.db(config.mongodb.database), {
-    logRetentionDays: config.logRetentionDays,
-    mail: { transport: createMailTransport(config.alerts.smtpUrl), from: config.alerts.from },
-    dispatcher,
-    logger,
-  });
-  await services.ensureIndexes();
   const searchAttributes = await ensureSearchAttributes(connection, config.temporal.namespace).then(
     () => true,
     (error: unknown) => {
@@ -37,13 +28,18 @@ async function main(): Promise<void> {
       return false;
     },
   );
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection,
+    namespace: config.temporal.namespace,
+    ...(payloadRing ? { dataConverter: encryptedDataConverter(payloadRing) } : {}),
+  });
   const app = createApp({
-    services,
+    services: runtime.services,
     temporal: { client, taskQueue: config.temporal.taskQueue, searchAttributes },
     adminKey,
     defaultIdleTimeoutMinutes: config.defaultIdleTimeoutMinutes,
     visitorMessagesPerMinute: config.visitorMessagesPerMinute,
+    codec: payloadRing ? { codec: new EncryptionCodec(payloadRing), allowedOrigin: config.codecCorsOrigin } : null,
     logger,
   });
   const server = app.listen(config.port, () => logger.info({ port: config.port }, 'API listening'));
@@ -51,7 +47,7 @@ async function main(): Promise<void> {
   const stop = () => {
     logger.info('API stopping');
     server.close(() => {
-      void Promise.allSettled([connection.close(), mongo.close(), dispatcher.close()]).then(() => process.exit(0));
+      void Promise.allSettled([connection.close(), runtime.close()]).then(() => process.exit(0));
     });
     server.closeAllConnections();
   };

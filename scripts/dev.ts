@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { ConfigError, EMBEDDED_DEFAULTS, loadConfig } from '../shared/config';
@@ -66,6 +66,9 @@ async function main(): Promise<void> {
 
     const adminKey = config.adminKey ?? `dev_${randomBytes(18).toString('base64url')}`;
     env['PARLEY_ADMIN_KEY'] = adminKey;
+    env['PARLEY_SECRET_KEYS'] = config.secretKeys ?? developmentSecretKeys(dataDir);
+    // The demo API lives on this machine; outbound calls to loopback are otherwise refused.
+    env['PARLEY_ALLOW_LOOPBACK'] = process.env['PARLEY_ALLOW_LOOPBACK'] ?? 'true';
     for (const [name, file] of [
       ['worker', 'worker/main.ts'],
       ['API', 'api/main.ts'],
@@ -102,6 +105,9 @@ async function main(): Promise<void> {
           : `  Temporal     ${config.temporal.address}`,
         `  Demo API     http://127.0.0.1:${ACME_PORT}   (Acme store: orders 12345, 23456, 34567)`,
         `  Logs         ${join(config.dataDir, 'logs')}/`,
+        env['PARLEY_ALLOW_LOOPBACK'] === 'true'
+          ? '  Note         loopback is open to actions (PARLEY_ALLOW_LOOPBACK=true) so the demo API can be called'
+          : '  Note         loopback is closed to actions (PARLEY_ALLOW_LOOPBACK=false)',
         '',
         `Try it: curl -s -X POST ${api}/v1/chatbots/${DEMO_CHATBOT.id}/conversations -H 'x-parley-key: ${DEMO_CHATBOT.publishableKey}' -H 'content-type: application/json' -d '{}'`,
         'Press Ctrl-C to stop.',
@@ -111,6 +117,13 @@ async function main(): Promise<void> {
     console.error(error instanceof ConfigError || error instanceof Error ? error.message : error);
     await stopAll(1);
   }
+}
+
+/** A development key ring for secrets at rest, kept under the data folder so restarts can open what was sealed. */
+function developmentSecretKeys(dataDir: string): string {
+  const file = join(dataDir, 'secret-keys');
+  if (!existsSync(file)) writeFileSync(file, `dev1:${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
 }
 
 async function refuseBusyPort(port: number, what: string, variable: string): Promise<void> {

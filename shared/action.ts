@@ -147,6 +147,10 @@ export const RequestSchema = z
     envelope: z.boolean().default(false),
     /** Add the visitor's profile (id, name, email, phone, locale, last_message, attributes) as `visitor`. */
     visitorProfile: z.boolean().default(false),
+    /** Redirects to follow (0-3); each hop is checked like the first, credentials dropped across origins. */
+    followRedirects: z.number().int().min(0).max(3).default(0),
+    /** Sign the request per Standard Webhooks with the chatbot's `webhook_signing` secret. */
+    sign: z.boolean().default(false),
   })
   .strict()
   .superRefine((request, ctx) => {
@@ -535,10 +539,14 @@ function unknownReference(ref: string, scope: Scope): string | null {
   return `unknown variable {{${ref}}}: not a parameter, a system variable, attributes.*, steps.<id>.* or secrets.*`;
 }
 
+/** The chatbot secret (`whsec_…`) that signs requests marked `sign`. */
+export const SIGNING_SECRET = 'webhook_signing';
+
 /** Names of the secrets a request uses (auth presets and `{{secrets.x}}` references). */
 export function secretNamesOf(request: RequestDefinition): string[] {
   const names = new Set<string>();
   if (request.auth.type !== 'none') names.add(request.auth.secret);
+  if (request.sign) names.add(SIGNING_SECRET);
   const all = (template: string) => templateReferences(template, { nested: true });
   const refs = [
     ...all(request.url),

@@ -4,6 +4,8 @@ import { z } from 'zod';
  * Parley's configuration, parsed once from the environment at start-up and passed down.
  * Never imported by workflow code.
  */
+const KEY_RING = /^[A-Za-z0-9_.-]{1,32}:[A-Za-z0-9+/=]{40,}(,[A-Za-z0-9_.-]{1,32}:[A-Za-z0-9+/=]{40,})*$/;
+
 export const ConfigSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -31,11 +33,39 @@ export const ConfigSchema = z
       .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
       .optional(),
     PARLEY_ALERT_FROM: z.string().min(3).default('Parley <parley@localhost>'),
+    PARLEY_SECRET_KEYS: z
+      .string()
+      .regex(KEY_RING, 'must be key-id:base64 entries, comma separated (openssl rand -base64 32 makes a key)')
+      .optional(),
+    PARLEY_PAYLOAD_KEYS: z
+      .string()
+      .regex(KEY_RING, 'must be key-id:base64 entries, comma separated (openssl rand -base64 32 makes a key)')
+      .optional(),
+    PARLEY_CODEC_CORS_ORIGIN: z
+      .string()
+      .regex(/^https?:\/\/[^/]+$/, 'must be an origin like http://localhost:8233')
+      .optional(),
+    PARLEY_ALLOW_LOOPBACK: z.enum(['true', 'false']).default('false'),
+    PARLEY_EGRESS_ALLOWLIST: z.string().default(''),
+    PARLEY_LLM_BASE_URL: z.string().url().optional(),
+    PARLEY_LLM_API_KEY: z.string().min(1).optional(),
+    PARLEY_LLM_MODEL: z.string().min(1).optional(),
+    PARLEY_LLM_TIMEOUT_MS: z.coerce.number().int().min(500).max(120000).default(15000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.PARLEY_ADMIN_KEY) {
       ctx.addIssue({ code: 'custom', path: ['PARLEY_ADMIN_KEY'], message: 'is required when NODE_ENV=production' });
+    }
+    if (env.NODE_ENV === 'production' && env.PARLEY_ALLOW_LOOPBACK === 'true') {
+      ctx.addIssue({ code: 'custom', path: ['PARLEY_ALLOW_LOOPBACK'], message: 'must not be true in production' });
+    }
+    if (env.PARLEY_LLM_BASE_URL !== undefined && env.PARLEY_LLM_MODEL === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PARLEY_LLM_MODEL'],
+        message: 'is required when PARLEY_LLM_BASE_URL is set',
+      });
     }
   });
 
@@ -52,6 +82,13 @@ export type Config = {
   visitorMessagesPerMinute: number;
   logRetentionDays: number;
   alerts: { smtpUrl: string | undefined; from: string };
+  /** Key ring spec for secrets at rest; required to run the API or the worker. */
+  secretKeys: string | undefined;
+  /** Key ring spec for Temporal payload encryption; off when unset. */
+  payloadKeys: string | undefined;
+  codecCorsOrigin: string | null;
+  egress: { allowLoopback: boolean; allowlist: string[] };
+  llm: { baseUrl: string; apiKey: string | null; model: string; timeoutMs: number } | null;
   logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL'];
 };
 
@@ -99,6 +136,24 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     visitorMessagesPerMinute: e.PARLEY_VISITOR_MESSAGES_PER_MINUTE,
     logRetentionDays: e.PARLEY_LOG_RETENTION_DAYS,
     alerts: { smtpUrl: e.PARLEY_SMTP_URL, from: e.PARLEY_ALERT_FROM },
+    secretKeys: e.PARLEY_SECRET_KEYS,
+    payloadKeys: e.PARLEY_PAYLOAD_KEYS,
+    codecCorsOrigin: e.PARLEY_CODEC_CORS_ORIGIN ?? null,
+    egress: {
+      allowLoopback: e.PARLEY_ALLOW_LOOPBACK === 'true',
+      allowlist: e.PARLEY_EGRESS_ALLOWLIST.split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    },
+    llm:
+      e.PARLEY_LLM_BASE_URL && e.PARLEY_LLM_MODEL
+        ? {
+            baseUrl: e.PARLEY_LLM_BASE_URL,
+            apiKey: e.PARLEY_LLM_API_KEY ?? null,
+            model: e.PARLEY_LLM_MODEL,
+            timeoutMs: e.PARLEY_LLM_TIMEOUT_MS,
+          }
+        : null,
     logLevel: e.LOG_LEVEL,
   };
 }

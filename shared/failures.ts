@@ -17,6 +17,8 @@ export const FailureType = {
   requestRejected: 'RequestRejected',
   /** The chatbot's calls-per-minute budget is spent. */
   rateLimited: 'RateLimited',
+  /** The destination is not one Parley may call (private, loopback, metadata…), or a redirect went there. */
+  blockedDestination: 'BlockedDestination',
 } as const;
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
 
@@ -27,6 +29,7 @@ export const NON_RETRYABLE_FAILURES: FailureTypeName[] = [
   FailureType.apiReportedFailure,
   FailureType.requestRejected,
   FailureType.rateLimited,
+  FailureType.blockedDestination,
 ];
 
 const REASONS: Record<string, string> = {
@@ -37,6 +40,7 @@ const REASONS: Record<string, string> = {
   [FailureType.apiReportedFailure]: 'api_reported_failure',
   [FailureType.requestRejected]: 'request_rejected',
   [FailureType.rateLimited]: 'rate_limited',
+  [FailureType.blockedDestination]: 'blocked_destination',
   Timeout: 'timeout',
 };
 

@@ -43,7 +43,10 @@ export type RouterTrainingOptions = {
   epochs?: number;
   /** L2 regularization strength (default 1e-5). */
   l2?: number;
-  /** How many classifier weights to keep, largest first (default WEIGHTS_PER_TEXT per training text, at most MAX_WEIGHTS). */
+  /**
+   * How many classifier weights to keep, largest first (default: 12 per training text, or one per five actions
+   * per text when that is more, at most 150 000).
+   */
   maxWeights?: number;
   /** Seed of the example shuffle (default 1). */
   seed?: number;
@@ -85,11 +88,12 @@ const WORD_BLOCK_WEIGHT = 0.6;
 const CHAR_BLOCK_WEIGHT = 0.8;
 const IDF_SCALE = 16;
 const DEFAULT_EPOCHS = 10;
+const MIN_STEPS = 30_000;
 const DEFAULT_L2 = 1e-5;
 const LEARNING_RATE = 0.5;
 const WEIGHTS_PER_TEXT = 12;
 const MAX_WEIGHTS = 150_000;
-const WEIGHT_LEVELS = 1023;
+const WEIGHT_LEVELS = 255;
 
 // ---------------------------------------------------------------------------------------------------------
 // Text normalization and features
@@ -249,7 +253,7 @@ function fromBase64(text: string): Uint8Array {
 function pushVarint(bytes: number[], value: number): void {
   let rest = value;
   while (rest >= 0x80) {
-    bytes.push((rest % 0x80) | 0x80);
+    bytes.push(rest % 0x80 | 0x80);
     rest = Math.floor(rest / 0x80);
   }
   bytes.push(rest);
@@ -384,12 +388,13 @@ export function trainRouter(actions: RoutableAction[], options: RouterTrainingOp
   });
   const classCount = actions.length;
   const { weights, bias } = trainClassifier(vectors, labels, hashes.length, classCount, {
-    epochs: options.epochs ?? DEFAULT_EPOCHS,
+    epochs: options.epochs ?? Math.max(DEFAULT_EPOCHS, Math.ceil(MIN_STEPS / Math.max(1, vectors.length))),
     l2: options.l2 ?? DEFAULT_L2,
     seed: options.seed ?? 1,
   });
 
-  const budget = options.maxWeights ?? Math.min(MAX_WEIGHTS, WEIGHTS_PER_TEXT * documentCount);
+  const weightsPerText = Math.max(WEIGHTS_PER_TEXT, classCount / 5);
+  const budget = options.maxWeights ?? Math.min(MAX_WEIGHTS, Math.round(weightsPerText * documentCount));
   const cutoff = magnitudeCutoff(weights, budget);
   let largest = 0;
   for (const weight of weights) largest = Math.max(largest, Math.abs(weight));
@@ -531,7 +536,10 @@ function prepare(model: RouterModel): PreparedRouter {
  * chance and the mean cosine similarity of the message to the action's nearest examples. With a single action
  * there is nothing to tell apart, and the score is the similarity alone.
  */
-function scoreActions(router: PreparedRouter, message: string): { scores: Float64Array; probabilities: Float64Array; similarities: Float64Array } {
+function scoreActions(
+  router: PreparedRouter,
+  message: string,
+): { scores: Float64Array; probabilities: Float64Array; similarities: Float64Array } {
   const classCount = router.actions.length;
   const vector = vectorize(routerWords(message), router.vocabulary);
   const probabilities = Float64Array.from(router.bias);

@@ -1,9 +1,8 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
-import { MongoClient } from 'mongodb';
-import { Agent } from 'undici';
 import { createActivities } from '../activities';
-import { createMailTransport } from '../activities/alerts';
-import { createServices } from '../activities/services';
+import { createLlmDispatcher } from '../activities/llm';
+import { encryptedDataConverter } from '../activities/payload-codec';
+import { createRuntime, keyRingFrom } from '../activities/runtime';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../shared/logger';
 import { createWorker } from './worker';
@@ -20,36 +19,41 @@ async function main(): Promise<void> {
     }),
   });
 
-  const mongo = await MongoClient.connect(config.mongodb.uri, { serverSelectionTimeoutMS: 10_000 });
-  const dispatcher = new Agent({ connect: { timeout: config.http.connectTimeoutMs } });
+  const runtime = await createRuntime(config, logger);
+  // The LLM endpoint is Parley's own configuration, not an operator URL, so it has its own dispatcher.
+  const llmDispatcher = createLlmDispatcher(config.http.connectTimeoutMs);
   let connection: NativeConnection | undefined;
   try {
-    const services = createServices(mongo.db(config.mongodb.database), {
-      logRetentionDays: config.logRetentionDays,
-      mail: { transport: createMailTransport(config.alerts.smtpUrl), from: config.alerts.from },
-      dispatcher,
-      logger,
-    });
-    await services.ensureIndexes();
     connection = await NativeConnection.connect({ address: config.temporal.address });
     const worker = await createWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       activities: createActivities({
-        services,
-        dispatcher,
+        services: runtime.services,
+        egress: runtime.egress,
         logger,
         defaultRateLimitPerMinute: config.defaultRateLimitPerMinute,
+        llm: { settings: config.llm, dispatcher: llmDispatcher },
       }),
+      ...(config.payloadKeys
+        ? { dataConverter: encryptedDataConverter(keyRingFrom('PARLEY_PAYLOAD_KEYS', config.payloadKeys)) }
+        : {}),
     });
-    logger.info({ taskQueue: config.temporal.taskQueue, temporal: config.temporal.address }, 'worker started');
+    logger.info(
+      {
+        taskQueue: config.temporal.taskQueue,
+        temporal: config.temporal.address,
+        payloadEncryption: Boolean(config.payloadKeys),
+      },
+      'worker started',
+    );
     await worker.run();
     logger.info('worker stopped');
   } finally {
     await connection?.close();
-    await dispatcher.close();
-    await mongo.close();
+    await llmDispatcher.close();
+    await runtime.close();
   }
 }
 

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Activities } from '../activities';
 
@@ -11,6 +12,8 @@ export type WorkerDeps = {
   activities: Activities;
   workflowBundle?: WorkerOptions['workflowBundle'];
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
+  /** Payload encryption (and encoded failure attributes) when a data-encryption key is configured. */
+  dataConverter?: DataConverter;
 };
 
 /** The workflows module the worker bundles: TypeScript sources in development, compiled JS in dist/. */
@@ -26,6 +29,7 @@ export function createWorker(deps: WorkerDeps): Promise<Worker> {
     taskQueue: deps.taskQueue,
     activities: deps.activities,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
+    ...(deps.dataConverter ? { dataConverter: deps.dataConverter } : {}),
     shutdownGraceTime: deps.shutdownGraceTime ?? '10 seconds',
   });
 }

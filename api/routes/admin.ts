@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
+import { maskSecret } from '../../activities/secret-box';
 import type { Services } from '../../activities/services';
 import { DuplicateError } from '../../activities/store';
 import { ACTION_NAME, ActionDefinitionSchema, type StoredAction } from '../../shared/action';
@@ -176,10 +177,22 @@ export function adminRoutes(deps: { services: Services; temporal: TemporalDeps }
   router.put('/:botId/secrets/:name', async (req, res) => {
     const { botId, name } = req.params;
     if (!SECRET_NAME.test(name)) throw new ApiError('invalid_request', 'name: must match ^[A-Za-z][A-Za-z0-9_]{0,63}$');
-    const { value } = parseOr400(SecretInputSchema, req.body);
+    const { value, hosts } = parseOr400(SecretInputSchema, req.body);
     await existingChatbot(botId);
-    const { created } = await store.putSecret(botId, name, value);
-    res.status(created ? 201 : 200).json({ name, set: true });
+    const { created } = await store.putSecret(botId, name, value, hosts);
+    res.status(created ? 201 : 200).json({ name, set: true, masked: maskSecret(value), hosts });
+  });
+
+  router.get('/:botId/secrets', async (req, res) => {
+    await existingChatbot(req.params.botId);
+    res.json({ secrets: await store.listSecrets(req.params.botId) });
+  });
+
+  router.delete('/:botId/secrets/:name', async (req, res) => {
+    if (!(await store.deleteSecret(req.params.botId, req.params.name))) {
+      throw new ApiError('not_found', `secret ${req.params.name} not found`);
+    }
+    res.status(204).end();
   });
 
   return router;

@@ -96,7 +96,7 @@ describe('the admin API', () => {
       .admin('put', '/v1/chatbots/vault/secrets/api_token')
       .send({ value: 'tok-123456' })
       .expect(201);
-    expect(response.body).toEqual({ name: 'api_token', set: true });
+    expect(response.body).toEqual({ name: 'api_token', set: true, masked: '••••••', hosts: [] });
     expect(JSON.stringify((await parley.admin('get', '/v1/chatbots/vault').expect(200)).body)).not.toContain(
       'tok-123456',
     );

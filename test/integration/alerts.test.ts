@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { MongoClient } from 'mongodb';
 import pino from 'pino';
-import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   ALERT_THROTTLE_MS,
@@ -12,6 +11,7 @@ import {
   type FailureAlert,
   type MailTransport,
 } from '../../activities/alerts';
+import { createEgress } from '../../activities/egress';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
 import { startSmtpServer } from '../support/smtp';
 
@@ -30,7 +30,8 @@ describe('failure alerts', () => {
   let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
   let hooks: FakeApi;
   let transport: MailTransport | null;
-  const dispatcher = new Agent({ connect: { timeout: 2_000 } });
+  // The webhook receiver is a local server: loopback opened explicitly, as in every test.
+  const egress = createEgress({ policy: { allowLoopback: true, allowlist: [] }, connectTimeoutMs: 2_000 });
   const logLines: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) });
   let offsetMs = 0;
@@ -46,7 +47,7 @@ describe('failure alerts', () => {
     alerts = createAlerts({
       db: mongo.db(`parley_alerts_${randomUUID().slice(0, 8)}`),
       mail: { transport, from },
-      dispatcher,
+      egress,
       logger,
       clock,
     });
@@ -54,7 +55,7 @@ describe('failure alerts', () => {
   });
   afterAll(async () => {
     transport?.close();
-    await Promise.allSettled([smtp.close(), hooks.close(), dispatcher.close(), mongo.close()]);
+    await Promise.allSettled([smtp.close(), hooks.close(), egress.close(), mongo.close()]);
   });
 
   const newBot = () => `bot-${randomUUID().slice(0, 8)}`;
@@ -202,7 +203,7 @@ describe('failure alerts', () => {
     const broken = createAlerts({
       db: mongo.db(`parley_alerts_${randomUUID().slice(0, 8)}`),
       mail: { transport: unreachable, from },
-      dispatcher,
+      egress,
       logger,
       clock,
     });
@@ -221,7 +222,7 @@ describe('failure alerts', () => {
     const withoutMail = createAlerts({
       db: mongo.db(`parley_alerts_${randomUUID().slice(0, 8)}`),
       mail: { transport: null, from },
-      dispatcher,
+      egress,
       logger,
       clock,
     });

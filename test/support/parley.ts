@@ -8,19 +8,34 @@ import { Agent } from 'undici';
 import { inject } from 'vitest';
 import { createActivities } from '../../activities';
 import { createMailTransport } from '../../activities/alerts';
+import { createEgress } from '../../activities/egress';
+import { parseKeyRing } from '../../activities/secret-box';
 import { createServices } from '../../activities/services';
+import type { LlmSettings } from '../../shared/llm';
 import { createApp } from '../../api/app';
 import type { ActionDefinitionInput } from '../../shared/action';
 import { createWorker } from '../../worker/worker';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 
+/** The key ring test Parleys seal secrets with. */
+export const TEST_SECRET_KEYS = parseKeyRing(`test1:${Buffer.alloc(32, 7).toString('base64')}`);
+
 /**
  * A whole Parley — store, worker and Express app — on the real Temporal dev server and FerretDB the global
  * setup started, with its own task queue and database so test files never see each other's data.
  */
 export async function startParley(
-  options: { smtpUrl?: string; rateLimitPerMinute?: number; visitorMessagesPerMinute?: number } = {},
+  options: {
+    smtpUrl?: string;
+    rateLimitPerMinute?: number;
+    visitorMessagesPerMinute?: number;
+    llm?: LlmSettings;
+    /** Open loopback to actions (the fake APIs live there); false shows what production refuses. */
+    allowLoopback?: boolean;
+    /** Receives every log line the worker and API write. */
+    logLines?: string[];
+  } = {},
 ) {
   const id = randomUUID().slice(0, 8);
   const taskQueue = `test-${id}`;
@@ -29,21 +44,32 @@ export async function startParley(
   const workerConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
-  const dispatcher = new Agent({ connect: { timeout: 2_000 } });
-  const logger = pino({ level: 'silent' });
-  const services = createServices(mongo.db(`parley_test_${id}`), {
+  // The local HTTP servers tests stand up as operators' APIs live on loopback: open it explicitly.
+  const egress = createEgress({
+    policy: { allowLoopback: options.allowLoopback ?? true, allowlist: [] },
+    connectTimeoutMs: 2_000,
+  });
+  const llmDispatcher = new Agent({ connect: { timeout: 2_000 } });
+  const lines = options.logLines;
+  const logger = lines
+    ? pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) })
+    : pino({ level: 'silent' });
+  const databaseName = `parley_test_${id}`;
+  const services = createServices(mongo.db(databaseName), {
+    secretKeys: TEST_SECRET_KEYS,
     logRetentionDays: 7,
     mail: { transport: createMailTransport(options.smtpUrl), from: 'Parley <parley@test.local>' },
-    dispatcher,
+    egress,
     logger,
   });
   await services.ensureIndexes();
   const { store } = services;
   const activities = createActivities({
     services,
-    dispatcher,
+    egress,
     logger,
     defaultRateLimitPerMinute: options.rateLimitPerMinute ?? 1000,
+    llm: { settings: options.llm ?? null, dispatcher: llmDispatcher },
   });
 
   let current: { worker: Worker; running: Promise<void> } | null = null;
@@ -85,6 +111,7 @@ export async function startParley(
     admin,
     store,
     services,
+    databaseName,
     client,
     taskQueue,
     startWorker,
@@ -143,7 +170,13 @@ export async function startParley(
 
     async close(): Promise<void> {
       await stopWorker();
-      await Promise.allSettled([workerConnection.close(), connection.close(), dispatcher.close(), mongo.close()]);
+      await Promise.allSettled([
+        workerConnection.close(),
+        connection.close(),
+        egress.close(),
+        llmDispatcher.close(),
+        mongo.close(),
+      ]);
     },
   };
 }

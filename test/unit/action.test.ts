@@ -47,6 +47,8 @@ describe('ActionDefinitionSchema', () => {
       body: null,
       envelope: false,
       visitorProfile: false,
+      followRedirects: 0,
+      sign: false,
     });
     expect(step?.response).toEqual({ fields: {}, responseType: 'json', acceptStatus: [] });
     expect(step?.timeoutMs).toBe(10_000);

@@ -21,6 +21,11 @@ describe('loadConfig', () => {
       visitorMessagesPerMinute: 30,
       logRetentionDays: 7,
       alerts: { smtpUrl: undefined, from: 'Parley <parley@localhost>' },
+      secretKeys: undefined,
+      payloadKeys: undefined,
+      codecCorsOrigin: null,
+      egress: { allowLoopback: false, allowlist: [] },
+      llm: null,
       logLevel: 'info',
     });
   });
@@ -43,6 +48,13 @@ describe('loadConfig', () => {
       PARLEY_LOG_RETENTION_DAYS: '30',
       PARLEY_SMTP_URL: 'smtps://mailer:pw@smtp.acme.test:465',
       PARLEY_ALERT_FROM: 'Acme Bot <bot@acme.test>',
+      PARLEY_SECRET_KEYS: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+      PARLEY_PAYLOAD_KEYS: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+      PARLEY_CODEC_CORS_ORIGIN: 'https://temporal-ui.acme.test',
+      PARLEY_EGRESS_ALLOWLIST: '10.1.0.0/16, crm.internal',
+      PARLEY_LLM_BASE_URL: 'https://llm.acme.test/v1',
+      PARLEY_LLM_API_KEY: 'sk-test',
+      PARLEY_LLM_MODEL: 'small-model',
       LOG_LEVEL: 'warn',
     });
     expect(config).toEqual({
@@ -58,6 +70,11 @@ describe('loadConfig', () => {
       visitorMessagesPerMinute: 12,
       logRetentionDays: 30,
       alerts: { smtpUrl: 'smtps://mailer:pw@smtp.acme.test:465', from: 'Acme Bot <bot@acme.test>' },
+      secretKeys: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+      payloadKeys: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+      codecCorsOrigin: 'https://temporal-ui.acme.test',
+      egress: { allowLoopback: false, allowlist: ['10.1.0.0/16', 'crm.internal'] },
+      llm: { baseUrl: 'https://llm.acme.test/v1', apiKey: 'sk-test', model: 'small-model', timeoutMs: 15000 },
       logLevel: 'warn',
     });
   });
@@ -114,5 +131,21 @@ describe('loadConfig', () => {
     expect(message).toMatch(/PORT/);
     expect(message).toMatch(/MONGODB_URI: must start with mongodb:\/\/ or mongodb\+srv:\/\//);
     expect(message).toMatch(/LOG_LEVEL/);
+  });
+});
+
+describe('safety settings', () => {
+  it('refuses PARLEY_ALLOW_LOOPBACK=true in production, naming it', () => {
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', PARLEY_ADMIN_KEY: 'k'.repeat(32), PARLEY_ALLOW_LOOPBACK: 'true' }),
+    ).toThrow(/PARLEY_ALLOW_LOOPBACK/);
+  });
+
+  it('refuses a key ring that is not key-id:base64 entries, naming the variable', () => {
+    expect(() => loadConfig({ PARLEY_SECRET_KEYS: 'just-a-password' })).toThrow(/PARLEY_SECRET_KEYS/);
+  });
+
+  it('needs a model when an LLM base URL is set', () => {
+    expect(() => loadConfig({ PARLEY_LLM_BASE_URL: 'https://llm.acme.test/v1' })).toThrow(/PARLEY_LLM_MODEL/);
   });
 });

@@ -25,6 +25,7 @@ const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { 
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
 
 const ADMIN_KEY = 'k'.repeat(32);
+const SECRET_KEYS = `k1:${Buffer.alloc(32, 1).toString('base64')}`;
 
 function service(name: string): ComposeService {
   const found = compose.services[name];
@@ -47,7 +48,7 @@ function interpolate(value: string, vars: Record<string, string>): string {
 /** A service's environment after compose interpolation, as the process would see it. */
 function environment(
   name: string,
-  vars: Record<string, string> = { PARLEY_ADMIN_KEY: ADMIN_KEY },
+  vars: Record<string, string> = { PARLEY_ADMIN_KEY: ADMIN_KEY, PARLEY_SECRET_KEYS: SECRET_KEYS },
 ): Record<string, string> {
   const env = service(name).environment ?? {};
   const entries = Array.isArray(env)
@@ -154,9 +155,10 @@ describe('docker-compose.yml', () => {
     expect(loadConfig(environment('api')).port).toBe(3000);
   });
 
-  it('refuses to start without PARLEY_ADMIN_KEY', () => {
-    expect(() => environment('api', {})).toThrow(/PARLEY_ADMIN_KEY/);
-    expect(() => environment('worker', {})).toThrow(/PARLEY_ADMIN_KEY/);
+  it('refuses to start without PARLEY_ADMIN_KEY or PARLEY_SECRET_KEYS', () => {
+    expect(() => environment('api', { PARLEY_SECRET_KEYS: SECRET_KEYS })).toThrow(/PARLEY_ADMIN_KEY/);
+    expect(() => environment('worker', { PARLEY_SECRET_KEYS: SECRET_KEYS })).toThrow(/PARLEY_ADMIN_KEY/);
+    expect(() => environment('api', { PARLEY_ADMIN_KEY: ADMIN_KEY })).toThrow(/PARLEY_SECRET_KEYS/);
   });
 
   it('registers the ParleyChatbotId search attribute before api and worker start', () => {

@@ -9,13 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createActivities } from '../../activities';
 import { createMailTransport } from '../../activities/alerts';
+import { createEgress, type Egress } from '../../activities/egress';
 import { createServices } from '../../activities/services';
 import { ActionDefinitionSchema } from '../../shared/action';
 import { toolPath } from '../../scripts/infra';
 import { conversation } from '../../workflows/conversation';
 import { sendMessageUpdate, stateQuery, visitorMessageSignal, type ConversationInput } from '../../workflows/messages';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
-import { orderStatusAction } from '../support/parley';
+import { orderStatusAction, TEST_SECRET_KEYS } from '../support/parley';
 
 const HOUR = 60 * 60 * 1000;
 
@@ -24,6 +25,7 @@ describe('the conversation workflow', () => {
   let env: TestWorkflowEnvironment;
   let mongo: MongoClient;
   let dispatcher: Agent;
+  let egress: Egress;
   let api: FakeApi;
   let worker: Worker;
   let running: Promise<void>;
@@ -36,11 +38,13 @@ describe('the conversation workflow', () => {
     });
     mongo = await MongoClient.connect(inject('mongodbUri'));
     dispatcher = new Agent();
+    egress = createEgress({ policy: { allowLoopback: true, allowlist: [] }, connectTimeoutMs: 2_000 });
     const logger = pino({ level: 'silent' });
     const services = createServices(mongo.db(`parley_workflow_${Date.now()}`), {
+      secretKeys: TEST_SECRET_KEYS,
       logRetentionDays: 7,
       mail: { transport: createMailTransport(undefined), from: 'parley@test.local' },
-      dispatcher,
+      egress,
       logger,
     });
     await services.ensureIndexes();
@@ -60,7 +64,13 @@ describe('the conversation workflow', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: { code: inject('workflowBundleCode') },
-      activities: createActivities({ services, dispatcher, logger, defaultRateLimitPerMinute: 1000 }),
+      activities: createActivities({
+        services,
+        egress,
+        logger,
+        defaultRateLimitPerMinute: 1000,
+        llm: { settings: null, dispatcher },
+      }),
     });
     running = worker.run();
   });
@@ -68,7 +78,7 @@ describe('the conversation workflow', () => {
   afterAll(async () => {
     worker?.shutdown();
     await running;
-    await Promise.allSettled([env?.teardown(), mongo?.close(), dispatcher?.close(), api?.close()]);
+    await Promise.allSettled([env?.teardown(), mongo?.close(), dispatcher?.close(), egress?.close(), api?.close()]);
   });
 
   const input = (conversationId: string, idleTimeoutMs: number): ConversationInput => ({

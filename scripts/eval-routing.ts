@@ -1,0 +1,215 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  DEFAULT_AMBIGUITY_MARGIN,
+  DEFAULT_THRESHOLD,
+  routeWithModel,
+  trainRouter,
+  type RouterModel,
+} from '../shared/router';
+
+/**
+ * Evaluates the router with the CLINC150 protocol on a file of [query, intent] splits (the format of
+ * ../shared/data/clinc150/clinc150-dev.json): one action per in-scope intent (description from the intent's
+ * name, examples from `train`, all or the first K), the out-of-scope threshold chosen on `val` + `oos_val`,
+ * then in-scope accuracy and out-of-scope recall on the evaluation split, printed as one JSON line.
+ *
+ *   npm run eval:routing -- --data ../shared/data/clinc150/clinc150-dev.json [--shots K] [--split val] [--threshold T]
+ *
+ * Threshold objective: the highest out-of-scope recall whose in-scope accuracy stays within one point of the
+ * accuracy without a threshold (ties: the lowest threshold). Diagnostics go to stderr.
+ */
+
+type Pair = [string, string];
+type Splits = Record<string, Pair[] | undefined>;
+type Scored = { intent: string; predicted: string; score: number };
+type Outcome = { inScopeAccuracy: number; oosRecall: number; inScopeCount: number; oosCount: number };
+
+const OOS = 'oos';
+const ACCURACY_TOLERANCE = 0.01;
+
+function usage(message: string): never {
+  console.error(`${message}\nusage: eval-routing --data FILE [--shots K] [--split val|test] [--threshold T]`);
+  process.exit(2);
+}
+
+function split(data: Splits, name: string): Pair[] {
+  const pairs = data[name];
+  if (!Array.isArray(pairs)) usage(`the data file has no "${name}" split`);
+  return pairs;
+}
+
+/** Top action and its score for each query, routed with no threshold and no ambiguity. */
+function score(model: RouterModel, pairs: Pair[]): Scored[] {
+  return pairs.map(([query, intent]) => {
+    const result = routeWithModel(model, query, { threshold: 0, ambiguityMargin: 0 });
+    return result.kind === 'action'
+      ? { intent, predicted: result.action, score: result.score }
+      : { intent, predicted: OOS, score: 0 };
+  });
+}
+
+function outcome(inScope: Scored[], outOfScope: Scored[], threshold: number): Outcome {
+  const correct = inScope.filter((item) => item.score >= threshold && item.predicted === item.intent).length;
+  const rejected = outOfScope.filter((item) => item.score < threshold).length;
+  return {
+    inScopeAccuracy: inScope.length ? correct / inScope.length : 0,
+    oosRecall: outOfScope.length ? rejected / outOfScope.length : 0,
+    inScopeCount: inScope.length,
+    oosCount: outOfScope.length,
+  };
+}
+
+/** The threshold with the best out-of-scope recall among those costing at most one point of in-scope accuracy. */
+function chooseThreshold(inScope: Scored[], outOfScope: Scored[]): number {
+  const floor = outcome(inScope, outOfScope, 0).inScopeAccuracy - ACCURACY_TOLERANCE;
+  const candidates = [...new Set([0, ...inScope.map((item) => item.score), ...outOfScope.map((item) => item.score)])];
+  candidates.sort((a, b) => a - b);
+  let best = { threshold: 0, recall: -1 };
+  for (const threshold of candidates) {
+    const result = outcome(inScope, outOfScope, threshold);
+    if (result.inScopeAccuracy < floor) break;
+    if (result.oosRecall > best.recall) best = { threshold, recall: result.oosRecall };
+  }
+  return best.threshold;
+}
+
+const round = (value: number): number => Math.round(value * 10_000) / 10_000;
+
+function describe(result: Outcome): string {
+  return `in-scope ${(100 * result.inScopeAccuracy).toFixed(2)}%, out-of-scope recall ${(100 * result.oosRecall).toFixed(2)}%`;
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      data: { type: 'string' },
+      shots: { type: 'string' },
+      split: { type: 'string', default: 'val' },
+      threshold: { type: 'string' },
+    },
+  });
+  if (!values.data) usage('--data is required');
+  const shots = values.shots === undefined ? Infinity : Number(values.shots);
+  if (!(shots >= 1)) usage('--shots must be a positive number');
+  const fixedThreshold = values.threshold === undefined ? undefined : Number(values.threshold);
+  if (fixedThreshold !== undefined && !Number.isFinite(fixedThreshold)) usage('--threshold must be a number');
+  const evaluationSplit = values.split ?? 'val';
+
+  const data = JSON.parse(readFileSync(values.data, 'utf8')) as Splits;
+  const examples = new Map<string, string[]>();
+  for (const [query, intent] of split(data, 'train')) {
+    if (intent === OOS) continue;
+    const list = examples.get(intent) ?? [];
+    if (list.length < shots) list.push(query);
+    examples.set(intent, list);
+  }
+  const actions = [...examples].map(([name, queries]) => ({
+    name,
+    description: name.replace(/_/g, ' '),
+    examples: queries,
+  }));
+
+  const started = performance.now();
+  const model = trainRouter(actions);
+  const trainSeconds = (performance.now() - started) / 1000;
+  console.error(
+    `trained on ${actions.length} actions, ${actions.reduce((sum, action) => sum + action.examples.length, 0)} examples ` +
+      `in ${trainSeconds.toFixed(1)} s; model ${(JSON.stringify(model).length / 1024).toFixed(0)} KB of JSON`,
+  );
+
+  const tuneStarted = performance.now();
+  const tuneInScope = score(model, split(data, 'val'));
+  const tuneOutOfScope = score(model, split(data, 'oos_val'));
+  const routeMs = (performance.now() - tuneStarted) / (tuneInScope.length + tuneOutOfScope.length);
+  console.error(`routing: ${routeMs.toFixed(3)} ms per message (including the first call's model preparation)`);
+  const threshold = fixedThreshold ?? chooseThreshold(tuneInScope, tuneOutOfScope);
+  console.error(
+    `threshold ${round(threshold)} (${fixedThreshold === undefined ? 'best out-of-scope recall within one point of the no-threshold in-scope accuracy, on val + oos_val' : 'given'}); ` +
+      `without threshold: ${describe(outcome(tuneInScope, tuneOutOfScope, 0))} on val`,
+  );
+
+  const evaluation =
+    evaluationSplit === 'val'
+      ? { inScope: tuneInScope, outOfScope: tuneOutOfScope }
+      : {
+          inScope: score(model, split(data, evaluationSplit)),
+          outOfScope: score(model, split(data, `oos_${evaluationSplit}`)),
+        };
+  const result = outcome(evaluation.inScope, evaluation.outOfScope, threshold);
+
+  if (evaluationSplit === 'val') {
+    console.error('note: --split val reports on the same split the threshold was tuned on (optimistic).');
+    if (fixedThreshold === undefined) splitHalfEstimate(tuneInScope, tuneOutOfScope);
+  }
+  const atDefault = outcome(evaluation.inScope, evaluation.outOfScope, DEFAULT_THRESHOLD);
+  console.error(`at DEFAULT_THRESHOLD ${DEFAULT_THRESHOLD}: ${describe(atDefault)} on ${evaluationSplit}`);
+  ambiguityReport(model, split(data, evaluationSplit), threshold);
+
+  console.log(
+    JSON.stringify({
+      inScopeAccuracy: round(result.inScopeAccuracy),
+      oosRecall: round(result.oosRecall),
+      inScopeCount: result.inScopeCount,
+      oosCount: result.oosCount,
+      threshold: round(threshold),
+      split: evaluationSplit,
+      shots: Number.isFinite(shots) ? shots : 'all',
+    }),
+  );
+}
+
+/**
+ * A fairer estimate for --split val: val and oos_val cut in two halves (alternate queries of each intent),
+ * the threshold chosen on one half and applied to the other, both ways, averaged.
+ */
+function splitHalfEstimate(inScope: Scored[], outOfScope: Scored[]): void {
+  const halves = (items: Scored[]): [Scored[], Scored[]] => {
+    const seen = new Map<string, number>();
+    const parts: [Scored[], Scored[]] = [[], []];
+    for (const item of items) {
+      const index = seen.get(item.intent) ?? 0;
+      seen.set(item.intent, index + 1);
+      parts[index % 2]!.push(item);
+    }
+    return parts;
+  };
+  const [inA, inB] = halves(inScope);
+  const [oosA, oosB] = halves(outOfScope);
+  const aToB = outcome(inB, oosB, chooseThreshold(inA, oosA));
+  const bToA = outcome(inA, oosA, chooseThreshold(inB, oosB));
+  console.error(
+    `split-half estimate (threshold tuned on one half of val + oos_val, measured on the other, averaged): ` +
+      describe({
+        ...aToB,
+        inScopeAccuracy: (aToB.inScopeAccuracy + bToA.inScopeAccuracy) / 2,
+        oosRecall: (aToB.oosRecall + bToA.oosRecall) / 2,
+      }) +
+      ` (A→B ${describe(aToB)}; B→A ${describe(bToA)})`,
+  );
+}
+
+/** How often the default ambiguity margin would ask the visitor, and how often the right action is offered. */
+function ambiguityReport(model: RouterModel, pairs: Pair[], threshold: number): void {
+  let ambiguous = 0;
+  let offered = 0;
+  let routed = 0;
+  let routedCorrectly = 0;
+  for (const [query, intent] of pairs) {
+    const result = routeWithModel(model, query, { threshold });
+    if (result.kind === 'ambiguous') {
+      ambiguous += 1;
+      if (result.candidates.some((candidate) => candidate.action === intent)) offered += 1;
+    } else if (result.kind === 'action') {
+      routed += 1;
+      if (result.action === intent) routedCorrectly += 1;
+    }
+  }
+  console.error(
+    `with ambiguityMargin ${DEFAULT_AMBIGUITY_MARGIN} on in-scope queries: ${((100 * ambiguous) / pairs.length).toFixed(1)}% ambiguous ` +
+      `(right action offered in ${((100 * offered) / Math.max(1, ambiguous)).toFixed(1)}%), ` +
+      `${((100 * routed) / pairs.length).toFixed(1)}% routed (${((100 * routedCorrectly) / Math.max(1, routed)).toFixed(1)}% correctly)`,
+  );
+}
+
+main();
