@@ -16,6 +16,8 @@ export type AppDeps = {
   adminKey: string;
   defaultIdleTimeoutMinutes: number;
   visitorMessagesPerMinute: number;
+  /** The optional LLM is configured (PARLEY_LLM_*). */
+  llmEnabled: boolean;
   /** The Temporal codec server (for the UI and CLI), when payloads are encrypted. */
   codec?: { codec: PayloadCodec; allowedOrigin: string | null } | null;
   logger: Logger;

@@ -31,7 +31,17 @@ export type Visitor = { id?: string; name?: string; email?: string; phone?: stri
 export type ConversationSettings = {
   idleTimeoutMs: number;
   greeting: string | null;
+  /** The optional LLM router, extractor and composer are configured (absent in older conversations). */
+  llm?: boolean;
 };
+
+/** What the optional LLM said for this turn; null fields mean it was not asked or did not answer. */
+export type LlmHints = {
+  route: { action: string | null; arguments: Record<string, Json> } | null;
+  extracted: Record<string, Json> | null;
+};
+
+const NO_HINTS: LlmHints = { route: null, extracted: null };
 
 /** An action catalogue as the conversation sees it: each definition with its version. */
 export type ActionCatalog = { revision: string; actions: { version: number; definition: ActionDefinition }[] };
@@ -207,14 +217,15 @@ export function planTurn(
   event: TurnEvent,
   catalog: ActionCatalog | null,
   now: string,
+  hints: LlmHints = NO_HINTS,
 ): TurnDecision {
   catalog = catalog && { ...catalog, actions: catalog.actions.filter((entry) => inChat(entry.definition)) };
   let next: ConversationState = { ...state, turn: state.turn + 1 };
   switch (event.kind) {
     case 'message': {
       next = append(next, 'visitor', [text(event.text)], now);
-      if (next.pending) return continuePending(next, event.text, catalog, now);
-      return routeText(next, event.text, catalog, now);
+      if (next.pending) return continuePending(next, event.text, catalog, now, hints);
+      return routeText(next, event.text, catalog, now, hints);
     }
     case 'button': {
       next = append(next, 'visitor', [text(buttonLabel(state, event.payload))], now);
@@ -311,7 +322,11 @@ function routeText(
   message: string,
   catalog: ActionCatalog | null,
   now: string,
+  hints: LlmHints,
 ): TurnDecision {
+  // An action the LLM router picked (with the arguments it read) goes first; otherwise the deterministic router.
+  const picked = catalog?.actions.find((entry) => entry.definition.name === hints.route?.action);
+  if (picked && hints.route) return startAction(state, picked, 'intent', message, now, hints.route.arguments);
   const route = routeInCatalog(message, catalog);
   if (route.kind === 'action') return startAction(state, route.entry, 'intent', message, now);
   if (route.kind === 'ambiguous') {
@@ -326,6 +341,18 @@ function routeText(
     return { state: say(state, [question], now), run: null };
   }
   return { state: say(state, fallbackMessage(catalog), now), run: null };
+}
+
+/** Values an LLM suggested, kept only when they pass the same validation as a visitor's answer. */
+function validated(action: ActionDefinition, suggested: Record<string, Json>, now: string): Record<string, Json> {
+  const values: Record<string, Json> = {};
+  for (const param of action.parameters) {
+    const value = suggested[param.name];
+    if (value === undefined || value === null) continue;
+    const checked = extractParameter(param, Array.isArray(value) ? value.join(', ') : String(value), true, now);
+    if (checked?.ok) values[param.name] = checked.value;
+  }
+  return values;
 }
 
 function knownValues(
@@ -360,6 +387,7 @@ function startAction(
   trigger: PendingAction['trigger'],
   message: string,
   now: string,
+  suggested: Record<string, Json> = {},
 ): TurnDecision {
   const action = entry.definition;
   const max = action.limits.maxPerConversation;
@@ -371,7 +399,7 @@ function startAction(
     version: entry.version,
     trigger,
     userMessage: message,
-    values: knownValues(state, action, message, now),
+    values: { ...validated(action, suggested, now), ...knownValues(state, action, message, now) },
     asking: null,
     attempts: 0,
     awaitingConfirmation: false,
@@ -441,6 +469,7 @@ function continuePending(
   message: string,
   catalog: ActionCatalog | null,
   now: string,
+  hints: LlmHints = NO_HINTS,
 ): TurnDecision {
   const pending = state.pending as PendingAction;
   if (isCancellation(message)) {
@@ -469,7 +498,11 @@ function continuePending(
   }
   const param = pending.action.parameters.find((candidate) => candidate.name === pending.asking);
   if (!param) return advance(state, pending, now);
-  const answer = extractParameter(param, message, true, now);
+  let answer = extractParameter(param, message, true, now);
+  // What the LLM extractor read counts when the deterministic extractor found nothing valid.
+  const suggested = hints.extracted ? validated(pending.action, hints.extracted, now) : {};
+  if (answer && !answer.ok && suggested[param.name] !== undefined)
+    answer = { ok: true, value: suggested[param.name] as Json };
   if (answer && !answer.ok) {
     const attempts = pending.attempts + 1;
     if (attempts >= MAX_ANSWER_ATTEMPTS) {
@@ -481,7 +514,7 @@ function continuePending(
       run: null,
     };
   }
-  const values = { ...pending.values };
+  const values = { ...suggested, ...pending.values };
   if (answer?.ok) values[param.name] = answer.value;
   for (const other of pending.action.parameters) {
     if (other.name in values) continue;
@@ -518,16 +551,67 @@ export function completeRun(
   run: ActionRun,
   progress: RunProgress,
   now: string,
+  composed: string | null = null,
 ): ConversationState {
   const attributes = { ...state.attributes, ...mergedAttributes(progress) };
   const withAttributes = { ...state, attributes };
   const context = templateContext(run.action, run.values, runEnvironment(withAttributes, run, now), progress);
-  let next = say(withAttributes, composeReply(run.action, context, progress), now);
+  let next = say(withAttributes, withComposedText(composeReply(run.action, context, progress), composed), now);
   if (run.action.closeConversation && !progress.failure) {
     next = say(next, [text(renderText(run.action.closeConversation.farewell, context))], now);
     next = { ...next, status: 'closed', closedReason: 'action' };
   }
   return next;
+}
+
+/** The actions the LLM router may offer: intent-triggered ones available in chat. */
+export function routableActions(catalog: ActionCatalog | null): ActionDefinition[] {
+  return (catalog?.actions ?? [])
+    .map((entry) => entry.definition)
+    .filter((action) => inChat(action) && action.triggers.some((trigger) => trigger.type === 'intent'));
+}
+
+/** The last lines of the conversation as text, for the LLM router's context. */
+export function recentLines(state: ConversationState, count: number): { from: 'visitor' | 'bot'; text: string }[] {
+  return state.transcript
+    .filter((entry) => entry.message.type === 'text' || entry.message.type === 'buttons')
+    .slice(-count)
+    .map((entry) => ({ from: entry.from, text: 'text' in entry.message ? (entry.message.text ?? '') : '' }));
+}
+
+/** The parameters still missing while a question is pending: what the LLM extractor is asked for. */
+export function missingParameters(state: ConversationState) {
+  const pending = state.pending;
+  if (!pending || pending.awaitingConfirmation) return [];
+  return pending.action.parameters.filter((param) => !(param.name in pending.values));
+}
+
+/**
+ * What the LLM composer gets for a run that succeeded and whose reply has instructions: the deterministic reply
+ * as a draft and the fields of the steps as data. Null when there is nothing to compose.
+ */
+export function composerInput(
+  state: ConversationState,
+  run: ActionRun,
+  progress: RunProgress,
+  now: string,
+): { instructions: string; draft: string; data: Json } | null {
+  const instructions = run.action.reply.instructions;
+  if (!instructions || progress.failure) return null;
+  const context = templateContext(run.action, run.values, runEnvironment(state, run, now), progress);
+  const draft = composeReply(run.action, context, progress)
+    .map((message) => ('text' in message && message.text ? message.text : ''))
+    .filter(Boolean)
+    .join('\n');
+  return { instructions, draft, data: (context['steps'] ?? {}) as Json };
+}
+
+/** The reply with its first text replaced by the LLM composer's wording, when there is one. */
+function withComposedText(messages: BotMessage[], composed: string | null): BotMessage[] {
+  if (composed === null) return messages;
+  const index = messages.findIndex((message) => message.type === 'text');
+  if (index < 0) return [{ type: 'text', text: composed }, ...messages];
+  return messages.map((message, i) => (i === index ? { type: 'text', text: composed } : message));
 }
 
 /** Closes the conversation, e.g. on the visitor's request or after the idle timeout. */

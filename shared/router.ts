@@ -75,7 +75,7 @@ export type RouteOptions = {
  * plus out-of-scope recall, averaged over catalogue sizes, where out of scope are the other intents' queries
  * and CLINC150's `oos_train`.
  */
-export const DEFAULT_THRESHOLD = 0.3;
+export const DEFAULT_THRESHOLD = 0.25;
 
 /** Default width of the band below the best score whose actions are offered together as ambiguous. */
 export const DEFAULT_AMBIGUITY_MARGIN = 0.05;
@@ -292,7 +292,11 @@ function seededRandom(seed: number): () => number {
   };
 }
 
-/** Multinomial logistic regression by SGD with L2 decay (Bottou's schedule); weights are feature-major. */
+/**
+ * Multinomial logistic regression by SGD with L2 decay (Bottou's schedule); weights are feature-major. The
+ * result is the average of the weights at the end of each epoch of the second half, which steadies the
+ * probabilities (two actions with the same examples end up equally likely, not whichever came last).
+ */
 function trainClassifier(
   vectors: SparseVector[],
   labels: number[],
@@ -302,6 +306,9 @@ function trainClassifier(
 ): { weights: Float64Array; bias: Float64Array } {
   const weights = new Float64Array(featureCount * classCount);
   const bias = new Float64Array(classCount);
+  const averageWeights = new Float64Array(featureCount * classCount);
+  const averageBias = new Float64Array(classCount);
+  const firstAveraged = Math.floor(options.epochs / 2);
   const gradient = new Float64Array(classCount);
   const order = vectors.map((_, i) => i);
   const random = seededRandom(options.seed);
@@ -337,9 +344,15 @@ function trainClassifier(
         scale = 1;
       }
     }
+    if (epoch >= firstAveraged) {
+      for (let w = 0; w < weights.length; w++) averageWeights[w]! += weights[w]! * scale;
+      for (let c = 0; c < classCount; c++) averageBias[c]! += bias[c]!;
+    }
   }
-  for (let w = 0; w < weights.length; w++) weights[w]! *= scale;
-  return { weights, bias };
+  const snapshots = options.epochs - firstAveraged;
+  for (let w = 0; w < averageWeights.length; w++) averageWeights[w]! /= snapshots;
+  for (let c = 0; c < classCount; c++) averageBias[c]! /= snapshots;
+  return { weights: averageWeights, bias: averageBias };
 }
 
 function softmaxInPlace(values: Float64Array): void {
@@ -468,11 +481,29 @@ type PreparedRouter = {
   documentAction: Int32Array;
 };
 
-const prepared = new WeakMap<RouterModel, PreparedRouter>();
+/**
+ * Unpacked models, by object and, for a model that arrives as a new object each turn (parsed again from
+ * history or an activity result), by content among the last few. Only a cache: results never depend on it.
+ */
+const preparedByObject = new WeakMap<RouterModel, PreparedRouter>();
+const preparedByContent: { json: string; router: PreparedRouter }[] = [];
+const PREPARED_BY_CONTENT = 4;
 
 function prepare(model: RouterModel): PreparedRouter {
-  const cached = prepared.get(model);
-  if (cached) return cached;
+  const byObject = preparedByObject.get(model);
+  if (byObject) return byObject;
+  const json = JSON.stringify(model);
+  const byContent = preparedByContent.find((entry) => entry.json === json);
+  const router = byContent?.router ?? unpack(model);
+  if (!byContent) {
+    preparedByContent.unshift({ json, router });
+    preparedByContent.length = Math.min(preparedByContent.length, PREPARED_BY_CONTENT);
+  }
+  preparedByObject.set(model, router);
+  return router;
+}
+
+function unpack(model: RouterModel): PreparedRouter {
   if (model.version !== 1) throw new Error(`router model: unsupported version ${String(model.version)}`);
   const classCount = model.actions.length;
   const readFeature = varintReader(fromBase64(model.features));
@@ -502,20 +533,29 @@ function prepare(model: RouterModel): PreparedRouter {
   weightStart[featureCount] = classes.length;
 
   const documentAction: number[] = [];
-  const postings: [number, number, number][] = [];
+  const documentVectors: SparseVector[] = [];
   model.documents.forEach((texts, action) => {
     for (const text of texts) {
-      const vector = vectorize(text.split(' '), vocabulary);
-      vector.index.forEach((feature, k) => postings.push([feature, documentAction.length, vector.value[k] ?? 0]));
+      documentVectors.push(vectorize(text.split(' '), vocabulary));
       documentAction.push(action);
     }
   });
-  postings.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  // Inverted index by counting sort: documents are visited in order, so each posting list is sorted.
   const postingStart = new Int32Array(featureCount + 1);
-  for (const [feature] of postings) postingStart[feature + 1]! += 1;
+  for (const vector of documentVectors) for (const feature of vector.index) postingStart[feature + 1]! += 1;
   for (let f = 0; f < featureCount; f++) postingStart[f + 1]! += postingStart[f]!;
+  const postingDocument = new Int32Array(postingStart[featureCount]!);
+  const postingValue = new Float64Array(postingStart[featureCount]!);
+  const filled = postingStart.slice(0, featureCount);
+  documentVectors.forEach((vector, document) => {
+    vector.index.forEach((feature, k) => {
+      const at = filled[feature]!++;
+      postingDocument[at] = document;
+      postingValue[at] = vector.value[k] ?? 0;
+    });
+  });
 
-  const router: PreparedRouter = {
+  return {
     actions: model.actions,
     vocabulary,
     weightStart,
@@ -523,12 +563,10 @@ function prepare(model: RouterModel): PreparedRouter {
     weightValue: Float64Array.from(values),
     bias: Float64Array.from({ length: classCount }, (_, c) => model.bias[c] ?? 0),
     postingStart,
-    postingDocument: Int32Array.from(postings, (posting) => posting[1]),
-    postingValue: Float64Array.from(postings, (posting) => posting[2]),
+    postingDocument,
+    postingValue,
     documentAction: Int32Array.from(documentAction),
   };
-  prepared.set(model, router);
-  return router;
 }
 
 /**
@@ -603,25 +641,45 @@ export function routeWithModel(model: RouterModel, message: string, options: Rou
     .filter((c) => scores[c]! > 0)
     .map((c) => ({ action: router.actions[c]!, score: round4(scores[c]!) }));
   const best = ranked[0]!;
-  const group = ranked
-    .slice(0, MAX_CANDIDATES)
-    .filter((c) => c === best || (margin > 0 && scores[c]! >= scores[best]! - margin && similarities[c]! > 0));
-  // A group's score: the probability of the group as a whole above chance, with its best similarity.
-  let groupProbability = 0;
-  let groupSimilarity = 0;
-  for (const c of group) {
-    groupProbability += probabilities[c]!;
-    groupSimilarity = Math.max(groupSimilarity, similarities[c]!);
-  }
-  const groupScore = Math.sqrt(
-    groupAboveChance(groupProbability, group.length, router.actions.length, groupSimilarity) * groupSimilarity,
-  );
-  if (groupScore < threshold || groupSimilarity === 0) return { kind: 'none', candidates };
+  const group = margin > 0 ? ambiguousWith(best, ranked, scores, probabilities, similarities, margin) : [best];
+  const score = (c: number): RouteScore => ({ action: router.actions[c]!, score: round4(scores[c]!) });
   if (group.length > 1) {
-    return {
-      kind: 'ambiguous',
-      candidates: group.map((c) => ({ action: router.actions[c]!, score: round4(scores[c]!) })),
-    };
+    // The classifier may split its probability between actions it cannot tell apart (in the extreme, two
+    // actions with the same examples), so the group is judged as one: its probability together, above the
+    // chance of that many actions, with its members' lowest similarity.
+    let groupProbability = 0;
+    let groupSimilarity = Infinity;
+    for (const c of group) {
+      groupProbability += probabilities[c]!;
+      groupSimilarity = Math.min(groupSimilarity, similarities[c]!);
+    }
+    const aboveChance = groupAboveChance(groupProbability, group.length, router.actions.length, groupSimilarity);
+    const groupScore = Math.sqrt(aboveChance * groupSimilarity);
+    if (groupScore >= threshold || scores[best]! >= threshold) return { kind: 'ambiguous', candidates: group.map(score) };
   }
+  if (scores[best]! < threshold || similarities[best]! === 0) return { kind: 'none', candidates };
   return { kind: 'action', action: router.actions[best]!, score: round4(scores[best]!), candidates };
+}
+
+/**
+ * The actions too close to the best one to choose between (the best first, at most three): those scoring
+ * within `margin` of it, and those the classifier finds at least half as likely while being about as similar
+ * to the message. Only actions with some similarity to the message qualify.
+ */
+function ambiguousWith(
+  best: number,
+  ranked: number[],
+  scores: Float64Array,
+  probabilities: Float64Array,
+  similarities: Float64Array,
+  margin: number,
+): number[] {
+  const close = ranked.filter(
+    (c) =>
+      c !== best &&
+      similarities[c]! > 0 &&
+      (scores[c]! >= scores[best]! - margin ||
+        (probabilities[c]! >= probabilities[best]! / 2 && similarities[c]! >= similarities[best]! - margin)),
+  );
+  return [best, ...close.slice(0, MAX_CANDIDATES - 1)];
 }

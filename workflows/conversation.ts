@@ -21,9 +21,14 @@ import {
   say,
   stateSummary,
   transcriptAfter,
+  composerInput,
+  missingParameters,
+  recentLines,
+  routableActions,
   upgradeCatalog,
   upgradeState,
   type ActionCatalog,
+  type LlmHints,
   type ActionRun,
   type ConversationState,
   type TurnEvent,
@@ -40,12 +45,22 @@ import {
   type ConversationInput,
 } from './messages';
 import { executeAction } from './run-action';
-import { failureAlert } from '../shared/interpreter';
+import { failureAlert, type RunProgress } from '../shared/interpreter';
 
 /** Option preset for reading chatbot data: quick, retried a few times, then the turn apologises. */
 const store = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',
   retry: { maximumAttempts: 5, initialInterval: '200 milliseconds', backoffCoefficient: 2 },
+});
+
+/** Option preset for the optional LLM: quick, one retry for availability; on failure the deterministic path answers. */
+const llm = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    maximumAttempts: 2,
+    initialInterval: '500 milliseconds',
+    nonRetryableErrorTypes: ['LlmDisabled', 'LlmBadResponse'],
+  },
 });
 
 /** Option preset for failure alerts: a few tries; an alert that cannot be sent must not hold up the turn. */
@@ -110,10 +125,43 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     return latest.changed ? upgradeCatalog(latest.catalog) : catalog;
   }
 
+  /** What the optional LLM adds to a visitor message: a route, or values for the pending question. */
+  async function llmHints(event: TurnEvent): Promise<LlmHints> {
+    if (!state.settings.llm || event.kind !== 'message') return { route: null, extracted: null };
+    try {
+      if (state.pending) {
+        const params = missingParameters(state);
+        if (params.length === 0) return { route: null, extracted: null };
+        return { route: null, extracted: await llm.llmExtract({ message: event.text, params, now: now() }) };
+      }
+      const actions = routableActions(catalog);
+      if (actions.length === 0) return { route: null, extracted: null };
+      const history = recentLines(state, 6);
+      return { route: await llm.llmRoute({ message: event.text, history, actions }), extracted: null };
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      log.warn('LLM unavailable; the deterministic path answers', { error: error.message });
+      return { route: null, extracted: null };
+    }
+  }
+
+  /** The LLM composer's wording of a reply whose action has response instructions, or null. */
+  async function composed(run: ActionRun, progress: RunProgress): Promise<string | null> {
+    const input = state.settings.llm ? composerInput(state, run, progress, now()) : null;
+    if (!input) return null;
+    try {
+      return (await llm.llmCompose(input)).text;
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      log.warn('LLM composer unavailable; the template answers', { error: error.message });
+      return null;
+    }
+  }
+
   /** Runs the action and says the reply; returns the failure alert to send once the visitor has the reply. */
   async function execute(run: ActionRun): Promise<(() => Promise<void>) | null> {
     const { progress } = await executeAction({ ...run, test: false }, () => runEnvironment(state, run, now()));
-    state = completeRun(state, run, progress, now());
+    state = completeRun(state, run, progress, now(), await composed(run, progress));
     const alert = failureAlert(run.action, progress, runEnvironment(state, run, now()));
     // Alerts were added after conversations started running: old histories have no alert activity.
     if (!alert || !patched('failure-alerts')) return null;
@@ -132,7 +180,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       if (!(event.kind === 'message' && state.pending) || patched('catalog-every-turn')) {
         catalog = await refreshCatalog();
       }
-      const decision = planTurn(state, event, catalog, now());
+      const decision = planTurn(state, event, catalog, now(), await llmHints(event));
       state = decision.state;
       if (decision.run) afterReply = await execute(decision.run);
     } catch (error) {

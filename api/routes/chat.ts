@@ -62,6 +62,8 @@ export type ChatDeps = {
   defaultIdleTimeoutMinutes: number;
   rateLimiter: RateLimiter;
   visitorMessagesPerMinute: number;
+  /** The optional LLM is configured: new conversations use it. */
+  llmEnabled: boolean;
 };
 
 /**
@@ -139,7 +141,10 @@ export function chatRoutes(deps: ChatDeps): Router {
       throw new ApiError('forbidden', 'this key does not belong to that chatbot');
     }
     const catalog = await store.loadCatalog(chatbot.id);
-    const settings = conversationSettings(chatbot, deps.defaultIdleTimeoutMinutes);
+    const settings = {
+      ...conversationSettings(chatbot, deps.defaultIdleTimeoutMinutes),
+      ...(deps.llmEnabled ? { llm: true } : {}),
+    };
     const buttons = actionButtons((catalog?.actions ?? []).map((entry) => entry.definition));
     const conversationId = randomUUID();
     const token = randomBytes(32).toString('base64url');

@@ -99,6 +99,7 @@ export async function startParley(
     adminKey: ADMIN_KEY,
     defaultIdleTimeoutMinutes: 30,
     visitorMessagesPerMinute: options.visitorMessagesPerMinute ?? 1000,
+    llmEnabled: options.llm !== undefined,
     logger,
   });
   const api = request(app);
