@@ -137,18 +137,18 @@ export function openingMessages(settings: ConversationSettings, buttons: Button[
   return messages;
 }
 
+/** What a conversation starts from: who, for which chatbot, with what settings and opening buttons. */
+export type ConversationStart = {
+  chatbotId: string;
+  conversationId: string;
+  visitor: Visitor;
+  attributes: JsonObject;
+  settings: ConversationSettings;
+  buttons: Button[];
+};
+
 /** A new conversation's state, with its opening messages in the transcript. */
-export function openConversation(
-  init: {
-    chatbotId: string;
-    conversationId: string;
-    visitor: Visitor;
-    attributes: JsonObject;
-    settings: ConversationSettings;
-    buttons: Button[];
-  },
-  now: string,
-): ConversationState {
+export function openConversation(init: ConversationStart, now: string): ConversationState {
   const state: ConversationState = {
     chatbotId: init.chatbotId,
     conversationId: init.conversationId,

@@ -308,7 +308,7 @@ function trainClassifier(
   const bias = new Float64Array(classCount);
   const averageWeights = new Float64Array(featureCount * classCount);
   const averageBias = new Float64Array(classCount);
-  const firstAveraged = Math.min(options.epochs - 1, Math.floor(options.epochs * Number(process.env.AVG_FROM ?? 0.5)));
+  const firstAveraged = Math.floor(options.epochs / 2);
   const gradient = new Float64Array(classCount);
   const order = vectors.map((_, i) => i);
   const random = seededRandom(options.seed);

@@ -1,18 +1,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ConversationSettings, ConversationState, Lead, StateSummary, Visitor } from '../shared/conversation';
-import type { JsonObject } from '../shared/json';
-import type { BotMessage, Button, TranscriptEntry } from '../shared/messages';
+import type { ConversationStart, ConversationState, Lead, StateSummary } from '../shared/conversation';
+import type { BotMessage, TranscriptEntry } from '../shared/messages';
 
 /** What starts a conversation workflow; `carried` is the state handed over by continue-as-new. */
-export type ConversationInput = {
-  chatbotId: string;
-  conversationId: string;
-  visitor: Visitor;
-  attributes: JsonObject;
-  settings: ConversationSettings;
-  buttons: Button[];
-  carried?: { state: ConversationState };
-};
+export type ConversationInput = ConversationStart & { carried?: { state: ConversationState } };
 
 /** A visitor turn that answers with the bot's messages for it (the synchronous path for frontends). */
 export const sendMessageUpdate = defineUpdate<{ messages: BotMessage[] }, [{ messageId: string; text: string }]>(
