@@ -3,7 +3,8 @@ import { MongoServerError, type Db } from 'mongodb';
 import { ActionDefinitionSchema, type ActionDefinition, type StoredAction } from '../shared/action';
 import type { Chatbot, ChatbotInput, ChatbotPatch } from '../shared/chatbot';
 import type { SecretHostBindings } from '../shared/address-policy';
-import type { ActionCatalog } from '../shared/conversation';
+import { routableActions, type ActionCatalog } from '../shared/conversation';
+import { trainRouter, type RouterModel } from '../shared/router';
 import { maskSecret, openSecret, sealSecret, type KeyRing, type SealedSecret } from './secret-box';
 
 /**
@@ -11,7 +12,7 @@ import { maskSecret, openSecret, sealSecret, type KeyRing, type SealedSecret } f
  * Uses only what FerretDB 1.24 supports (CRUD, unique indexes, findOneAndUpdate): no transactions.
  */
 
-type ChatbotDoc = Omit<Chatbot, 'id'> & { _id: string };
+type ChatbotDoc = Omit<Chatbot, 'id'> & { _id: string; routerJson?: string };
 type ActionDoc = {
   _id: string;
   chatbotId: string;
@@ -88,6 +89,21 @@ export function createStore(db: Db, options: { secretKeys: KeyRing; clock?: () =
 
   async function listActions(chatbotId: string): Promise<StoredAction[]> {
     return (await actions.find({ chatbotId }).sort({ name: 1 }).toArray()).map(toStoredAction);
+  }
+
+  /**
+   * After any change to a chatbot's actions: trains its router on the intent-triggered actions (so
+   * conversations carry a ready model) and sets a new catalogue revision.
+   */
+  async function refreshCatalog(chatbotId: string) {
+    const stored = await listActions(chatbotId);
+    const routable = routableActions({
+      revision: '',
+      actions: stored.map((a) => ({ version: a.version, definition: a.definition })),
+    });
+    const router = trainRouter(routable.map(({ name, description, examples }) => ({ name, description, examples })));
+    await chatbots.updateOne({ _id: chatbotId }, { $set: { routerJson: JSON.stringify(router) } });
+    await bumpRevision(chatbotId);
   }
 
   async function bumpRevision(chatbotId: string) {
@@ -194,7 +210,7 @@ export function createStore(db: Db, options: { secretKeys: KeyRing; clock?: () =
         }
         throw error;
       }
-      await bumpRevision(chatbotId);
+      await refreshCatalog(chatbotId);
       return { created: doc.version === 1, action: toStoredAction(doc) };
     },
 
@@ -207,7 +223,7 @@ export function createStore(db: Db, options: { secretKeys: KeyRing; clock?: () =
 
     async deleteAction(chatbotId: string, name: string): Promise<boolean> {
       const { deletedCount } = await actions.deleteOne({ _id: actionKey(chatbotId, name) });
-      if (deletedCount === 1) await bumpRevision(chatbotId);
+      if (deletedCount === 1) await refreshCatalog(chatbotId);
       return deletedCount === 1;
     },
 
@@ -216,10 +232,12 @@ export function createStore(db: Db, options: { secretKeys: KeyRing; clock?: () =
       const chatbot = await chatbots.findOne({ _id: chatbotId });
       if (!chatbot) return null;
       const stored = await listActions(chatbotId);
-      return {
+      const catalog: ActionCatalog = {
         revision: chatbot.catalogRevision,
         actions: stored.map((action) => ({ version: action.version, definition: action.definition })),
       };
+      const { routerJson } = chatbot;
+      return routerJson ? { ...catalog, router: JSON.parse(routerJson) as RouterModel } : catalog;
     },
 
     async createConversation(record: ConversationRecord): Promise<void> {

@@ -125,6 +125,17 @@ function bench(label: string, actions: RoutableAction[], messages: string[]): nu
     `  ${times.length} messages: p50 ${percentile(sorted, 0.5).toFixed(3)} ms, p95 ${percentile(sorted, 0.95).toFixed(3)} ms, ` +
       `mean ${mean.toFixed(3)} ms (first call, which unpacks the model, ${first.toFixed(1)} ms); ${routed} routed to an action`,
   );
+  // A workflow that receives the model anew each turn finds it by content instead of by object.
+  const json = JSON.stringify(model);
+  let freshTotal = 0;
+  const freshCount = Math.min(200, messages.length);
+  for (const message of messages.slice(0, freshCount)) {
+    const fresh = JSON.parse(json) as typeof model;
+    const started = performance.now();
+    routeWithModel(fresh, message);
+    freshTotal += performance.now() - started;
+  }
+  console.log(`  with a freshly parsed copy of the model each call: mean ${(freshTotal / freshCount).toFixed(3)} ms`);
   return mean;
 }
 

@@ -14,10 +14,12 @@ import {
  * name, examples from `train`, all or the first K), the out-of-scope threshold chosen on `val` + `oos_val`,
  * then in-scope accuracy and out-of-scope recall on the evaluation split, printed as one JSON line.
  *
- *   npm run eval:routing -- --data ../shared/data/clinc150/clinc150-dev.json [--shots K] [--split val] [--threshold T]
+ *   npm run eval:routing -- --data ../shared/data/clinc150/clinc150-dev.json [--shots K] [--split val]
+ *     [--threshold T] [--tolerance 0.01]
  *
- * Threshold objective: the highest out-of-scope recall whose in-scope accuracy stays within one point of the
- * accuracy without a threshold (ties: the lowest threshold). Diagnostics go to stderr.
+ * Threshold objective: the highest out-of-scope recall whose in-scope accuracy stays within `--tolerance`
+ * (default 0.01, one point) of the accuracy without a threshold (ties: the lowest threshold); `--threshold`
+ * skips the tuning. Queries are routed with ambiguity off, so each gets one prediction. Diagnostics go to stderr.
  */
 
 type Pair = [string, string];
@@ -26,10 +28,11 @@ type Scored = { intent: string; predicted: string; score: number };
 type Outcome = { inScopeAccuracy: number; oosRecall: number; inScopeCount: number; oosCount: number };
 
 const OOS = 'oos';
-const ACCURACY_TOLERANCE = 0.01;
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: eval-routing --data FILE [--shots K] [--split val|test] [--threshold T]`);
+  console.error(
+    `${message}\nusage: eval-routing --data FILE [--shots K] [--split val|test] [--threshold T] [--tolerance 0.01]`,
+  );
   process.exit(2);
 }
 
@@ -60,9 +63,9 @@ function outcome(inScope: Scored[], outOfScope: Scored[], threshold: number): Ou
   };
 }
 
-/** The threshold with the best out-of-scope recall among those costing at most one point of in-scope accuracy. */
-function chooseThreshold(inScope: Scored[], outOfScope: Scored[]): number {
-  const floor = outcome(inScope, outOfScope, 0).inScopeAccuracy - ACCURACY_TOLERANCE;
+/** The threshold with the best out-of-scope recall among those costing at most `tolerance` of in-scope accuracy. */
+function chooseThreshold(inScope: Scored[], outOfScope: Scored[], tolerance: number): number {
+  const floor = outcome(inScope, outOfScope, 0).inScopeAccuracy - tolerance;
   const candidates = [...new Set([0, ...inScope.map((item) => item.score), ...outOfScope.map((item) => item.score)])];
   candidates.sort((a, b) => a - b);
   let best = { threshold: 0, recall: -1 };
@@ -87,6 +90,7 @@ function main(): void {
       shots: { type: 'string' },
       split: { type: 'string', default: 'val' },
       threshold: { type: 'string' },
+      tolerance: { type: 'string', default: '0.01' },
     },
   });
   if (!values.data) usage('--data is required');
@@ -95,6 +99,8 @@ function main(): void {
   const fixedThreshold = values.threshold === undefined ? undefined : Number(values.threshold);
   if (fixedThreshold !== undefined && !Number.isFinite(fixedThreshold)) usage('--threshold must be a number');
   const evaluationSplit = values.split ?? 'val';
+  const tolerance = Number(values.tolerance);
+  if (!(tolerance >= 0 && tolerance < 1)) usage('--tolerance must be a fraction in [0, 1)');
 
   const data = JSON.parse(readFileSync(values.data, 'utf8')) as Splits;
   const examples = new Map<string, string[]>();
@@ -123,9 +129,9 @@ function main(): void {
   const tuneOutOfScope = score(model, split(data, 'oos_val'));
   const routeMs = (performance.now() - tuneStarted) / (tuneInScope.length + tuneOutOfScope.length);
   console.error(`routing: ${routeMs.toFixed(3)} ms per message (including the first call's model preparation)`);
-  const threshold = fixedThreshold ?? chooseThreshold(tuneInScope, tuneOutOfScope);
+  const threshold = fixedThreshold ?? chooseThreshold(tuneInScope, tuneOutOfScope, tolerance);
   console.error(
-    `threshold ${round(threshold)} (${fixedThreshold === undefined ? 'best out-of-scope recall within one point of the no-threshold in-scope accuracy, on val + oos_val' : 'given'}); ` +
+    `threshold ${round(threshold)} (${fixedThreshold === undefined ? `best out-of-scope recall within ${100 * tolerance} point(s) of the no-threshold in-scope accuracy, on val + oos_val` : 'given'}); ` +
       `without threshold: ${describe(outcome(tuneInScope, tuneOutOfScope, 0))} on val`,
   );
 
@@ -140,7 +146,7 @@ function main(): void {
 
   if (evaluationSplit === 'val') {
     console.error('note: --split val reports on the same split the threshold was tuned on (optimistic).');
-    if (fixedThreshold === undefined) splitHalfEstimate(tuneInScope, tuneOutOfScope);
+    if (fixedThreshold === undefined) splitHalfEstimate(tuneInScope, tuneOutOfScope, tolerance);
   }
   const atDefault = outcome(evaluation.inScope, evaluation.outOfScope, DEFAULT_THRESHOLD);
   console.error(`at DEFAULT_THRESHOLD ${DEFAULT_THRESHOLD}: ${describe(atDefault)} on ${evaluationSplit}`);
@@ -163,7 +169,7 @@ function main(): void {
  * A fairer estimate for --split val: val and oos_val cut in two halves (alternate queries of each intent),
  * the threshold chosen on one half and applied to the other, both ways, averaged.
  */
-function splitHalfEstimate(inScope: Scored[], outOfScope: Scored[]): void {
+function splitHalfEstimate(inScope: Scored[], outOfScope: Scored[], tolerance: number): void {
   const halves = (items: Scored[]): [Scored[], Scored[]] => {
     const seen = new Map<string, number>();
     const parts: [Scored[], Scored[]] = [[], []];
@@ -176,8 +182,8 @@ function splitHalfEstimate(inScope: Scored[], outOfScope: Scored[]): void {
   };
   const [inA, inB] = halves(inScope);
   const [oosA, oosB] = halves(outOfScope);
-  const aToB = outcome(inB, oosB, chooseThreshold(inA, oosA));
-  const bToA = outcome(inA, oosA, chooseThreshold(inB, oosB));
+  const aToB = outcome(inB, oosB, chooseThreshold(inA, oosA, tolerance));
+  const bToA = outcome(inA, oosA, chooseThreshold(inB, oosB, tolerance));
   console.error(
     `split-half estimate (threshold tuned on one half of val + oos_val, measured on the other, averaged): ` +
       describe({

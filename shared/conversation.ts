@@ -10,6 +10,7 @@ import {
 import type { Json, JsonObject } from './json';
 import { text, type BotMessage, type Button, type TranscriptEntry } from './messages';
 import { extractParameter, isCancellation, nextMissing, promptFor, withDefaults } from './parameters';
+import { routeWithModel, type RouterModel } from './router';
 import { routeMessage } from './routing';
 import { renderText } from './template';
 
@@ -43,8 +44,15 @@ export type LlmHints = {
 
 const NO_HINTS: LlmHints = { route: null, extracted: null };
 
-/** An action catalogue as the conversation sees it: each definition with its version. */
-export type ActionCatalog = { revision: string; actions: { version: number; definition: ActionDefinition }[] };
+/**
+ * An action catalogue as the conversation sees it: each definition with its version, and the router trained
+ * on them when they were saved (absent in catalogues recorded by older Parleys, which route by word overlap).
+ */
+export type ActionCatalog = {
+  revision: string;
+  actions: { version: number; definition: ActionDefinition }[];
+  router?: RouterModel;
+};
 
 /** An action that fired and is collecting parameters or waiting for confirmation; pinned to its version. */
 export type PendingAction = {
@@ -95,7 +103,7 @@ export function upgradeCatalog(catalog: ActionCatalog): ActionCatalog {
     const definition = upgradeAction(entry.definition);
     return definition ? [{ version: entry.version, definition }] : [];
   });
-  return { revision: catalog.revision, actions };
+  return { ...catalog, actions };
 }
 
 /** State carried by an older run, with its pending action upgraded (or dropped when it no longer validates). */
@@ -291,14 +299,27 @@ type CatalogRoute =
   | { kind: 'ambiguous'; entries: CatalogEntry[] }
   | { kind: 'none' };
 
-/** Routes a message among the catalogue's intent-triggered actions. */
+/** Routes a message among the catalogue's intent-triggered actions, with its trained router when it has one. */
 function routeInCatalog(message: string, catalog: ActionCatalog | null): CatalogRoute {
   const actions = catalog?.actions ?? [];
+  const byName = (name: string) => actions.find((entry) => entry.definition.name === name);
+  if (catalog?.router) {
+    const result = routeWithModel(catalog.router, message);
+    if (result.kind === 'action') {
+      const entry = byName(result.action);
+      return entry ? { kind: 'action', entry, score: result.score } : { kind: 'none' };
+    }
+    if (result.kind === 'ambiguous') {
+      const entries = result.candidates.flatMap((candidate) => byName(candidate.action) ?? []);
+      return entries.length > 1 ? { kind: 'ambiguous', entries } : { kind: 'none' };
+    }
+    return { kind: 'none' };
+  }
   const decision = routeMessage(
     message,
     actions.map((entry) => entry.definition),
   );
-  const entry = decision.kind === 'action' ? actions.find((a) => a.definition.name === decision.action) : undefined;
+  const entry = decision.kind === 'action' ? byName(decision.action) : undefined;
   return entry && decision.kind === 'action' ? { kind: 'action', entry, score: decision.score } : { kind: 'none' };
 }
 

@@ -104,3 +104,47 @@ describe('collecting what an action needs', () => {
     expect(await chat.say('MUG-01')).toEqual(['Checked MUG-01.']);
   });
 });
+
+describe('ambiguous requests', () => {
+  let parley: Parley;
+  let api: FakeApi;
+  beforeAll(async () => {
+    parley = await startParley();
+    api = await startFakeApi((request) => ({ status: 200, body: { message: `done: ${request.path}` } }));
+  });
+  afterAll(async () => {
+    await parley.close();
+    await api.close();
+  });
+
+  it('asks which action is meant when two match equally, and runs the one the visitor picks', async () => {
+    const shared = ['I have a problem with my order', 'something is wrong with my order'];
+    const bot = await parley.createChatbot([
+      {
+        name: 'return_order',
+        description: 'Return an order for a refund',
+        examples: shared,
+        steps: [{ id: 'r', request: { method: 'POST', url: `${api.url}/returns` } }],
+      },
+      {
+        name: 'report_damage',
+        description: 'Report a damaged delivery',
+        examples: shared,
+        steps: [{ id: 'd', request: { method: 'POST', url: `${api.url}/damages` } }],
+      },
+    ]);
+    const chat = await parley.startConversation(bot);
+    const [question] = (await chat.send('I have a problem with my order').expect(200)).body.messages;
+    expect(question.type).toBe('buttons');
+    expect(question.text).toBe('Which of these do you mean?');
+    const payloads = question.buttons.map((button: { payload: string }) => button.payload).sort();
+    expect(payloads).toEqual(['choose:report_damage', 'choose:return_order']);
+    await parley.api
+      .post(`/v1/conversations/${chat.conversationId}/buttons`)
+      .set('authorization', `Bearer ${chat.token}`)
+      .send({ payload: 'choose:report_damage' })
+      .expect(202);
+    await chat.say('thanks');
+    expect(api.requests.map((request) => request.path)).toEqual(['/damages']);
+  });
+});

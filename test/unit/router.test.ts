@@ -131,7 +131,10 @@ describe('routeWithModel', () => {
 
   it('routes the paraphrases of a single action and nothing else', () => {
     const single = trainRouter([catalogue[0]!]);
-    expect(routeWithModel(single, 'where is my parcel')).toMatchObject({ kind: 'action', action: 'check_order_status' });
+    expect(routeWithModel(single, 'where is my parcel')).toMatchObject({
+      kind: 'action',
+      action: 'check_order_status',
+    });
     expect(routeWithModel(single, 'tell me a joke').kind).toBe('none');
   });
 });
