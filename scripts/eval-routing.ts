@@ -17,9 +17,10 @@ import {
  *   npm run eval:routing -- --data ../shared/data/clinc150/clinc150-dev.json [--shots K] [--split val]
  *     [--threshold T] [--tolerance 0.004]
  *
- * Threshold objective: the highest out-of-scope recall whose in-scope accuracy stays within `--tolerance`
- * (default 0.004, 0.4 points: out-of-scope recall is traded only while in-scope accuracy, the tighter target, barely moves) of the accuracy without a threshold (ties: the lowest threshold); `--threshold`
- * skips the tuning. Queries are routed with ambiguity off, so each gets one prediction. Diagnostics go to stderr.
+ * Threshold objective: the highest out-of-scope recall whose in-scope accuracy stays within `--tolerance` of
+ * the accuracy without a threshold (ties: the lowest threshold). The default, 0.004 (0.4 points), trades
+ * out-of-scope recall only while in-scope accuracy, the tighter target, barely moves. `--threshold` skips the
+ * tuning. Queries are routed with ambiguity off, so each gets one prediction. Diagnostics go to stderr.
  */
 
 type Pair = [string, string];
