@@ -1,5 +1,5 @@
 import type { ReplyDefinition } from './action';
-import { isJsonObject, type Json, type JsonObject } from './json';
+import type { Json, JsonObject } from './json';
 import type { BotMessage, Button } from './messages';
 import { lookupPath, renderText, valueAsText, type TemplateContext } from './template';
 
@@ -96,19 +96,16 @@ export function renderReply(
       break;
     }
     case 'buttons':
-      messages.push({
-        type: 'buttons',
-        ...(textOf(fallback) ? { text: textOf(fallback) as string } : {}),
-        buttons: (reply.buttons ?? []).map((button) => renderButton(button, context)),
-      });
+    case 'quick_replies': {
+      const text = textOf(fallback);
+      const buttons = (reply.buttons ?? []).map((button) => renderButton(button, context));
+      messages.push(
+        reply.format === 'buttons'
+          ? { type: 'buttons', ...(text ? { text } : {}), buttons }
+          : { type: 'quick_replies', ...(text ? { text } : {}), replies: buttons },
+      );
       break;
-    case 'quick_replies':
-      messages.push({
-        type: 'quick_replies',
-        ...(textOf(fallback) ? { text: textOf(fallback) as string } : {}),
-        replies: (reply.buttons ?? []).map((button) => renderButton(button, context)),
-      });
-      break;
+    }
   }
   if (reply.actionButton) {
     const { label, url, action } = reply.actionButton;
@@ -119,9 +116,4 @@ export function renderReply(
     messages.push({ type: 'buttons', buttons: [button] });
   }
   return messages;
-}
-
-/** True when a value is a non-empty JSON object (used by callers deciding whether fields exist). */
-export function hasFields(value: Json | undefined): boolean {
-  return isJsonObject(value) && Object.keys(value).length > 0;
 }

@@ -13,6 +13,7 @@ import {
   type Chatbot,
 } from '../../shared/chatbot';
 import { isJsonObject, JsonSchema } from '../../shared/json';
+import { nextMissing, withDefaults } from '../../shared/parameters';
 import { actionTest } from '../../workflows/action-test';
 import { ApiError, parseOr400 } from '../errors';
 import type { TemporalDeps } from '../temporal';
@@ -139,16 +140,10 @@ export function adminRoutes(deps: { services: Services; temporal: TemporalDeps }
     const body = parseOr400(TestRunSchema, req.body);
     const { botId } = req.params;
     const action = await existingAction(botId, req.params.name);
-    const missing = action.definition.parameters.filter(
-      (param) => param.required && param.default === undefined && !(param.name in body.parameters),
-    );
-    if (missing.length) {
-      throw new ApiError('invalid_request', `parameters.${missing[0]?.name}: a value is required to test this action`);
-    }
-    const parameters = { ...body.parameters };
-    for (const param of action.definition.parameters) {
-      if (!(param.name in parameters) && param.default !== undefined) parameters[param.name] = param.default;
-    }
+    const parameters = withDefaults(action.definition.parameters, body.parameters);
+    const missing = nextMissing(action.definition.parameters, parameters);
+    if (missing)
+      throw new ApiError('invalid_request', `parameters.${missing.name}: a value is required to test this action`);
     const testId = randomUUID();
     const result = await deps.temporal.client.workflow.execute(actionTest, {
       workflowId: `action-test:${botId}:${action.definition.name}:${testId}`,
