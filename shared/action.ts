@@ -329,6 +329,8 @@ export const TriggerSchema = z.discriminatedUnion('type', [
 export const ActionDefinitionSchema = z
   .object({
     name: z.string().regex(ACTION_NAME, 'must match ^[A-Za-z][A-Za-z0-9_]{0,63}$'),
+    /** What visitors see for this action in fallback replies and "did you mean" buttons (default: the name made readable). */
+    title: z.string().trim().min(1).max(80).optional(),
     description: z.string().min(1, 'is required: say when the bot should use this action').max(1000),
     examples: z.array(z.string().min(1).max(500)).max(200).default([]),
     channels: z
@@ -563,6 +565,40 @@ export function secretNamesOf(request: RequestDefinition): string[] {
  * Brings a definition recorded by an older Parley (in workflow history or carried state) up to the current
  * schema, filling defaults for fields added since. Null when it no longer validates.
  */
+/**
+ * The visitor-facing name of an action: its `title`, or its name made readable ("check_order_status" and
+ * "checkOrderStatus" → "Check order status"). The description is written for the machine and never shown.
+ */
+export function actionTitle(action: Pick<ActionDefinition, 'name' | 'title'>): string {
+  if (action.title) return action.title;
+  const words = action.name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/_+/g, ' ')
+    .trim()
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** Whether a description has any words a router can learn from. */
+export function hasRoutableWords(text: string): boolean {
+  return /[\p{L}\p{N}]{2,}/u.test(text);
+}
+
+/**
+ * What an operator should know about a definition that saves but cannot work as intended, as sentences for
+ * the `warnings` of the save response (an empty list when there is nothing to say).
+ */
+export function actionWarnings(action: ActionDefinition): string[] {
+  const warnings: string[] = [];
+  const byIntent = action.triggers.some((trigger) => trigger.type === 'intent');
+  if (byIntent && action.examples.length === 0 && !hasRoutableWords(action.description)) {
+    warnings.push(
+      'description: has no words and there are no examples, so visitors can never reach this action by what they say',
+    );
+  }
+  return warnings;
+}
+
 export function upgradeAction(definition: unknown): ActionDefinition | null {
   const parsed = ActionDefinitionSchema.safeParse(definition);
   return parsed.success ? parsed.data : null;

@@ -1,4 +1,4 @@
-import { upgradeAction, type ActionDefinition } from './action';
+import { actionTitle, upgradeAction, type ActionDefinition } from './action';
 import {
   composeReply,
   mergedAttributes,
@@ -288,7 +288,7 @@ function absorbLead(state: ConversationState, lead: Lead): ConversationState {
 function fallbackMessage(catalog: ActionCatalog | null): BotMessage[] {
   const abilities = (catalog?.actions ?? [])
     .filter((entry) => entry.definition.triggers.some((trigger) => trigger.type === 'intent'))
-    .map((entry) => entry.definition.description.replace(/\.$/, ''));
+    .map((entry) => actionTitle(entry.definition));
   if (abilities.length === 0) return [text("Sorry, I didn't understand that.")];
   return [text(`Sorry, I didn't understand that. I can help with:\n${abilities.map((a) => `- ${a}`).join('\n')}`)];
 }
@@ -355,7 +355,7 @@ function routeText(
       type: 'buttons',
       text: 'Which of these do you mean?',
       buttons: route.entries.map((entry) => ({
-        label: entry.definition.description.slice(0, 80),
+        label: actionTitle(entry.definition),
         payload: `${CHOOSE_PREFIX}${entry.definition.name}`,
       })),
     };
@@ -436,7 +436,7 @@ export function confirmationPrompt(action: ActionDefinition): string | null {
   if (action.confirm === false) return null;
   if (action.confirm) return action.confirm.prompt;
   const destructive = action.steps.some((step) => step.request.method === 'DELETE');
-  return destructive ? `Please confirm: ${action.description.replace(/\.$/, '')}?` : null;
+  return destructive ? `Please confirm: ${actionTitle(action)}?` : null;
 }
 
 /** Asks for the next missing parameter, asks for confirmation, or hands the action over to run. */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { maskSecret } from '../../activities/secret-box';
 import type { Services } from '../../activities/services';
 import { DuplicateError } from '../../activities/store';
-import { ACTION_NAME, ActionDefinitionSchema, type StoredAction } from '../../shared/action';
+import { ACTION_NAME, ActionDefinitionSchema, actionWarnings, type StoredAction } from '../../shared/action';
 import {
   ChatbotInputSchema,
   ChatbotPatchSchema,
@@ -119,7 +119,7 @@ export function adminRoutes(deps: { services: Services; temporal: TemporalDeps }
     const { created, action } = await store.putAction(botId, definition).catch((error: unknown) => {
       throw error instanceof DuplicateError ? new ApiError('conflict', error.message) : error;
     });
-    res.status(created ? 201 : 200).json(actionView(action));
+    res.status(created ? 201 : 200).json({ ...actionView(action), warnings: actionWarnings(action.definition) });
   });
 
   router.delete('/:botId/actions/:name', async (req, res) => {

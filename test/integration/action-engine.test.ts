@@ -332,6 +332,7 @@ describe('the action engine', () => {
     const action: ActionDefinitionInput = {
       name: 'delete_account',
       description: 'Delete my account',
+      title: 'Delete my account',
       examples: ['delete my account'],
       steps: [{ id: 'delete', request: { method: 'DELETE', url: `${api.url}/account` } }],
       closeConversation: { farewell: 'Goodbye!' },

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ActionDefinitionSchema, secretNamesOf, type ActionDefinitionInput } from '../../shared/action';
+import {
+  ActionDefinitionSchema,
+  actionTitle,
+  actionWarnings,
+  hasRoutableWords,
+  secretNamesOf,
+  type ActionDefinitionInput,
+} from '../../shared/action';
 import { orderStatusInput, simpleAction } from './fixtures';
 
 /** The issues a definition is refused with, as `path: message` lines. */
@@ -769,5 +776,48 @@ describe('secretNamesOf the new auth presets', () => {
       headers: { 'X-Signature': '{{#user_email}}{{secrets.signing_key}}{{/user_email}}' },
     });
     expect(secretNamesOf(request)).toEqual(['signing_key']);
+  });
+});
+
+describe('actionTitle', () => {
+  it('shows the title when the operator gave one', () => {
+    expect(actionTitle({ name: 'check_order_status', title: 'Track an order' })).toBe('Track an order');
+  });
+
+  it('makes snake_case and camelCase names readable when there is no title', () => {
+    expect(actionTitle({ name: 'check_order_status' })).toBe('Check order status');
+    expect(actionTitle({ name: 'checkOrderStatus' })).toBe('Check order status');
+    expect(actionTitle({ name: 'FAQ' })).toBe('Faq');
+  });
+
+  it('refuses an empty or over-long title', () => {
+    expect(problemsOf({ ...orderStatusInput(), title: ' ' })[0]?.path).toEqual(['title']);
+    expect(problemsOf({ ...orderStatusInput(), title: 'x'.repeat(81) })[0]?.path).toEqual(['title']);
+  });
+});
+
+describe('hasRoutableWords', () => {
+  it('tells a description with words from one made only of symbols', () => {
+    expect(hasRoutableWords('Use when the visitor asks where their order is')).toBe(true);
+    expect(hasRoutableWords('-')).toBe(false);
+    expect(hasRoutableWords('…?!')).toBe(false);
+  });
+});
+
+describe('actionWarnings', () => {
+  const base = ActionDefinitionSchema.parse(orderStatusInput());
+
+  it('warns about an intent action that has neither description words nor examples', () => {
+    expect(actionWarnings({ ...base, description: '--', examples: [] })).toEqual([
+      expect.stringContaining('visitors can never reach this action'),
+    ]);
+  });
+
+  it('says nothing when the description or an example can route, or the action is button-only', () => {
+    expect(actionWarnings({ ...base, examples: [] })).toEqual([]);
+    expect(actionWarnings({ ...base, description: '--' })).toEqual([]);
+    expect(
+      actionWarnings({ ...base, description: '--', examples: [], triggers: [{ type: 'button', label: 'Go' }] }),
+    ).toEqual([]);
   });
 });

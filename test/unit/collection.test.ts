@@ -109,7 +109,8 @@ describe('confirmation', () => {
   });
 
   it('asks before an action with a DELETE step, unless confirm is false', () => {
-    expect(confirmationPrompt(remove)).toBe('Please confirm: Delete my account?');
+    expect(confirmationPrompt(remove)).toBe('Please confirm: Delete account?');
+    expect(confirmationPrompt({ ...remove, title: 'Close my account' })).toBe('Please confirm: Close my account?');
     expect(confirmationPrompt({ ...remove, confirm: false })).toBeNull();
     expect(confirmationPrompt({ ...remove, confirm: { prompt: 'Really?' } })).toBe('Really?');
     expect(confirmationPrompt(book)).toBeNull();

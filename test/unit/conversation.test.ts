@@ -437,13 +437,11 @@ describe('lead capture', () => {
 });
 
 describe('fallback', () => {
-  it('lists what the bot can help with when it does not understand', () => {
+  it('lists what the bot can help with by title, never by the machine-facing description', () => {
     const turn = send(start(), "what's the weather on mars");
     expect(turn.run).toBeNull();
     expect(turn.said).toEqual([
-      "Sorry, I didn't understand that. I can help with:\n" +
-        '- Cancel an order that has not shipped yet\n' +
-        "- Look up an order's status when the visitor gives an order number or asks where their order is",
+      "Sorry, I didn't understand that. I can help with:\n- Cancel order\n- Check order status",
     ]);
   });
 
