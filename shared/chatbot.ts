@@ -54,12 +54,27 @@ export type Chatbot = {
 
 /** A secret's name: what actions refer to as `secrets.<name>` or in an auth preset. */
 export const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
+/** A secret as saved through the API: its value, and the hosts it may be sent to. */
 export const SecretInputSchema = z
   .object({
-    value: z.string().min(1).max(8192),
-    /** Hosts this secret may be sent to (exact or *.suffix); empty = wherever the action's URL points. */
+    value: z
+      .string()
+      .min(1)
+      .max(8192)
+      .regex(/^[^\0\r\n]*$/, 'must not contain NUL, CR or LF characters (a line break copied along with it?)'),
+    /**
+     * Where this secret may be sent: `[http(s)://]host[:port]`, host exact, `*.suffix` or an IP; without a port,
+     * the scheme's default (80/443). Empty = wherever the action's URL points.
+     */
     hosts: z
-      .array(z.string().regex(/^(\*\.)?[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/, 'must be a host name or *.suffix'))
+      .array(
+        z
+          .string()
+          .regex(
+            /^(https?:\/\/)?((\*\.)?[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(:\d{1,5})?$/i,
+            'must be [http(s)://]host[:port], host a name, *.suffix or an IP',
+          ),
+      )
       .max(20)
       .default([]),
   })

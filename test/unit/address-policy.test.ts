@@ -277,6 +277,31 @@ describe('assertSecretHostAllowed', () => {
     expect(() => assertSecretHostAllowed('nowhere', bindings, 'https://anything.example/')).toThrow(SecretHostError);
   });
 
+  it("compares ports: an entry without one means the scheme's default, an entry with one only that port", () => {
+    const portBindings = { key: ['127.0.0.1', 'api.crm.example:8443'] };
+    expect(() => assertSecretHostAllowed('key', portBindings, 'http://127.0.0.1/')).not.toThrow();
+    expect(() => assertSecretHostAllowed('key', portBindings, 'https://127.0.0.1:443/')).not.toThrow();
+    expect(() => assertSecretHostAllowed('key', portBindings, 'http://127.0.0.1:18080/')).toThrow(
+      'secret "key" may not be sent to 127.0.0.1:18080',
+    );
+    expect(() => assertSecretHostAllowed('key', portBindings, 'http://127.0.0.1:443/')).toThrow(SecretHostError);
+    expect(() => assertSecretHostAllowed('key', portBindings, 'https://api.crm.example:8443/')).not.toThrow();
+    expect(() => assertSecretHostAllowed('key', portBindings, 'https://api.crm.example/')).toThrow(SecretHostError);
+    expect(() => assertSecretHostAllowed('key', portBindings, 'https://api.crm.example:8444/')).toThrow(
+      SecretHostError,
+    );
+  });
+
+  it('compares the scheme when an entry names one', () => {
+    const pinned = { key: ['https://pay.example', 'http://[fd00::1]:8080'] };
+    expect(() => assertSecretHostAllowed('key', pinned, 'https://pay.example/charge')).not.toThrow();
+    expect(() => assertSecretHostAllowed('key', pinned, 'http://pay.example/charge')).toThrow(
+      'may not be sent to pay.example:80',
+    );
+    expect(() => assertSecretHostAllowed('key', pinned, 'http://[fd00:0::1]:8080/')).not.toThrow();
+    expect(() => assertSecretHostAllowed('key', pinned, 'https://[fd00::1]:8080/')).toThrow(SecretHostError);
+  });
+
   it('compares IP hosts by address, whatever their spelling', () => {
     const ipBindings = { key: ['10.0.0.5', '[fd00::1]'] };
     expect(() => assertSecretHostAllowed('key', ipBindings, 'http://0xa.0.0.5/')).not.toThrow();
