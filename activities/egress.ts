@@ -24,6 +24,7 @@ export type EgressErrorCode =
   | 'blocked_destination'
   | 'bad_scheme'
   | 'too_many_redirects'
+  | 'unsafe_redirect'
   | 'response_too_large'
   | 'timeout'
   | 'network';
@@ -74,6 +75,11 @@ export type EgressRequest = {
   credentialHeaders?: string[];
   /** Query parameter names to remove from a cross-origin redirect target. */
   credentialQuery?: string[];
+  /**
+   * The request carries a secret: a redirect to another origin that would send the request again with its body
+   * (307, 308, or a 301/302 of a method other than POST) is refused instead of followed.
+   */
+  carriesSecrets?: boolean;
   /** The chatbot's allowlist, added to the egress policy's. */
   allowlist?: string[];
   /** Called with each redirect target before it is requested; throw to refuse it (e.g. secret host bindings). */
@@ -316,7 +322,8 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 /**
  * The one way Parley calls operator URLs. Only http(s); every address a name resolves to is checked at connect time
  * and IP literals before dispatch; redirects off unless asked for (at most 3, each re-checked, credentials dropped
- * across origins); bodies decoded with a cap on decoded bytes; connect, headers and overall deadlines.
+ * across origins, a request carrying a secret never sent again with its body to another origin); bodies decoded
+ * with a cap on decoded bytes; connect, headers and overall deadlines.
  */
 export function createEgress(options: EgressOptions) {
   const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
@@ -436,6 +443,14 @@ export function createEgress(options: EgressOptions) {
             method = 'GET';
             body = null;
             for (const name of BODY_HEADERS) delete headers[name];
+          }
+          const resent = status === 307 || status === 308 || body !== null;
+          if (input.carriesSecrets && resent && next.origin !== url.origin) {
+            throw new EgressError(
+              'unsafe_redirect',
+              `${url.origin} answered ${status} to ${next.origin}, which would send a request carrying a secret ` +
+                'again, as it was, to another origin',
+            );
           }
           input.checkRedirect?.(next.toString());
           url = next;

@@ -72,19 +72,14 @@ function egressFailure(error: EgressError): { type: string; nonRetryable: boolea
     case 'bad_scheme':
     case 'too_many_redirects':
       return { type: FailureType.blockedDestination, nonRetryable: true };
+    case 'unsafe_redirect':
+      return { type: FailureType.redirectRefused, nonRetryable: true };
     case 'response_too_large':
       return { type: FailureType.invalidResponse, nonRetryable: true };
     case 'timeout':
     case 'network':
       return { type: FailureType.network, nonRetryable: false };
   }
-}
-
-/** Header names whose templates use secrets: dropped when a redirect leaves the origin. */
-function credentialHeaders(request: RequestDefinition): string[] {
-  return Object.entries(request.headers)
-    .filter(([, template]) => /\{\{?\s*secrets\./.test(template))
-    .map(([name]) => name.toLowerCase());
 }
 
 function clip(text: string | null): string | null {
@@ -227,7 +222,10 @@ export function createHttpActivities(deps: HttpActivityDeps) {
           timeoutMs: input.timeoutMs,
           signal: cancellationSignal,
           followRedirects: input.request.followRedirects,
-          credentialHeaders: credentialHeaders(input.request),
+          credentialHeaders: Object.entries(rendered.headers)
+            .filter(([, value]) => redact(value) !== value)
+            .map(([name]) => name),
+          carriesSecrets: names.length > 0,
           credentialQuery:
             input.request.auth.type === 'api_key' && input.request.auth.in === 'query' ? [input.request.auth.name] : [],
           allowlist: limits.egressAllowlist,

@@ -19,6 +19,8 @@ export const FailureType = {
   rateLimited: 'RateLimited',
   /** The destination is not one Parley may call (private, loopback, metadata…), or a redirect went there. */
   blockedDestination: 'BlockedDestination',
+  /** A redirect to another origin would have sent a request carrying a secret again (307/308, or with its body). */
+  redirectRefused: 'RedirectRefused',
 } as const;
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
 
@@ -30,6 +32,7 @@ export const NON_RETRYABLE_FAILURES: FailureTypeName[] = [
   FailureType.requestRejected,
   FailureType.rateLimited,
   FailureType.blockedDestination,
+  FailureType.redirectRefused,
 ];
 
 const REASONS: Record<string, string> = {
@@ -41,6 +44,7 @@ const REASONS: Record<string, string> = {
   [FailureType.requestRejected]: 'request_rejected',
   [FailureType.rateLimited]: 'rate_limited',
   [FailureType.blockedDestination]: 'blocked_destination',
+  [FailureType.redirectRefused]: 'redirect_refused',
   Timeout: 'timeout',
 };
 

@@ -389,6 +389,41 @@ describe('egress redirects', () => {
     });
   });
 
+  it('never sends a request carrying a secret again, as it was, to another origin', async () => {
+    const other = await startTarget();
+    const first = await startTarget((req, res) => {
+      const [status, where] = req.path.slice(1).split('-');
+      const location = where === 'same' ? '/arrived' : `${other.origin}/steal`;
+      if (req.path === '/arrived') res.end('arrived');
+      else res.writeHead(Number(status), { location }).end();
+    });
+    const client = egress({ policy: loopbackOpen });
+    const send = (path: string, method = 'POST', carriesSecrets = true) =>
+      client.send({
+        ...get(`${first.origin}${path}`, { followRedirects: 1, carriesSecrets }),
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: method === 'GET' ? null : '{"token":"sk_live_secret"}',
+      });
+
+    for (const [path, method] of [
+      ['/307', 'POST'],
+      ['/308', 'PUT'],
+      ['/307', 'GET'],
+      ['/302', 'PUT'],
+    ] as const) {
+      expect(await refusal(send(path, method))).toMatchObject({
+        code: 'unsafe_redirect',
+        message: expect.stringContaining(`answered ${path.slice(1)} to ${other.origin}`),
+      });
+    }
+    expect(other.connections).toBe(0);
+    expect((await send('/307-same')).body).toBe('arrived');
+    expect((await send('/302', 'POST')).status).toBe(200);
+    expect(other.requests.map((r) => [r.method, r.body])).toEqual([['GET', '']]);
+    expect((await send('/307', 'POST', false)).status).toBe(200);
+  });
+
   it('lets the caller refuse a hop, for secret host bindings', async () => {
     const other = await startTarget();
     const first = await startTarget((_req, res) => res.writeHead(302, { location: `${other.origin}/steal` }).end());
