@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { MongoServerError, type Collection, type Db, type Document, type ObjectId } from 'mongodb';
 import type { Json, JsonObject } from '../shared/json';
+import { REDACTED } from '../shared/redact';
 import { jsonShape } from '../shared/shape';
 
 /** One attempt of one HTTP step, as operators see it in an action's logs. */
@@ -53,7 +54,6 @@ const SECRET_HEADERS = new Set([
   'api-key',
 ]);
 const SECRET_HEADER_PARTS = ['token', 'secret', 'key', 'auth', 'password'];
-const MASK = '***';
 /** Longer shapes are remembered by their SHA-256. */
 const MAX_STORED_SHAPE_CHARS = 512;
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -164,7 +164,7 @@ export function createCallLog(db: Db, options: CallLogOptions = {}) {
         url: redact(entry.url),
         requestHeaders: Object.entries(requestHeaders).map(([name, value]) => ({
           name,
-          value: isSecretHeader(name) ? MASK : redact(value),
+          value: isSecretHeader(name) ? REDACTED : redact(value),
         })),
         requestBody: body(entry.requestBody),
         responseBody: body(entry.responseBody),

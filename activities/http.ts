@@ -7,13 +7,8 @@ import { extractFields } from '../shared/extract';
 import { FailureType, isRetryableStatus, parseRetryAfter } from '../shared/failures';
 import type { StepOutcome } from '../shared/interpreter';
 import type { Json, JsonObject } from '../shared/json';
-import {
-  redactSecrets,
-  renderRequest,
-  responseConventions,
-  type RenderedRequest,
-  type RequestMeta,
-} from '../shared/request';
+import { REDACTED, redactBody, redactJson, redactText, secretForms } from '../shared/redact';
+import { renderRequest, responseConventions, type RenderedRequest, type RequestMeta } from '../shared/request';
 import { TemplateError, type TemplateContext } from '../shared/template';
 import type { CallLogEntry, createCallLog } from './call-log';
 import { EgressError, type Egress } from './egress';
@@ -91,7 +86,7 @@ function detailOf(entry: CallLogEntry, redact: (text: string) => string): CallDe
   const headers = Object.fromEntries(
     Object.entries(entry.requestHeaders).map(([name, value]) => [
       name,
-      /authorization|cookie|key|token|secret/i.test(name) ? '***' : redact(value),
+      /authorization|cookie|key|token|secret/i.test(name) ? REDACTED : redact(value),
     ]),
   );
   return {
@@ -117,13 +112,17 @@ export function createHttpActivities(deps: HttpActivityDeps) {
      * Renders a request (resolving secrets here and only here), takes a slot of the chatbot's rate limit,
      * sends it with undici, logs the attempt and extracts the mapped fields. Throws typed ApplicationFailures:
      * retryable for 5xx/408/429/network errors (honouring Retry-After), non-retryable for other 4xx, bodies
-     * that are not JSON, `success: false`, requests that cannot be built and a spent rate limit.
+     * that are not JSON, `success: false`, requests that cannot be built and a spent rate limit. The body is
+     * redacted of every form in which the step sent a secret before anything reads it, so no result, failure
+     * or log line carries one an upstream echoed.
      */
     async executeHttpStep(input: HttpCallInput): Promise<HttpCallResult> {
       const { info, cancellationSignal } = Context.current();
       const names = secretNamesOf(input.request);
       const { values: secrets, hosts: secretHosts } = await deps.readSecrets(input.chatbotId, names);
-      const redact = (text: string) => redactSecrets(text, secrets);
+      // The forms in which this step sends its secrets; Basic auth's credentials join them once rendered.
+      let forms = secretForms(Object.values(secrets));
+      const redact = (text: string) => redactText(text, forms);
       const started = performance.now();
       const entry: CallLogEntry = {
         chatbotId: input.chatbotId,
@@ -165,6 +164,8 @@ export function createHttpActivities(deps: HttpActivityDeps) {
         if (!(error instanceof TemplateError)) throw error;
         throw await fail(FailureType.requestRejected, error.message, { nonRetryable: true });
       }
+      const basicCredentials = input.request.auth.type === 'basic' ? rendered.headers['authorization'] : undefined;
+      if (basicCredentials) forms = secretForms(Object.values(secrets), [basicCredentials.replace(/^Basic /, '')]);
       const target = new URL(rendered.url);
       const where = redact(`${rendered.method} ${target.origin}${target.pathname}`);
       Object.assign(entry, { url: rendered.url, requestHeaders: rendered.headers, requestBody: rendered.body });
@@ -251,7 +252,7 @@ export function createHttpActivities(deps: HttpActivityDeps) {
       const { status } = response;
       entry.status = status;
       const bodyText = response.body;
-      entry.responseBody = bodyText;
+      entry.responseBody = redactBody(bodyText, forms);
       log.info({ where, status, durationMs: Math.round(performance.now() - started) }, 'API call');
 
       const accepted = (status >= 200 && status < 300) || input.response.acceptStatus.includes(status);
@@ -266,11 +267,11 @@ export function createHttpActivities(deps: HttpActivityDeps) {
       }
 
       let body: Json;
-      if (input.response.responseType === 'text') body = bodyText;
+      if (input.response.responseType === 'text') body = entry.responseBody;
       else if (bodyText.trim() === '') body = null;
       else {
         try {
-          body = JSON.parse(bodyText) as Json;
+          body = redactJson(JSON.parse(bodyText) as Json, forms);
         } catch {
           const contentType = String(response.headers['content-type'] ?? 'none');
           throw await fail(

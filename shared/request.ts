@@ -31,7 +31,8 @@ export type RequestMeta = {
   };
 };
 
-function base64(value: string): string {
+/** The base64 of a string's UTF-8 bytes, as Basic auth sends `user:secret`. */
+export function base64(value: string): string {
   let binary = '';
   for (const byte of new TextEncoder().encode(value)) binary += String.fromCharCode(byte);
   return btoa(binary);
@@ -141,16 +142,6 @@ export function renderRequest(
     throw new TemplateError(`template variable ${[...missing].map((p) => `{{${p}}}`).join(', ')} is empty`);
   }
   return { method: request.method, url: url.toString(), headers, body };
-}
-
-/** Replaces every occurrence of each secret value (raw, base64 and percent-encoded) with a mask, for logs and errors. */
-export function redactSecrets(text: string, secrets: Record<string, string>): string {
-  let out = text;
-  for (const value of Object.values(secrets)) {
-    if (value.length < 4) continue;
-    for (const form of new Set([value, base64(value), encodeURIComponent(value)])) out = out.split(form).join('***');
-  }
-  return out;
 }
 
 /** Reads the conventions of Parley's response model off a JSON body. */

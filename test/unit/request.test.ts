@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionDefinitionInput, RequestDefinition } from '../../shared/action';
-import {
-  redactSecrets,
-  renderRequest,
-  responseConventions,
-  type RequestContext,
-  type RequestMeta,
-} from '../../shared/request';
+import { renderRequest, responseConventions, type RequestContext, type RequestMeta } from '../../shared/request';
 import { TemplateError } from '../../shared/template';
 import { simpleAction } from './fixtures';
 
@@ -485,29 +479,6 @@ describe('envelope and visitor profile', () => {
     expect(rendered.body).not.toContain('tok_live');
     const body = JSON.parse(rendered.body ?? 'null') as { payload: { visitor: { last_message: string } } };
     expect(body.payload.visitor.last_message).toBe(NASTY_VISITOR_TEXT);
-  });
-});
-
-describe('redactSecrets', () => {
-  const secrets = { acme_token: 'tok_live_abcdef123456', short: 'abc' };
-
-  it('masks every occurrence of a secret value', () => {
-    expect(redactSecrets('Bearer tok_live_abcdef123456 failed; tok_live_abcdef123456 again', secrets)).toBe(
-      'Bearer *** failed; *** again',
-    );
-  });
-
-  it('masks the base64 form of a secret', () => {
-    const encoded = Buffer.from('tok_live_abcdef123456').toString('base64');
-    expect(redactSecrets(`Basic ${encoded}`, secrets)).toBe('Basic ***');
-  });
-
-  it('masks the percent-encoded form of a secret, as it appears in a URL', () => {
-    expect(redactSecrets('GET /x?key=a%2Fb%2Bc%3D%3D', { key: 'a/b+c==' })).toBe('GET /x?key=***');
-  });
-
-  it('leaves text without secrets alone, and does not mask values too short to be secrets', () => {
-    expect(redactSecrets('abc def', secrets)).toBe('abc def');
   });
 });
 
