@@ -77,9 +77,7 @@ describe('safety', () => {
     const tested = await parley.admin('post', `/v1/chatbots/${bot}/actions/probe/test`).send({}).expect(200);
     const logs = await parley.admin('get', `/v1/chatbots/${bot}/actions/probe/logs?limit=50`).expect(200);
     const secrets = await parley.admin('get', `/v1/chatbots/${bot}/secrets`).expect(200);
-    const histories = [chat.workflowId, ...(await listTestWorkflows(bot))].map(async (id) =>
-      JSON.stringify(await parley.client.workflow.getHandle(id).fetchHistory()),
-    );
+    const histories = [chat.workflowId, ...(await listTestWorkflows(bot))].map((id) => parley.historyText(id));
     const mongo = await MongoClient.connect(inject('mongodbUri'));
     const everything = [
       JSON.stringify(await chat.transcript()),

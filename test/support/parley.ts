@@ -118,6 +118,15 @@ export async function startParley(
     startWorker,
     stopWorker,
 
+    /** A workflow's whole history as text, every payload decoded (history JSON carries them as base64), to search. */
+    async historyText(workflowId: string): Promise<string> {
+      const history = JSON.stringify(await client.workflow.getHandle(workflowId).fetchHistory());
+      const payloads = [...history.matchAll(/"data":"([A-Za-z0-9+/=]*)"/g)].map(([, data = '']) =>
+        Buffer.from(data, 'base64').toString('utf8'),
+      );
+      return [history, ...payloads].join('\n');
+    },
+
     /** Creates a chatbot with the given actions through the admin API. */
     async createChatbot(actions: ActionDefinitionInput[], extra: Record<string, unknown> = {}): Promise<string> {
       const chatbotId = `bot-${randomUUID().slice(0, 8)}`;
