@@ -139,7 +139,8 @@ describe('a conversation through the API', () => {
     const chat = await parley.startConversation(bot);
     const [reply] = await chat.say('what is the meaning of life');
     expect(reply).toContain("Sorry, I didn't understand that.");
-    expect(reply).toContain("Look up an order's status");
+    expect(reply).toContain('- Check order status');
+    expect(reply).not.toContain("Look up an order's status");
     expect(api.requests).toHaveLength(0);
   });
 
