@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isResponsePath } from './extract';
 import { isJsonObject, JsonSchema, type Json } from './json';
+import { linearPatternProblem } from './linear-regex';
 import { jsonTemplateReferences, nestedTemplateReferences, templateProblem, templateReferences } from './template';
 
 /**
@@ -38,17 +39,20 @@ export const ParameterSchema = z
     type: ParameterTypeSchema.default('text'),
     description: z.string().max(500).default(''),
     required: z.boolean().default(true),
+    /** Runs on the linear-time matcher (shared/linear-regex.ts): no backreferences or lookaround. */
     pattern: z
       .string()
       .max(500)
-      .refine((source) => {
+      .superRefine((source, ctx) => {
         try {
           new RegExp(source);
-          return true;
         } catch {
-          return false;
+          ctx.addIssue({ code: 'custom', message: 'must be a valid regular expression' });
+          return;
         }
-      }, 'must be a valid regular expression')
+        const problem = linearPatternProblem(source);
+        if (problem) ctx.addIssue({ code: 'custom', message: `cannot be used: ${problem}` });
+      })
       .optional(),
     values: z.array(z.string().min(1).max(200)).max(100).optional(),
     /** Other words visitors use for enum values: { "large": ["big", "XL"] }. */

@@ -1,6 +1,7 @@
 import * as chrono from 'chrono-node';
 import type { ParameterDefinition } from './action';
 import type { Json } from './json';
+import { LinearRegex } from './linear-regex';
 
 /**
  * Parameter collection: typed extraction of an action's parameters from visitor text, validation of
@@ -18,20 +19,35 @@ const YES =
 const NO = /^(n|no|nope|nah|false|cancel|not really|no thanks|don'?t|do not)\b/i;
 const ORDINAL_DAY = /\bthe (\d{1,2})(?:st|nd|rd|th)\b/i;
 
-function patternOf(param: ParameterDefinition): RegExp | null {
-  return param.pattern === undefined ? null : new RegExp(param.pattern);
+/** What a pattern the matcher cannot run (saved before patterns were checked) becomes: it matches nothing. */
+const NEVER = new LinearRegex('[]');
+
+/**
+ * An operator pattern on the linear-time matcher, never on RegExp: no visitor answer can make a pattern backtrack.
+ */
+function compilePattern(source: string): LinearRegex {
+  try {
+    return new LinearRegex(source);
+  } catch {
+    return NEVER;
+  }
+}
+
+function patternOf(param: ParameterDefinition): LinearRegex | null {
+  return param.pattern === undefined ? null : compilePattern(param.pattern);
 }
 
 /** Finds a value for the pattern in free text: the whole text first, then each word, then an unanchored search. */
-function matchPattern(pattern: RegExp, text: string): string | null {
+function matchPattern(pattern: LinearRegex, text: string): string | null {
   const trimmed = text.trim();
   if (pattern.test(trimmed)) return trimmed;
   for (const word of trimmed.split(/\s+/)) {
     const cleaned = word.replace(/^[#("'[]+|[)"'.,!?;:\]]+$/g, '');
     if (cleaned && pattern.test(cleaned)) return cleaned;
   }
-  const unanchored = new RegExp(pattern.source.replace(/^\^/, '').replace(/\$$/, ''), pattern.flags);
-  return unanchored.exec(trimmed)?.[0] ?? null;
+  const stripped = compilePattern(pattern.source.replace(/^\^/, '').replace(/\$$/, ''));
+  const unanchored = stripped === NEVER ? pattern : stripped;
+  return unanchored.exec(trimmed)?.text ?? null;
 }
 
 /**
