@@ -1,8 +1,10 @@
 import type { PayloadCodec } from '@temporalio/common';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Services } from '../activities/services';
+import type { EgressPolicy } from '../shared/address-policy';
 import { bearerToken, requireAdmin, sameSecret } from './auth';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../shared/limits';
 import { ApiError, errorHandler } from './errors';
 import { adminRoutes } from './routes/admin';
 import { chatRoutes } from './routes/chat';
@@ -16,11 +18,37 @@ export type AppDeps = {
   adminKey: string;
   defaultIdleTimeoutMinutes: number;
   visitorMessagesPerMinute: number;
+  /** The egress policy the worker calls under (without chatbots' allowlists): save responses warn about it. */
+  egressPolicy: EgressPolicy;
   /** The optional LLM is configured (PARLEY_LLM_*). */
   llmEnabled: boolean;
   /** The Temporal codec server (for the UI and CLI), when payloads are encrypted. */
   codec?: { codec: PayloadCodec; allowedOrigin: string | null } | null;
   logger: Logger;
+};
+
+/**
+ * Refuses a request body that is not JSON (415) instead of reading it as `{}`. A request without a body passes.
+ */
+const requireJsonBody: RequestHandler = (req, _res, next) => {
+  const length = req.get('content-length');
+  const hasBody = req.get('transfer-encoding') !== undefined || (length !== undefined && length !== '0');
+  if (hasBody && !req.is('application/json')) {
+    const sent = req.get('content-type')?.slice(0, 100);
+    throw new ApiError(
+      'unsupported_media_type',
+      `send the request body as JSON with Content-Type: application/json${sent ? ` (got ${sent})` : ' (none was sent)'}`,
+    );
+  }
+  next();
+};
+
+/** Refuses a JSON body nested deeper than MAX_JSON_DEPTH before any validator walks it. */
+const limitJsonDepth: RequestHandler = (req, _res, next) => {
+  if (nestsDeeperThan(req.body, MAX_JSON_DEPTH)) {
+    throw new ApiError('invalid_request', `the request body nests more than ${MAX_JSON_DEPTH} levels deep`);
+  }
+  next();
 };
 
 /** Builds Parley's Express app: chat routes, admin routes behind the admin key, health, JSON errors. */
@@ -36,7 +64,9 @@ export function createApp(deps: AppDeps): Express {
     };
     app.use(codecRoutes({ codec: deps.codec.codec, authorize: isAdmin, allowedOrigin: deps.codec.allowedOrigin }));
   }
+  app.use(requireJsonBody);
   app.use(express.json({ limit: '256kb' }));
+  app.use(limitJsonDepth);
 
   app.get('/healthz', async (_req, res) => {
     const check = async (probe: () => Promise<unknown>) =>

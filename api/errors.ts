@@ -11,6 +11,7 @@ const STATUS = {
   conflict: 409,
   conversation_closed: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   unavailable: 503,
   internal: 500,
@@ -65,12 +66,26 @@ export function errorHandler(log: (error: unknown) => void): ErrorRequestHandler
       apiError = new ApiError('invalid_json', 'the request body is not valid JSON');
     else if (isBodyParserError(error, 'entity.too.large'))
       apiError = new ApiError('payload_too_large', 'the request body is too large');
+    else if (error instanceof URIError) apiError = malformedPath();
     else {
       log(error);
       apiError = new ApiError('internal', 'internal error');
     }
     res.status(STATUS[apiError.code]).json({ error: { code: apiError.code, message: apiError.message } });
   };
+}
+
+function malformedPath(): ApiError {
+  return new ApiError('invalid_request', 'the URL path holds malformed percent-encoding (each % needs two hex digits)');
+}
+
+/** Decodes a percent-encoded path segment, or throws a 400 when its encoding is malformed. */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw malformedPath();
+  }
 }
 
 function isBodyParserError(error: unknown, type: string): boolean {

@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     adminKey,
     defaultIdleTimeoutMinutes: config.defaultIdleTimeoutMinutes,
     visitorMessagesPerMinute: config.visitorMessagesPerMinute,
+    egressPolicy: config.egress,
     llmEnabled: config.llm !== null,
     codec: payloadRing ? { codec: new EncryptionCodec(payloadRing), allowedOrigin: config.codecCorsOrigin } : null,
     logger,

@@ -147,6 +147,11 @@ export const RequestSchema = z
       .max(200)
       .regex(/^[^\r\n]*$/, 'must be one line')
       .optional(),
+    /**
+     * How values are escaped in a raw body: `xml` (`& < > " '` as entities) or `none`. Default: `xml` when the
+     * content type is XML (`application/xml`, `text/xml`, `…+xml`), else `none`.
+     */
+    escape: z.enum(['xml', 'none']).optional(),
     /** Wrap the JSON body as { action_id, conversation_id, chatbot_id, trigger, payload, metadata }. */
     envelope: z.boolean().default(false),
     /** Add the visitor's profile (id, name, email, phone, locale, last_message, attributes) as `visitor`. */
@@ -165,6 +170,9 @@ export const RequestSchema = z
     }
     if (request.bodyType === 'raw' && request.body !== null && typeof request.body !== 'string') {
       ctx.addIssue({ code: 'custom', path: ['body'], message: 'a raw body is a text template' });
+    }
+    if (request.escape !== undefined && request.bodyType !== 'raw') {
+      ctx.addIssue({ code: 'custom', path: ['escape'], message: 'escape applies to raw bodies (bodyType "raw")' });
     }
     if (request.bodyType !== 'json' && (request.envelope || request.visitorProfile)) {
       ctx.addIssue({ code: 'custom', path: ['bodyType'], message: 'envelope and visitorProfile need a json body' });

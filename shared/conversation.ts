@@ -8,6 +8,7 @@ import {
   type RunProgress,
 } from './interpreter';
 import type { Json, JsonObject } from './json';
+import { boundedTranscript, mergeAttributes } from './limits';
 import { text, type BotMessage, type Button, type TranscriptEntry } from './messages';
 import { extractParameter, isCancellation, nextMissing, promptFor, withDefaults } from './parameters';
 import { routeWithModel, type RouterModel } from './router';
@@ -204,10 +205,13 @@ export function repliesTo(state: ConversationState, messageId: string): BotMessa
     .map((entry) => entry.message);
 }
 
-/** Records that a message id's turn is over; its replies are the bot messages since `fromSeq`. */
+/**
+ * Records that a message id's turn is over; its replies are the bot messages since `fromSeq`. Older transcript
+ * entries beyond the size bound are dropped here, once the turn's own are recorded.
+ */
 export function markHandled(state: ConversationState, messageId: string, fromSeq: number): ConversationState {
   const handled = [...state.handled, { messageId, from: fromSeq, to: state.nextSeq }].slice(-HANDLED_LIMIT);
-  return { ...state, handled };
+  return { ...state, handled, transcript: boundedTranscript(state.transcript, fromSeq) };
 }
 
 /** Transcript entries after a sequence number. */
@@ -282,7 +286,7 @@ function absorbLead(state: ConversationState, lead: Lead): ConversationState {
   if (lead.name) visitor.name = lead.name;
   if (lead.email) visitor.email = lead.email;
   if (lead.phone) visitor.phone = lead.phone;
-  return { ...state, visitor, attributes: { ...state.attributes, ...(lead.fields ?? {}) } };
+  return { ...state, visitor, attributes: mergeAttributes(state.attributes, lead.fields ?? {}) };
 }
 
 function fallbackMessage(catalog: ActionCatalog | null): BotMessage[] {
@@ -574,7 +578,7 @@ export function completeRun(
   now: string,
   composed: string | null = null,
 ): ConversationState {
-  const attributes = { ...state.attributes, ...mergedAttributes(progress) };
+  const attributes = mergeAttributes(state.attributes, mergedAttributes(progress));
   const withAttributes = { ...state, attributes };
   const context = templateContext(run.action, run.values, runEnvironment(withAttributes, run, now), progress);
   let next = say(withAttributes, withComposedText(composeReply(run.action, context, progress), composed), now);

@@ -1,6 +1,14 @@
 import type { RequestDefinition } from './action';
 import { isJsonObject, type Json, type JsonObject } from './json';
-import { renderHeaderValue, renderJson, renderText, renderUrl, TemplateError, type TemplateContext } from './template';
+import {
+  renderHeaderValue,
+  renderJson,
+  renderText,
+  renderUrl,
+  TemplateError,
+  unsendableHeaderCharacter,
+  type TemplateContext,
+} from './template';
 
 /** An HTTP request ready to send, built from a step's templates. Holds secret values: never log or return it. */
 export type RenderedRequest = {
@@ -63,9 +71,20 @@ function jsonPayload(
   return payload;
 }
 
+/** Whether a content type is XML: `application/xml`, `text/xml` or any `…/…+xml`. */
+export function isXmlContentType(contentType: string): boolean {
+  return /^\s*[\w.+-]+\/(?:[\w.+-]*\+)?xml\s*(?:;|$)/i.test(contentType);
+}
+
+/** Escapes text for XML content and attribute values, so a value can never open or close an element. */
+export function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' }[c]};`);
+}
+
 /**
  * Builds a request from its templates: URL path values percent-encoded, query values through URLSearchParams,
- * headers checked for CR/LF/NUL, JSON bodies built structurally, form bodies urlencoded, raw bodies as text;
+ * headers checked for CR/LF/NUL, JSON bodies built structurally, form bodies urlencoded, raw bodies as text (values XML-escaped when the
+ * body is XML, or as `escape` says);
  * auth presets read secrets from `context.secrets`. Throws TemplateError naming the problem, including a
  * template variable that is empty at run time or a secret that is not set.
  */
@@ -97,7 +116,7 @@ export function renderRequest(
   const auth = request.auth;
   if (auth.type === 'bearer') headers['authorization'] = `Bearer ${secret(auth.secret)}`;
   if (auth.type === 'basic') {
-    const username = renderHeaderValue('username', auth.username, context, onMissing);
+    const username = renderHeaderValue('username', auth.username, context, onMissing, { encoded: true });
     headers['authorization'] = `Basic ${base64(`${username}:${secret(auth.secret)}`)}`;
   }
   if (auth.type === 'api_key') {
@@ -110,6 +129,12 @@ export function renderRequest(
     }
   }
   for (const [name, value] of Object.entries(options.extraHeaders ?? {})) headers[name.toLowerCase()] = value;
+  for (const [name, value] of Object.entries(headers)) {
+    // Templated values were checked as they rendered; what is left here came from a secret: never quote it.
+    if (unsendableHeaderCharacter(value)) {
+      throw new TemplateError(`header ${name} would contain a character an HTTP header cannot carry (from a secret)`);
+    }
+  }
 
   let body: string | null = null;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -130,8 +155,9 @@ export function renderRequest(
       body = form.toString();
       headers['content-type'] ??= 'application/x-www-form-urlencoded';
     } else if (request.bodyType === 'raw' && typeof request.body === 'string') {
-      body = renderText(request.body, context, (text) => text, onMissing);
       headers['content-type'] ??= request.contentType ?? 'text/plain; charset=utf-8';
+      const escaping = request.escape ?? (isXmlContentType(headers['content-type']) ? 'xml' : 'none');
+      body = renderText(request.body, context, escaping === 'xml' ? escapeXml : (text) => text, onMissing);
     }
   }
   headers['accept'] ??= 'application/json';

@@ -204,15 +204,36 @@ export function renderUrl(template: string, context: TemplateContext, onMissing?
   return url;
 }
 
-/** Renders a header value; refuses a result containing CR, LF or NUL (header injection). */
+/**
+ * The first character an HTTP header value cannot carry — anything outside Latin-1 text (emoji, most scripts) and
+ * control characters other than tab — as `U+XXXX`, or null when the value can be sent as it is.
+ */
+export function unsendableHeaderCharacter(value: string): string | null {
+  const found = /[^\t\x20-\x7e\x80-\xff]/u.exec(value);
+  if (!found) return null;
+  return `U+${(found[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * Renders a header value; refuses a result containing CR, LF or NUL (header injection), or a character a header
+ * cannot carry (non-Latin-1 text such as an emoji a visitor typed) unless the value is encoded before it is sent
+ * (`encoded`, as Basic auth's base64 user name is).
+ */
 export function renderHeaderValue(
   name: string,
   template: string,
   context: TemplateContext,
   onMissing?: (path: string) => void,
+  options: { encoded?: boolean } = {},
 ): string {
   const value = renderText(template, context, (text) => text, onMissing);
   if (/[\r\n\0]/.test(value)) throw new TemplateError(`header ${name} would contain a line break or NUL character`);
+  const unsendable = options.encoded ? null : unsendableHeaderCharacter(value);
+  if (unsendable) {
+    throw new TemplateError(
+      `header ${name} would contain ${unsendable}, which an HTTP header cannot carry (header values are Latin-1 text)`,
+    );
+  }
   return value;
 }
 

@@ -18,7 +18,8 @@ import {
   type ConversationInput,
 } from '../../workflows/messages';
 import { bearerToken, hashToken, sameSecret } from '../auth';
-import { ApiError, parseOr400 } from '../errors';
+import { attributesProblem, VISITOR_LIMITS } from '../../shared/limits';
+import { ApiError, decodePathSegment, parseOr400, validationError } from '../errors';
 import { ChatbotIdSearchAttribute, conversationError, type TemporalDeps } from '../temporal';
 
 const MESSAGE_ID = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 letters, digits or _.:-');
@@ -40,20 +41,56 @@ const StartConversationSchema = z
   .strict();
 
 const SendMessageSchema = z
-  .object({ text: z.string().trim().min(1).max(4000), messageId: MESSAGE_ID.optional() })
-  .strict();
-const ButtonSchema = z.object({ payload: z.string().min(1).max(256), messageId: MESSAGE_ID.optional() }).strict();
-const LeadSchema = z
   .object({
-    name: z.string().min(1).max(200).optional(),
-    email: z.string().email().max(320).optional(),
-    phone: z.string().min(3).max(40).optional(),
-    fields: z.record(z.string().max(64), z.string().max(2000)).optional(),
+    text: z
+      .string()
+      .trim()
+      .min(1)
+      .max(VISITOR_LIMITS.messageChars, `must be at most ${VISITOR_LIMITS.messageChars} characters`),
     messageId: MESSAGE_ID.optional(),
   })
   .strict();
+const ButtonSchema = z.object({ payload: z.string().min(1).max(256), messageId: MESSAGE_ID.optional() }).strict();
+/** A phone number as people write it: digits with spaces, dots, dashes or brackets, and at least 6 digits. */
+const PHONE = /^\+?[0-9 ().-]{6,40}$/;
+const LeadSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    email: z.string().email().max(320).optional(),
+    phone: z
+      .string()
+      .max(40)
+      .regex(PHONE, 'must be a phone number (digits, spaces, + . - and brackets)')
+      .refine((phone) => phone.replace(/\D/g, '').length >= 6, 'must have at least 6 digits')
+      .optional(),
+    fields: z
+      .record(z.string().max(64), z.string().max(2000))
+      .refine((fields) => Object.keys(fields).length <= VISITOR_LIMITS.leadFields, {
+        message: `at most ${VISITOR_LIMITS.leadFields} fields`,
+      })
+      .optional(),
+    messageId: MESSAGE_ID.optional(),
+  })
+  .strict()
+  .refine((lead) => lead.email !== undefined || lead.phone !== undefined, {
+    message: 'a lead needs a contact: an email or a phone number',
+  });
 const CloseSchema = z.object({ reason: z.string().min(1).max(200).optional() }).strict();
 const AfterSchema = z.object({ after: z.coerce.number().int().min(0).optional() });
+
+/**
+ * Parses what a visitor sent: a field over its size limit answers 413 (too large), anything else wrong 400, each
+ * naming the field.
+ */
+function parseVisitorInput<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const error = validationError(parsed.error);
+  const tooLarge = parsed.error.issues.every(
+    (issue) => issue.code === 'too_big' || (issue.code === 'custom' && issue.path[0] === 'fields'),
+  );
+  throw tooLarge ? new ApiError('payload_too_large', error.message) : error;
+}
 
 /** What the chat routes need. */
 export type ChatDeps = {
@@ -77,10 +114,10 @@ export function chatRoutes(deps: ChatDeps): Router {
   /** The chatbot a chat request concerns, for CORS: from the URL, or through the conversation record. */
   async function chatbotOf(req: Request): Promise<Chatbot | null> {
     const byBot = /^\/v1\/chatbots\/([^/]+)\/conversations\/?$/.exec(req.path);
-    if (byBot?.[1]) return store.getChatbot(decodeURIComponent(byBot[1]));
+    if (byBot?.[1]) return store.getChatbot(decodePathSegment(byBot[1]));
     const byConversation = /^\/v1\/conversations\/([^/]+)\//.exec(req.path);
     if (!byConversation?.[1]) return null;
-    const record = await store.getConversation(decodeURIComponent(byConversation[1]));
+    const record = await store.getConversation(decodePathSegment(byConversation[1]));
     return record ? store.getChatbot(record.chatbotId) : null;
   }
 
@@ -131,7 +168,9 @@ export function chatRoutes(deps: ChatDeps): Router {
   }
 
   router.post('/v1/chatbots/:botId/conversations', async (req, res) => {
-    const body = parseOr400(StartConversationSchema, req.body);
+    const body = parseVisitorInput(StartConversationSchema, req.body);
+    const tooLarge = attributesProblem(body.attributes);
+    if (tooLarge) throw new ApiError('payload_too_large', tooLarge);
     const key = req.get('x-parley-key');
     if (!key)
       throw new ApiError('unauthorized', "starting a conversation needs the chatbot's publishable key in X-Parley-Key");
@@ -175,7 +214,7 @@ export function chatRoutes(deps: ChatDeps): Router {
 
   router.post('/v1/conversations/:id/messages', async (req, res) => {
     const { record, handle } = await authorizedConversation(req);
-    const body = parseOr400(SendMessageSchema, req.body);
+    const body = parseVisitorInput(SendMessageSchema, req.body);
     await limitVisitor(record.id);
     try {
       const result = await handle.executeUpdate(sendMessageUpdate, {
@@ -189,7 +228,7 @@ export function chatRoutes(deps: ChatDeps): Router {
 
   router.post('/v1/conversations/:id/buttons', async (req, res) => {
     const { record, handle } = await authorizedConversation(req);
-    const body = parseOr400(ButtonSchema, req.body);
+    const body = parseVisitorInput(ButtonSchema, req.body);
     await limitVisitor(record.id);
     await handle
       .signal(buttonClickedSignal, { messageId: body.messageId ?? randomUUID(), payload: body.payload })
@@ -199,7 +238,7 @@ export function chatRoutes(deps: ChatDeps): Router {
 
   router.post('/v1/conversations/:id/lead', async (req, res) => {
     const { record, handle } = await authorizedConversation(req);
-    const body = parseOr400(LeadSchema, req.body);
+    const body = parseVisitorInput(LeadSchema, req.body);
     await limitVisitor(record.id);
     await handle
       .signal(leadCapturedSignal, { ...body, messageId: body.messageId ?? randomUUID() })
@@ -218,7 +257,7 @@ export function chatRoutes(deps: ChatDeps): Router {
 
   router.post('/v1/conversations/:id/close', async (req, res) => {
     const { handle } = await authorizedConversation(req);
-    const body = parseOr400(CloseSchema, req.body);
+    const body = parseVisitorInput(CloseSchema, req.body);
     await handle
       .signal(closeSignal, { reason: body.reason ?? 'closed by visitor' })
       .catch((error: unknown) => Promise.reject(conversationError(error)));

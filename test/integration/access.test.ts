@@ -93,8 +93,8 @@ describe('API access', () => {
       .send({ text: 'x'.repeat(300_000) });
     expect(huge.status).toBe(413);
     const long = await chat.send('y'.repeat(4001));
-    expect(long.status).toBe(400);
-    expect(long.body.error.message).toContain('text');
+    expect(long.status).toBe(413);
+    expect(long.body.error.message).toBe('text: must be at most 4000 characters');
     const extra = await parley.api
       .post(`/v1/conversations/${chat.conversationId}/messages`)
       .set('authorization', `Bearer ${chat.token}`)

@@ -45,10 +45,8 @@ export async function startParley(
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   // The local HTTP servers tests stand up as operators' APIs live on loopback: open it explicitly.
-  const egress = createEgress({
-    policy: { allowLoopback: options.allowLoopback ?? true, allowlist: [] },
-    connectTimeoutMs: 2_000,
-  });
+  const egressPolicy = { allowLoopback: options.allowLoopback ?? true, allowlist: [] };
+  const egress = createEgress({ policy: egressPolicy, connectTimeoutMs: 2_000 });
   const llmDispatcher = new Agent({ connect: { timeout: 2_000 } });
   const lines = options.logLines;
   const logger = lines
@@ -99,6 +97,7 @@ export async function startParley(
     adminKey: ADMIN_KEY,
     defaultIdleTimeoutMinutes: 30,
     visitorMessagesPerMinute: options.visitorMessagesPerMinute ?? 1000,
+    egressPolicy,
     llmEnabled: options.llm !== undefined,
     logger,
   });
