@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { neverCallableProblem, policyBlockWarning, type EgressPolicy } from './address-policy';
 import { isResponsePath } from './extract';
 import { isJsonObject, JsonSchema, type Json } from './json';
 import { linearPatternProblem } from './linear-regex';
@@ -123,7 +124,41 @@ const UrlTemplateSchema = templateString.min(1).superRefine((url, ctx) => {
   if (/(^|\/)\.\.?(\/|$|\?|#)/.test(url.slice(origin[0].length))) {
     ctx.addIssue({ code: 'custom', message: 'the URL path must not contain . or .. segments' });
   }
+  const host = urlHost(url);
+  const never = host === null ? null : neverCallableProblem(host);
+  if (never) ctx.addIssue({ code: 'custom', message: never });
 });
+
+/** The host of a URL (template) whose scheme, host and port are fixed text, as URL parsing reads it; null if none. */
+export function urlHost(url: string): string | null {
+  const origin = /^(https?):\/\/([^/?#]*)/i.exec(url);
+  if (!origin || /[{}]/.test(origin[2] ?? '')) return null;
+  try {
+    return new URL(`${origin[0]}/`).hostname || null;
+  } catch {
+    return null;
+  }
+}
+
+/** An alert webhook: http(s) only, never a destination Parley can never call. */
+const WebhookUrlSchema = z
+  .string()
+  .max(2048)
+  .superRefine((url, ctx) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a URL' });
+      return;
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      ctx.addIssue({ code: 'custom', message: `must start with http:// or https:// (not ${parsed.protocol}//)` });
+      return;
+    }
+    const never = neverCallableProblem(parsed.hostname);
+    if (never) ctx.addIssue({ code: 'custom', message: never });
+  });
 
 /** A header value template: no literal line breaks or NUL (values are checked again after rendering). */
 const HeaderTemplateSchema = templateString.regex(/^[^\r\n\0]*$/, 'must not contain a line break or NUL character');
@@ -374,7 +409,7 @@ export const ActionDefinitionSchema = z
     alerts: z
       .object({
         emails: z.array(z.string().email()).max(10, 'at most 10 alert addresses').default([]),
-        webhook: z.string().url().nullable().default(null),
+        webhook: WebhookUrlSchema.nullable().default(null),
       })
       .strict()
       .default({ emails: [], webhook: null }),
@@ -598,10 +633,31 @@ export function hasRoutableWords(text: string): boolean {
 
 /**
  * What an operator should know about a definition that saves but cannot work as intended, as sentences for
- * the `warnings` of the save response (an empty list when there is nothing to say).
+ * the `warnings` of the save response (an empty list when there is nothing to say). With the egress policy the
+ * chatbot's calls run under (Parley's plus the chatbot's allowlist), destinations that policy refuses are named.
  */
-export function actionWarnings(action: ActionDefinition): string[] {
+export function actionWarnings(action: ActionDefinition, egress?: EgressPolicy): string[] {
   const warnings: string[] = [];
+  if (egress) {
+    const destinations: [string, string | null][] = [
+      ...action.steps.flatMap((step, index): [string, string | null][] => [
+        [`steps[${index}].request.url`, urlHost(step.request.url)],
+        ...(step.compensate
+          ? [
+              [`steps[${index}].compensate.request.url`, urlHost(step.compensate.request.url)] as [
+                string,
+                string | null,
+              ],
+            ]
+          : []),
+      ]),
+      ['alerts.webhook', action.alerts.webhook === null ? null : urlHost(action.alerts.webhook)],
+    ];
+    for (const [path, host] of destinations) {
+      const blocked = host === null ? null : policyBlockWarning(host, egress);
+      if (blocked) warnings.push(`${path}: ${blocked}; calls there will fail`);
+    }
+  }
   const byIntent = action.triggers.some((trigger) => trigger.type === 'intent');
   if (byIntent && action.examples.length === 0 && !hasRoutableWords(action.description)) {
     warnings.push(

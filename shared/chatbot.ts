@@ -1,5 +1,9 @@
 import { z } from 'zod';
+import { allowlistEntryProblem, allowlistEntryWarning } from './address-policy';
 import { ID_PATTERN } from './ids';
+
+/** Bounds of a conversation's idle timeout: a minute (a shorter one closes before a visitor can answer) to a week. */
+export const IDLE_TIMEOUT_MINUTES = { min: 1, max: 10080 } as const;
 
 /** A chatbot as an operator creates it. */
 export const ChatbotInputSchema = z
@@ -10,7 +14,12 @@ export const ChatbotInputSchema = z
       .optional(),
     name: z.string().min(1).max(200),
     greeting: z.string().max(2000).nullable().default(null),
-    idleTimeoutMinutes: z.number().positive().max(10080).nullable().default(null),
+    idleTimeoutMinutes: z
+      .number()
+      .min(IDLE_TIMEOUT_MINUTES.min, `must be at least ${IDLE_TIMEOUT_MINUTES.min} minute`)
+      .max(IDLE_TIMEOUT_MINUTES.max, `must be at most ${IDLE_TIMEOUT_MINUTES.max} minutes (a week)`)
+      .nullable()
+      .default(null),
     rateLimitPerMinute: z.number().int().min(1).max(100000).nullable().default(null),
     /** The key chat frontends send as `X-Parley-Key` to start conversations; generated when not given. */
     publishableKey: z
@@ -26,7 +35,15 @@ export const ChatbotInputSchema = z
       .default([]),
     /** Private hosts or CIDRs this chatbot's actions may call (metadata addresses stay blocked). */
     egressAllowlist: z
-      .array(z.string().regex(/^[A-Za-z0-9*.:/-]{1,255}$/, 'must be a host name, *.suffix, an IP address or a CIDR'))
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9*.:/-]{1,255}$/, 'must be a host name, *.suffix, an IP address or a CIDR')
+          .superRefine((entry, ctx) => {
+            const problem = allowlistEntryProblem(entry);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }),
+      )
       .max(50)
       .default([]),
   })
@@ -51,6 +68,17 @@ export type Chatbot = {
   createdAt: string;
   updatedAt: string;
 };
+
+/**
+ * What an operator should know about chatbot settings that save but do not do what they seem to, as sentences for
+ * the `warnings` of the save response (empty when there is nothing to say).
+ */
+export function chatbotWarnings(settings: Pick<ChatbotPatch, 'egressAllowlist'>): string[] {
+  return (settings.egressAllowlist ?? []).flatMap((entry, index) => {
+    const warning = allowlistEntryWarning(entry);
+    return warning ? [`egressAllowlist[${index}]: ${warning}`] : [];
+  });
+}
 
 /** A secret's name: what actions refer to as `secrets.<name>` or in an auth preset. */
 export const SECRET_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
@@ -83,7 +111,13 @@ export const SecretInputSchema = z
 /** The settings a new conversation of this chatbot starts with. */
 export function conversationSettings(chatbot: Chatbot, defaultIdleTimeoutMinutes: number) {
   return {
-    idleTimeoutMs: Math.round((chatbot.idleTimeoutMinutes ?? defaultIdleTimeoutMinutes) * 60_000),
+    // Clamped too, for chatbots saved before the bounds were checked.
+    idleTimeoutMs: Math.round(
+      Math.min(
+        Math.max(chatbot.idleTimeoutMinutes ?? defaultIdleTimeoutMinutes, IDLE_TIMEOUT_MINUTES.min),
+        IDLE_TIMEOUT_MINUTES.max,
+      ) * 60_000,
+    ),
     greeting: chatbot.greeting,
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { allowlistEntryProblem } from './address-policy';
 
 /**
  * Parley's configuration, parsed once from the environment at start-up and passed down.
@@ -23,11 +24,11 @@ export const ConfigSchema = z
       .default('parley'),
     PARLEY_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
     PARLEY_DATA_DIR: z.string().min(1).default('.data'),
-    PARLEY_IDLE_TIMEOUT_MINUTES: z.coerce.number().positive().max(10080).default(30),
+    PARLEY_IDLE_TIMEOUT_MINUTES: z.coerce.number().min(1).max(10080).default(30),
     PARLEY_HTTP_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
     PARLEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(10),
     PARLEY_VISITOR_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).max(10000).default(30),
-    PARLEY_LOG_RETENTION_DAYS: z.coerce.number().positive().max(365).default(7),
+    PARLEY_LOG_RETENTION_DAYS: z.coerce.number().min(1).max(365).default(7),
     PARLEY_SMTP_URL: z
       .string()
       .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
@@ -46,7 +47,18 @@ export const ConfigSchema = z
       .regex(/^https?:\/\/[^/]+$/, 'must be an origin like http://localhost:8233')
       .optional(),
     PARLEY_ALLOW_LOOPBACK: z.enum(['true', 'false']).default('false'),
-    PARLEY_EGRESS_ALLOWLIST: z.string().default(''),
+    PARLEY_EGRESS_ALLOWLIST: z
+      .string()
+      .default('')
+      .superRefine((list, ctx) => {
+        for (const entry of list
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)) {
+          const problem = allowlistEntryProblem(entry);
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }
+      }),
     PARLEY_LLM_BASE_URL: z.string().url().optional(),
     PARLEY_LLM_API_KEY: z.string().min(1).optional(),
     PARLEY_LLM_MODEL: z.string().min(1).optional(),

@@ -5,7 +5,9 @@ import { maskSecret } from '../../activities/secret-box';
 import type { Services } from '../../activities/services';
 import { DuplicateError } from '../../activities/store';
 import { ACTION_NAME, ActionDefinitionSchema, actionWarnings, type StoredAction } from '../../shared/action';
+import type { EgressPolicy } from '../../shared/address-policy';
 import {
+  chatbotWarnings,
   ChatbotInputSchema,
   ChatbotPatchSchema,
   SECRET_NAME,
@@ -46,8 +48,11 @@ function actionView(action: StoredAction) {
   };
 }
 
-/** Admin routes under /v1/chatbots: chatbots, their actions and their (write-only) secrets. Mounted behind the admin key. */
-export function adminRoutes(deps: { services: Services; temporal: TemporalDeps }): Router {
+/**
+ * Admin routes under /v1/chatbots: chatbots, their actions and their (write-only) secrets. Mounted behind the admin
+ * key. Saves answer `warnings` for what saves but will not work under the current `egressPolicy`.
+ */
+export function adminRoutes(deps: { services: Services; temporal: TemporalDeps; egressPolicy: EgressPolicy }): Router {
   const { store, callLog, alerts } = deps.services;
   const router = Router();
   async function existingAction(botId: string, name: string): Promise<StoredAction> {
@@ -65,7 +70,8 @@ export function adminRoutes(deps: { services: Services; temporal: TemporalDeps }
   router.post('/', async (req, res) => {
     const input = parseOr400(ChatbotInputSchema, req.body);
     try {
-      res.status(201).json(await store.createChatbot({ ...input, id: input.id ?? randomUUID() }));
+      const created = await store.createChatbot({ ...input, id: input.id ?? randomUUID() });
+      res.status(201).json({ ...created, warnings: chatbotWarnings(created) });
     } catch (error) {
       if (error instanceof DuplicateError) throw new ApiError('conflict', error.message);
       throw error;
@@ -84,7 +90,7 @@ export function adminRoutes(deps: { services: Services; temporal: TemporalDeps }
     const patch = parseOr400(ChatbotPatchSchema, req.body);
     const updated = await store.updateChatbot(req.params.botId, patch);
     if (!updated) throw new ApiError('not_found', `chatbot ${req.params.botId} not found`);
-    res.json(updated);
+    res.json({ ...updated, warnings: chatbotWarnings(updated) });
   });
 
   router.delete('/:botId', async (req, res) => {
@@ -115,11 +121,17 @@ export function adminRoutes(deps: { services: Services; temporal: TemporalDeps }
       );
     }
     const definition = parseOr400(ActionDefinitionSchema, { ...req.body, name });
-    await existingChatbot(botId);
+    const chatbot = await existingChatbot(botId);
     const { created, action } = await store.putAction(botId, definition).catch((error: unknown) => {
       throw error instanceof DuplicateError ? new ApiError('conflict', error.message) : error;
     });
-    res.status(created ? 201 : 200).json({ ...actionView(action), warnings: actionWarnings(action.definition) });
+    const egress: EgressPolicy = {
+      allowLoopback: deps.egressPolicy.allowLoopback,
+      allowlist: [...deps.egressPolicy.allowlist, ...chatbot.egressAllowlist],
+    };
+    res
+      .status(created ? 201 : 200)
+      .json({ ...actionView(action), warnings: actionWarnings(action.definition, egress) });
   });
 
   router.delete('/:botId/actions/:name', async (req, res) => {
