@@ -76,14 +76,32 @@ export const ParameterSchema = z
   });
 export type ParameterDefinition = z.infer<typeof ParameterSchema>;
 
+/**
+ * How a step's attempts are retried. The longest wait between attempts is never shorter than the first (Temporal
+ * refuses such a policy when the activity is scheduled, which would stall the conversation): left out, it is
+ * 10 s or the first wait if that is longer; written shorter than the first wait, it is refused on save.
+ */
 export const RetryPolicySchema = z
   .object({
     maxAttempts: z.number().int().min(1).max(10).default(3),
     initialIntervalMs: z.number().int().min(10).max(60_000).default(500),
     backoffCoefficient: z.number().min(1).max(10).default(2),
-    maxIntervalMs: z.number().int().min(10).max(300_000).default(10_000),
+    maxIntervalMs: z.number().int().min(10).max(300_000).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((retry, ctx) => {
+    if (retry.maxIntervalMs !== undefined && retry.maxIntervalMs < retry.initialIntervalMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxIntervalMs'],
+        message: `must be at least initialIntervalMs (${retry.initialIntervalMs})`,
+      });
+    }
+  })
+  .transform((retry) => ({
+    ...retry,
+    maxIntervalMs: retry.maxIntervalMs ?? Math.max(10_000, retry.initialIntervalMs),
+  }));
 export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
 
 const secretName = z.string().regex(IDENTIFIER, 'must be a secret name (letters, digits, _)');

@@ -23,7 +23,7 @@ describe('save-time checks', () => {
     await Promise.all([production.close(), development.close()]);
   });
 
-  it('refuses an idle timeout no conversation could live with, on create and on change', async () => {
+  it('refuses an idle timeout no conversation could live with, on create and on change, and retry waits Temporal refuses', async () => {
     for (const [minutes, message] of [
       [1e-9, 'idleTimeoutMinutes: must be at least 1 minute'],
       [0.5, 'idleTimeoutMinutes: must be at least 1 minute'],
@@ -41,6 +41,19 @@ describe('save-time checks', () => {
     const patched = await production.admin('patch', `/v1/chatbots/${bot}`).send({ idleTimeoutMinutes: 1e-9 });
     expect(patched.status).toBe(400);
     expect((await production.admin('get', `/v1/chatbots/${bot}`).expect(200)).body.idleTimeoutMinutes).toBe(1);
+    // A retry policy Temporal could not schedule would stall every conversation that runs the step.
+    const retry = await production.admin('put', `/v1/chatbots/${bot}/actions/probe`).send({
+      ...probe('https://api.example.com/'),
+      steps: [
+        {
+          id: 'call',
+          request: { method: 'GET', url: 'https://api.example.com/' },
+          retry: { initialIntervalMs: 30_000, maxIntervalMs: 1_000 },
+        },
+      ],
+    });
+    expect(retry.status).toBe(400);
+    expect(retry.body.error.message).toBe('steps[0].retry.maxIntervalMs: must be at least initialIntervalMs (30000)');
     // The shortest timeout still leaves the visitor time to answer.
     const chat = await production.startConversation(bot);
     expect(await chat.say('hello')).toEqual([expect.stringContaining("Sorry, I didn't understand")]);

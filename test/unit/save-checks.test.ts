@@ -103,6 +103,21 @@ describe('durations checked on save', () => {
     expect(() => loadConfig({ PARLEY_LOG_RETENTION_DAYS: '0.0001' })).toThrow(/PARLEY_LOG_RETENTION_DAYS/);
   });
 
+  it("refuses a step's retry policy whose longest wait is shorter than its first, which Temporal could not schedule", () => {
+    const retry = (policy: Record<string, number>) =>
+      ActionDefinitionSchema.safeParse({
+        name: 'probe',
+        description: 'Probe',
+        steps: [{ id: 'call', request: { method: 'GET', url: 'https://api.example.com/' }, retry: policy }],
+      });
+    expect(retry({ initialIntervalMs: 30_000, maxIntervalMs: 1_000 }).error?.issues[0]).toMatchObject({
+      path: ['steps', 0, 'retry', 'maxIntervalMs'],
+      message: 'must be at least initialIntervalMs (30000)',
+    });
+    expect(retry({ initialIntervalMs: 30_000 }).data?.steps[0]?.retry.maxIntervalMs).toBe(30_000);
+    expect(retry({ initialIntervalMs: 500 }).data?.steps[0]?.retry.maxIntervalMs).toBe(10_000);
+  });
+
   it('clamps an idle timeout saved before the bounds existed', () => {
     const saved = { idleTimeoutMinutes: 1e-9, greeting: null } as Chatbot;
     expect(conversationSettings(saved, 30).idleTimeoutMs).toBe(60_000);
