@@ -7,6 +7,7 @@ import type { Egress } from './egress';
 import { createHttpActivities } from './http';
 import { createLlmActivities } from './llm';
 import type { Services } from './services';
+import { createUnderstandingActivities } from './understanding';
 
 /** Everything activities need from the outside world, built by the worker's composition root. */
 export type ActivityDeps = {
@@ -20,9 +21,10 @@ export type ActivityDeps = {
 
 /** All of Parley's activities, composed from their factories. */
 export function createActivities({ services, egress, logger, defaultRateLimitPerMinute, llm }: ActivityDeps) {
-  const { store, callLog, rateLimiter, alerts } = services;
+  const { store, callLog, rateLimiter, alerts, encoder } = services;
   return {
     ...createCatalogActivities({ store }),
+    ...createUnderstandingActivities({ encoder }),
     ...createHttpActivities({
       egress,
       readSecrets: store.readSecrets,

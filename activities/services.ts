@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { createAlerts, type MailTransport } from './alerts';
 import { createCallLog } from './call-log';
 import type { Egress } from './egress';
+import type { SentenceEncoder } from './encoder';
 import { createRateLimiter } from './rate-limit';
 import type { KeyRing } from './secret-box';
 import { createStore } from './store';
@@ -14,6 +15,8 @@ export type ServiceOptions = {
   mail: { transport: MailTransport | null; from: string };
   egress: Egress;
   logger: Logger;
+  /** The sentence encoder for semantic routing (trained on when actions are saved); null routes by words alone. */
+  encoder: SentenceEncoder | null;
 };
 
 /**
@@ -21,7 +24,7 @@ export type ServiceOptions = {
  * API and the worker alike, so both read and write the same data the same way.
  */
 export function createServices(db: Db, options: ServiceOptions) {
-  const store = createStore(db, { secretKeys: options.secretKeys });
+  const store = createStore(db, { secretKeys: options.secretKeys, encoder: options.encoder });
   const callLog = createCallLog(db, { retentionDays: options.logRetentionDays });
   const rateLimiter = createRateLimiter(db);
   const alerts = createAlerts({ db, mail: options.mail, egress: options.egress, logger: options.logger });
@@ -30,6 +33,7 @@ export function createServices(db: Db, options: ServiceOptions) {
     callLog,
     rateLimiter,
     alerts,
+    encoder: options.encoder,
     /** Creates every index (unique, TTL) the services rely on; safe at every start. */
     async ensureIndexes(): Promise<void> {
       await store.ensureIndexes();

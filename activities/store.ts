@@ -4,7 +4,14 @@ import { ActionDefinitionSchema, type ActionDefinition, type StoredAction } from
 import type { Chatbot, ChatbotInput, ChatbotPatch } from '../shared/chatbot';
 import type { SecretHostBindings } from '../shared/address-policy';
 import { routableActions, type ActionCatalog } from '../shared/conversation';
-import { trainRouter, type RouterModel } from '../shared/router';
+import {
+  trainingTexts,
+  trainRouter,
+  type RoutableAction,
+  type RouterModel,
+  type TextEmbeddings,
+} from '../shared/router';
+import type { SentenceEncoder } from './encoder';
 import { maskSecret, openSecret, sealSecret, type KeyRing, type SealedSecret } from './secret-box';
 
 /**
@@ -78,7 +85,10 @@ function toStoredAction(doc: ActionDoc): StoredAction {
  * Creates the repository. Secrets are sealed with AES-256-GCM under the key ring's current key (bound to their
  * chatbot and name) and opened only for the HTTP activity and for masking.
  */
-export function createStore(db: Db, options: { secretKeys: KeyRing; clock?: () => Date }) {
+export function createStore(
+  db: Db,
+  options: { secretKeys: KeyRing; encoder?: SentenceEncoder | null; clock?: () => Date },
+) {
   const clock = options.clock ?? (() => new Date());
   const chatbots = db.collection<ChatbotDoc>('chatbots');
   const actions = db.collection<ActionDoc>('actions');
@@ -101,9 +111,24 @@ export function createStore(db: Db, options: { secretKeys: KeyRing; clock?: () =
       revision: '',
       actions: stored.map((a) => ({ version: a.version, definition: a.definition })),
     });
-    const router = trainRouter(routable.map(({ name, description, examples }) => ({ name, description, examples })));
+    const actionsToRoute = routable.map(({ name, description, examples }) => ({ name, description, examples }));
+    const router = trainRouter(actionsToRoute, {}, await embedTrainingTexts(actionsToRoute));
     await chatbots.updateOne({ _id: chatbotId }, { $set: { routerJson: JSON.stringify(router) } });
     await bumpRevision(chatbotId);
+  }
+
+  /** The embeddings semantic routing trains on, or null without an encoder (the router is then lexical). */
+  async function embedTrainingTexts(routable: RoutableAction[]): Promise<TextEmbeddings | null> {
+    const encoder = options.encoder;
+    if (!encoder) return null;
+    const texts = routable.map((action) => trainingTexts(action));
+    const vectors = await encoder.embed(texts.flat());
+    let next = 0;
+    return {
+      encoder: encoder.id,
+      dimension: encoder.dimension,
+      vectors: texts.map((list) => list.map(() => vectors[next++]!)),
+    };
   }
 
   async function bumpRevision(chatbotId: string) {

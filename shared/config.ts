@@ -7,6 +7,9 @@ import { allowlistEntryProblem } from './address-policy';
  */
 const KEY_RING = /^[A-Za-z0-9_.-]{1,32}:[A-Za-z0-9+/=]{40,}(,[A-Za-z0-9_.-]{1,32}:[A-Za-z0-9+/=]{40,})*$/;
 
+/** Where the bootstrap installs the sentence encoder for semantic routing. */
+export const DEFAULT_ENCODER_DIR = '.tools/models/all-minilm-l6-v2-q';
+
 export const ConfigSchema = z
   .object({
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -63,6 +66,8 @@ export const ConfigSchema = z
     PARLEY_LLM_API_KEY: z.string().min(1).optional(),
     PARLEY_LLM_MODEL: z.string().min(1).optional(),
     PARLEY_LLM_TIMEOUT_MS: z.coerce.number().int().min(500).max(120000).default(15000),
+    PARLEY_ENCODER_DIR: z.string().min(1).default(DEFAULT_ENCODER_DIR),
+    PARLEY_ENCODER_THREADS: z.coerce.number().int().min(1).max(16).default(1),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -101,6 +106,8 @@ export type Config = {
   codecCorsOrigin: string | null;
   egress: { allowLoopback: boolean; allowlist: string[] };
   llm: { baseUrl: string; apiKey: string | null; model: string; timeoutMs: number } | null;
+  /** The sentence encoder's folder and how many threads one embedding may use. */
+  encoder: { dir: string; threads: number };
   logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL'];
 };
 
@@ -166,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             timeoutMs: e.PARLEY_LLM_TIMEOUT_MS,
           }
         : null,
+    encoder: { dir: e.PARLEY_ENCODER_DIR, threads: e.PARLEY_ENCODER_THREADS },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -12,6 +12,7 @@ import { boundedTranscript, mergeAttributes } from './limits';
 import { text, type BotMessage, type Button, type TranscriptEntry } from './messages';
 import { extractParameter, isCancellation, nextMissing, promptFor, withDefaults } from './parameters';
 import { routeWithModel, type RouterModel } from './router';
+import type { PackedVector } from './semantic';
 import { routeMessage } from './routing';
 import { renderText } from './template';
 
@@ -37,10 +38,15 @@ export type ConversationSettings = {
   llm?: boolean;
 };
 
-/** What the optional LLM said for this turn; null fields mean it was not asked or did not answer. */
+/**
+ * What activities added to a visitor message before the turn is planned: the optional LLM's route or extracted
+ * values, and the message's sentence embedding for semantic routing. Null or absent fields were not asked for
+ * or did not answer; the turn then decides without them.
+ */
 export type LlmHints = {
   route: { action: string | null; arguments: Record<string, Json> } | null;
   extracted: Record<string, Json> | null;
+  embedding?: PackedVector | null;
 };
 
 const NO_HINTS: LlmHints = { route: null, extracted: null };
@@ -304,11 +310,15 @@ type CatalogRoute =
   | { kind: 'none' };
 
 /** Routes a message among the catalogue's intent-triggered actions, with its trained router when it has one. */
-function routeInCatalog(message: string, catalog: ActionCatalog | null): CatalogRoute {
+function routeInCatalog(
+  message: string,
+  catalog: ActionCatalog | null,
+  embedding: PackedVector | null = null,
+): CatalogRoute {
   const actions = catalog?.actions ?? [];
   const byName = (name: string) => actions.find((entry) => entry.definition.name === name);
   if (catalog?.router) {
-    const result = routeWithModel(catalog.router, message);
+    const result = routeWithModel(catalog.router, message, { embedding });
     if (result.kind === 'action') {
       const entry = byName(result.action);
       return entry ? { kind: 'action', entry, score: result.score } : { kind: 'none' };
@@ -334,8 +344,9 @@ function clearlyOtherAction(
   message: string,
   catalog: ActionCatalog | null,
   pending: PendingAction,
+  embedding: PackedVector | null,
 ): CatalogEntry | null {
-  const route = routeInCatalog(message, catalog);
+  const route = routeInCatalog(message, catalog, embedding);
   if (route.kind !== 'action' || route.entry.definition.name === pending.action.name) return null;
   return route.score >= TOPIC_SWITCH_SCORE ? route.entry : null;
 }
@@ -352,7 +363,7 @@ function routeText(
   // An action the LLM router picked (with the arguments it read) goes first; otherwise the deterministic router.
   const picked = catalog?.actions.find((entry) => entry.definition.name === hints.route?.action);
   if (picked && hints.route) return startAction(state, picked, 'intent', message, now, hints.route.arguments);
-  const route = routeInCatalog(message, catalog);
+  const route = routeInCatalog(message, catalog, hints.embedding ?? null);
   if (route.kind === 'action') return startAction(state, route.entry, 'intent', message, now);
   if (route.kind === 'ambiguous') {
     const question: BotMessage = {
@@ -501,7 +512,7 @@ function continuePending(
     return { state: say({ ...state, pending: null }, [text("OK, I've cancelled that.")], now), run: null };
   }
   // A message that clearly asks for another action switches to it, unless it is a valid structured answer.
-  const other = clearlyOtherAction(message, catalog, pending);
+  const other = clearlyOtherAction(message, catalog, pending, hints.embedding ?? null);
   if (other) {
     const param = pending.action.parameters.find((candidate) => candidate.name === pending.asking);
     const answered = param && param.type !== 'text' && extractParameter(param, message, true, now)?.ok;

@@ -6,6 +6,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -46,6 +47,7 @@ import {
 } from './messages';
 import { executeAction } from './run-action';
 import { failureAlert, type RunProgress } from '../shared/interpreter';
+import type { PackedVector } from '../shared/semantic';
 
 /** Option preset for reading chatbot data: quick, retried a few times, then the turn apologises. */
 const store = proxyActivities<Activities>({
@@ -61,6 +63,15 @@ const llm = proxyActivities<Activities>({
     initialInterval: '500 milliseconds',
     nonRetryableErrorTypes: ['LlmDisabled', 'LlmBadResponse'],
   },
+});
+
+/**
+ * Option preset for embedding a visitor message: a local activity (a few milliseconds, recorded as one marker),
+ * retried briefly; when it cannot answer, the turn routes by words alone.
+ */
+const understanding = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '5 seconds',
+  retry: { maximumAttempts: 2, initialInterval: '100 milliseconds' },
 });
 
 /** Option preset for failure alerts: a few tries; an alert that cannot be sent must not hold up the turn. */
@@ -125,6 +136,21 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     return latest.changed ? upgradeCatalog(latest.catalog) : catalog;
   }
 
+  /**
+   * The visitor message's sentence embedding, when the catalogue's router can use one (its semantic part).
+   * Conversations recorded before semantic routing never embed, so their histories replay unchanged.
+   */
+  async function embedding(event: TurnEvent): Promise<PackedVector | null> {
+    if (event.kind !== 'message' || !catalog?.router?.semantic || !patched('semantic-routing')) return null;
+    try {
+      return await understanding.embedText({ text: event.text });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      log.warn('sentence encoder unavailable; routing by words alone', { error: error.message });
+      return null;
+    }
+  }
+
   /** What the optional LLM adds to a visitor message: a route, or values for the pending question. */
   async function llmHints(event: TurnEvent): Promise<LlmHints> {
     if (!state.settings.llm || event.kind !== 'message') return { route: null, extracted: null };
@@ -180,7 +206,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       if (!(event.kind === 'message' && state.pending) || patched('catalog-every-turn')) {
         catalog = await refreshCatalog();
       }
-      const decision = planTurn(state, event, catalog, now(), await llmHints(event));
+      const hints = { ...(await llmHints(event)), embedding: await embedding(event) };
+      const decision = planTurn(state, event, catalog, now(), hints);
       state = decision.state;
       if (decision.run) afterReply = await execute(decision.run);
     } catch (error) {

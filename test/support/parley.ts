@@ -11,6 +11,7 @@ import { createMailTransport } from '../../activities/alerts';
 import { createEgress } from '../../activities/egress';
 import { parseKeyRing } from '../../activities/secret-box';
 import { createServices } from '../../activities/services';
+import { testEncoder } from './encoder';
 import type { LlmSettings } from '../../shared/llm';
 import { createApp } from '../../api/app';
 import type { ActionDefinitionInput } from '../../shared/action';
@@ -59,6 +60,7 @@ export async function startParley(
     mail: { transport: createMailTransport(options.smtpUrl), from: 'Parley <parley@test.local>' },
     egress,
     logger,
+    encoder: testEncoder(),
   });
   await services.ensureIndexes();
   const { store } = services;

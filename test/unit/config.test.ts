@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       codecCorsOrigin: null,
       egress: { allowLoopback: false, allowlist: [] },
       llm: null,
+      encoder: { dir: '.tools/models/all-minilm-l6-v2-q', threads: 1 },
       logLevel: 'info',
     });
   });
@@ -75,6 +76,7 @@ describe('loadConfig', () => {
       codecCorsOrigin: 'https://temporal-ui.acme.test',
       egress: { allowLoopback: false, allowlist: ['10.1.0.0/16', 'crm.internal'] },
       llm: { baseUrl: 'https://llm.acme.test/v1', apiKey: 'sk-test', model: 'small-model', timeoutMs: 15000 },
+      encoder: { dir: '.tools/models/all-minilm-l6-v2-q', threads: 1 },
       logLevel: 'warn',
     });
   });

@@ -11,6 +11,7 @@ import { createActivities } from '../../activities';
 import { createMailTransport } from '../../activities/alerts';
 import { createEgress, type Egress } from '../../activities/egress';
 import { createServices } from '../../activities/services';
+import { testEncoder } from '../support/encoder';
 import { ActionDefinitionSchema } from '../../shared/action';
 import { toolPath } from '../../scripts/infra';
 import { conversation } from '../../workflows/conversation';
@@ -46,6 +47,7 @@ describe('the conversation workflow', () => {
       mail: { transport: createMailTransport(undefined), from: 'parley@test.local' },
       egress,
       logger,
+      encoder: testEncoder(),
     });
     await services.ensureIndexes();
     const { store } = services;
