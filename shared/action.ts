@@ -14,7 +14,11 @@ export const ACTION_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
 
-/** Variables every template may read, besides parameters, `attributes.*`, `steps.<id>.*` and `secrets.*`. */
+/**
+ * Variables every template may read, besides parameters, `attributes.*`, `steps.<id>.*` and `secrets.*`.
+ * Untrusted: `user_message`, `user_email`, `user_name`, `visitor_id`, `attributes.*` and parameters come from the
+ * visitor unverified, so an action must never let them decide whose data it returns.
+ */
 export const SYSTEM_VARIABLES = [
   'user_message',
   'user_email',
