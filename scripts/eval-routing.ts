@@ -1,22 +1,30 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { createSentenceEncoder, encoderInstalled } from '../activities/encoder';
+import { DEFAULT_ENCODER_DIR } from '../shared/config';
 import {
   DEFAULT_AMBIGUITY_MARGIN,
   DEFAULT_THRESHOLD,
   routeWithModel,
+  trainingTexts,
   trainRouter,
+  type RoutableAction,
   type RouterModel,
+  type TextEmbeddings,
 } from '../shared/router';
+import { packVector, unpackVector, type PackedVector } from '../shared/semantic';
 
 /**
  * Evaluates the router with the CLINC150 protocol on a file of [query, intent] splits (the format of
  * ../shared/data/clinc150/clinc150-dev.json): one action per in-scope intent (description from the intent's
- * name, examples from `train`, all or the first K), the out-of-scope threshold chosen on `val` + `oos_val`,
- * then in-scope accuracy and out-of-scope recall on the evaluation split, printed as one JSON line.
+ * name, examples from `train`, all or the first K; K = 0 is description only), the out-of-scope threshold chosen
+ * on `val` + `oos_val`, then in-scope accuracy and out-of-scope recall on the evaluation split, printed as one
+ * JSON line per size. Every text is embedded by the real sentence encoder, as when actions are saved.
  *
- *   npm run eval:routing -- --data ../shared/data/clinc150/clinc150-dev.json [--shots K] [--split val]
- *     [--threshold T] [--tolerance 0.004]
+ *   npm run eval:routing -- --data ../shared/data/clinc150/clinc150-dev.json [--shots K | --sweep] [--split val]
+ *     [--threshold T] [--tolerance 0.004] [--lexical]
  *
+ * `--sweep` runs 0, 1, 5, 10 and all examples in one run. `--lexical` routes by words alone (no encoder).
  * Threshold objective: the highest out-of-scope recall whose in-scope accuracy stays within `--tolerance` of
  * the accuracy without a threshold (ties: the lowest threshold). The default, 0.004 (0.4 points), trades
  * out-of-scope recall only while in-scope accuracy, the tighter target, barely moves. `--threshold` skips the
@@ -32,10 +40,14 @@ const OOS = 'oos';
 
 function usage(message: string): never {
   console.error(
-    `${message}\nusage: eval-routing --data FILE [--shots K] [--split val|test] [--threshold T] [--tolerance 0.004]`,
+    `${message}\nusage: eval-routing --data FILE [--shots K | --sweep] [--split val|test] [--threshold T] ` +
+      '[--tolerance 0.004] [--lexical]',
   );
   process.exit(2);
 }
+
+/** Each text's packed embedding, for training and routing alike (null: lexical routing only). */
+type Embedded = Map<string, PackedVector> | null;
 
 function split(data: Splits, name: string): Pair[] {
   const pairs = data[name];
@@ -44,9 +56,10 @@ function split(data: Splits, name: string): Pair[] {
 }
 
 /** Top action and its score for each query, routed with no threshold and no ambiguity. */
-function score(model: RouterModel, pairs: Pair[]): Scored[] {
+function score(model: RouterModel, pairs: Pair[], embedded: Embedded): Scored[] {
   return pairs.map(([query, intent]) => {
-    const result = routeWithModel(model, query, { threshold: 0, ambiguityMargin: 0 });
+    const embedding = embedded?.get(query) ?? null;
+    const result = routeWithModel(model, query, { threshold: 0, ambiguityMargin: 0, embedding });
     return result.kind === 'action'
       ? { intent, predicted: result.action, score: result.score }
       : { intent, predicted: OOS, score: 0 };
@@ -84,19 +97,23 @@ function describe(result: Outcome): string {
   return `in-scope ${(100 * result.inScopeAccuracy).toFixed(2)}%, out-of-scope recall ${(100 * result.oosRecall).toFixed(2)}%`;
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       data: { type: 'string' },
       shots: { type: 'string' },
+      sweep: { type: 'boolean', default: false },
       split: { type: 'string', default: 'val' },
       threshold: { type: 'string' },
       tolerance: { type: 'string', default: '0.004' },
+      lexical: { type: 'boolean', default: false },
     },
   });
   if (!values.data) usage('--data is required');
-  const shots = values.shots === undefined ? Infinity : Number(values.shots);
-  if (!(shots >= 1)) usage('--shots must be a positive number');
+  if (values.sweep && values.shots !== undefined) usage('--sweep and --shots exclude each other');
+  const sizes = values.sweep ? [0, 1, 5, 10, Infinity] : [values.shots === undefined ? Infinity : Number(values.shots)];
+  if (!sizes.every((shots) => shots >= 0 && (Number.isInteger(shots) || shots === Infinity)))
+    usage('--shots must be a whole number, 0 or more');
   const fixedThreshold = values.threshold === undefined ? undefined : Number(values.threshold);
   if (fixedThreshold !== undefined && !Number.isFinite(fixedThreshold)) usage('--threshold must be a number');
   const evaluationSplit = values.split ?? 'val';
@@ -104,6 +121,45 @@ function main(): void {
   if (!(tolerance >= 0 && tolerance < 1)) usage('--tolerance must be a fraction in [0, 1)');
 
   const data = JSON.parse(readFileSync(values.data, 'utf8')) as Splits;
+  const evaluated = [
+    evaluationSplit,
+    `oos_${evaluationSplit}`,
+    ...(evaluationSplit === 'val' ? [] : ['val', 'oos_val']),
+  ];
+  const embedded = values.lexical ? null : await embedAll(data, ['train', ...evaluated]);
+  for (const shots of sizes) evaluate(data, shots, embedded, { evaluationSplit, fixedThreshold, tolerance });
+}
+
+/** Embeds every query of the splits and every intent name with the installed encoder, reporting its cost. */
+async function embedAll(data: Splits, splits: string[]): Promise<Map<string, PackedVector>> {
+  const dir = DEFAULT_ENCODER_DIR;
+  if (!encoderInstalled(dir)) usage(`no sentence encoder in ${dir}: run npm run bootstrap (or pass --lexical)`);
+  const encoder = createSentenceEncoder({ dir, threads: 2 });
+  const texts = new Set<string>();
+  for (const name of splits)
+    for (const [query, intent] of split(data, name)) texts.add(query).add(intentDescription(intent));
+  const list = [...texts];
+  const started = performance.now();
+  const vectors = await encoder.embed(list);
+  const seconds = (performance.now() - started) / 1000;
+  console.error(
+    `embedded ${list.length} texts with ${encoder.id} in ${seconds.toFixed(1)} s ` +
+      `(${((1000 * seconds) / list.length).toFixed(2)} ms per text, batched, 2 threads)`,
+  );
+  await encoder.close();
+  return new Map(list.map((text, i) => [text, { encoder: encoder.id, vector: packVector(vectors[i]!) }]));
+}
+
+const intentDescription = (intent: string): string => intent.replace(/_/g, ' ');
+
+/** Trains on the first `shots` train queries of each intent, tunes the threshold, and prints one JSON line. */
+function evaluate(
+  data: Splits,
+  shots: number,
+  embedded: Embedded,
+  settings: { evaluationSplit: string; fixedThreshold: number | undefined; tolerance: number },
+): void {
+  const { evaluationSplit, fixedThreshold, tolerance } = settings;
   const examples = new Map<string, string[]>();
   for (const [query, intent] of split(data, 'train')) {
     if (intent === OOS) continue;
@@ -111,25 +167,31 @@ function main(): void {
     if (list.length < shots) list.push(query);
     examples.set(intent, list);
   }
-  const actions = [...examples].map(([name, queries]) => ({
+  const actions: RoutableAction[] = [...examples].map(([name, queries]) => ({
     name,
-    description: name.replace(/_/g, ' '),
+    description: intentDescription(name),
     examples: queries,
   }));
+  const embeddings: TextEmbeddings | null = embedded && {
+    encoder: embedded.values().next().value?.encoder ?? '',
+    dimension: 384,
+    vectors: actions.map((action) => trainingTexts(action).map((text) => unpacked(embedded, text))),
+  };
 
   const started = performance.now();
-  const model = trainRouter(actions);
+  const model = trainRouter(actions, {}, embeddings);
   const trainSeconds = (performance.now() - started) / 1000;
+  const label = Number.isFinite(shots) ? `${shots} example(s) per intent` : 'all examples';
   console.error(
-    `trained on ${actions.length} actions, ${actions.reduce((sum, action) => sum + action.examples.length, 0)} examples ` +
+    `\n[${label}] trained on ${actions.length} actions, ${actions.reduce((sum, action) => sum + action.examples.length, 0)} examples ` +
       `in ${trainSeconds.toFixed(1)} s; model ${(JSON.stringify(model).length / 1024).toFixed(0)} KB of JSON`,
   );
 
   const tuneStarted = performance.now();
-  const tuneInScope = score(model, split(data, 'val'));
-  const tuneOutOfScope = score(model, split(data, 'oos_val'));
+  const tuneInScope = score(model, split(data, 'val'), embedded);
+  const tuneOutOfScope = score(model, split(data, 'oos_val'), embedded);
   const routeMs = (performance.now() - tuneStarted) / (tuneInScope.length + tuneOutOfScope.length);
-  console.error(`routing: ${routeMs.toFixed(3)} ms per message (including the first call's model preparation)`);
+  console.error(`routing: ${routeMs.toFixed(3)} ms per message, embedding aside (including the model's preparation)`);
   const threshold = fixedThreshold ?? chooseThreshold(tuneInScope, tuneOutOfScope, tolerance);
   console.error(
     `threshold ${round(threshold)} (${fixedThreshold === undefined ? `best out-of-scope recall within ${100 * tolerance} point(s) of the no-threshold in-scope accuracy, on val + oos_val` : 'given'}); ` +
@@ -140,8 +202,8 @@ function main(): void {
     evaluationSplit === 'val'
       ? { inScope: tuneInScope, outOfScope: tuneOutOfScope }
       : {
-          inScope: score(model, split(data, evaluationSplit)),
-          outOfScope: score(model, split(data, `oos_${evaluationSplit}`)),
+          inScope: score(model, split(data, evaluationSplit), embedded),
+          outOfScope: score(model, split(data, `oos_${evaluationSplit}`), embedded),
         };
   const result = outcome(evaluation.inScope, evaluation.outOfScope, threshold);
 
@@ -151,7 +213,7 @@ function main(): void {
   }
   const atDefault = outcome(evaluation.inScope, evaluation.outOfScope, DEFAULT_THRESHOLD);
   console.error(`at DEFAULT_THRESHOLD ${DEFAULT_THRESHOLD}: ${describe(atDefault)} on ${evaluationSplit}`);
-  ambiguityReport(model, split(data, evaluationSplit), threshold);
+  ambiguityReport(model, split(data, evaluationSplit), threshold, embedded);
 
   console.log(
     JSON.stringify({
@@ -160,10 +222,18 @@ function main(): void {
       inScopeCount: result.inScopeCount,
       oosCount: result.oosCount,
       threshold: round(threshold),
+      atDefaultThreshold: { inScopeAccuracy: round(atDefault.inScopeAccuracy), oosRecall: round(atDefault.oosRecall) },
       split: evaluationSplit,
       shots: Number.isFinite(shots) ? shots : 'all',
+      semantic: embedded !== null,
     }),
   );
+}
+
+function unpacked(embedded: Map<string, PackedVector>, text: string): number[] {
+  const packed = embedded.get(text);
+  if (!packed) throw new Error(`no embedding for "${text}"`);
+  return Array.from(unpackVector(packed.vector));
 }
 
 /**
@@ -197,13 +267,13 @@ function splitHalfEstimate(inScope: Scored[], outOfScope: Scored[], tolerance: n
 }
 
 /** How often the default ambiguity margin would ask the visitor, and how often the right action is offered. */
-function ambiguityReport(model: RouterModel, pairs: Pair[], threshold: number): void {
+function ambiguityReport(model: RouterModel, pairs: Pair[], threshold: number, embedded: Embedded): void {
   let ambiguous = 0;
   let offered = 0;
   let routed = 0;
   let routedCorrectly = 0;
   for (const [query, intent] of pairs) {
-    const result = routeWithModel(model, query, { threshold });
+    const result = routeWithModel(model, query, { threshold, embedding: embedded?.get(query) ?? null });
     if (result.kind === 'ambiguous') {
       ambiguous += 1;
       if (result.candidates.some((candidate) => candidate.action === intent)) offered += 1;
@@ -219,4 +289,7 @@ function ambiguityReport(model: RouterModel, pairs: Pair[], threshold: number): 
   );
 }
 
-main();
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -515,8 +515,13 @@ export function trainingTexts(action: RoutableAction): string[] {
   return [...action.examples, descriptionCore(action.description)];
 }
 
-const DESCRIPTION_LEAD =
-  /^\s*(?:(?:use|call|run|trigger|fire)(?: this(?: action)?)?\s+(?:when(?:ever)?|if)\s+)?(?:the\s+|a\s+)?(?:visitor|user|customer|client|shopper|person|caller)s?\s+(?:asks?|wants?|says?|needs?|requests?|would like|inquires?|enquires?|is asking|mentions?)(?:\s+(?:to|about|for|if|whether|when|where))?\s+/i;
+const DESCRIPTION_LEAD = new RegExp(
+  '^\\s*(?:(?:use|call|run|trigger|fire)(?: this(?: action)?)?\\s+(?:when(?:ever)?|if)\\s+)?' +
+    '(?:the\\s+|a\\s+)?(?:visitor|user|customer|client|shopper|person|caller)s?\\s+' +
+    '(?:(?:asks?|wants?|says?|needs?|requests?|would like|wishes|inquires?|enquires?|is asking|mentions?|reports?)' +
+    '(?:\\s+(?:to|about|for))?\\s+)?',
+  'i',
+);
 
 /** A description without its boilerplate lead-in ("Use when the visitor asks where their order is" → "where their order is"). */
 export function descriptionCore(description: string): string {

@@ -16,14 +16,9 @@ export function demoActions(acmeUrl: string): ActionDefinitionInput[] {
   return [
     {
       name: 'check_order_status',
+      title: 'Track an order',
       description: "Look up an order's status when the visitor gives an order number or asks where their order is",
-      examples: [
-        'where is my order',
-        'track order 12345',
-        'has my order shipped',
-        'order status',
-        'when will my package arrive',
-      ],
+      examples: ['where is my order', 'track order 12345'],
       triggers: [{ type: 'intent' }, { type: 'button', label: 'Track my order' }],
       triggeredResponse: 'Let me look that up.',
       parameters: [
@@ -55,8 +50,9 @@ export function demoActions(acmeUrl: string): ActionDefinitionInput[] {
     },
     {
       name: 'check_stock',
-      description: 'Check whether a product is in stock, by its SKU such as MUG-01',
-      examples: ['is the mug in stock', 'do you have MUG-01', 'check stock', 'is this product available'],
+      title: 'Check stock',
+      description: 'Use when the visitor asks whether a product is in stock, by its SKU such as MUG-01',
+      examples: ['is this in stock', 'do you have CAP-03'],
       triggers: [{ type: 'intent' }],
       parameters: [
         {
@@ -83,8 +79,10 @@ export function demoActions(acmeUrl: string): ActionDefinitionInput[] {
     },
     {
       name: 'open_support_ticket',
-      description: 'Open a support ticket for a customer, found by their email address',
-      examples: ['open a support ticket', 'I need help from support', 'report a problem', 'contact customer service'],
+      title: 'Contact support',
+      description:
+        'Use when the visitor reports a problem, such as a damaged or broken item, or needs help from support',
+      examples: ['open a support ticket', 'report a problem'],
       triggers: [{ type: 'intent' }, { type: 'button', label: 'Contact support' }],
       parameters: [
         {

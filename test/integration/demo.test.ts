@@ -58,6 +58,23 @@ describe('the demo chatbot', () => {
     expect(await other.say('It is broken')).toEqual(["I couldn't find a customer with that email address."]);
   });
 
+  it('understands visitors who put it in their own words: no example shares those words', async () => {
+    const stock = await parley.startConversation(DEMO_CHATBOT.id);
+    expect(await stock.say('is the tee shirt available?')).toEqual(['Which product SKU (like MUG-01)?']);
+    expect(await stock.say('TEE-02')).toEqual(['Acme T-shirt: 0 in stock.']);
+    const support = await parley.startConversation(DEMO_CHATBOT.id);
+    expect(await support.say('my mug came broken, I need help')).toEqual([
+      'What is the email address on your account?',
+    ]);
+  });
+
+  it('falls back with what it can do, by title, when nothing fits', async () => {
+    const chat = await parley.startConversation(DEMO_CHATBOT.id);
+    expect(await chat.say('what is the weather like on mars?')).toEqual([
+      "Sorry, I didn't understand that. I can help with:\n- Track an order\n- Check stock\n- Contact support",
+    ]);
+  });
+
   it('says how much stock a product has', async () => {
     const chat = await parley.startConversation(DEMO_CHATBOT.id);
     expect(await chat.say('is MUG-01 in stock?')).toEqual(['Acme mug: 42 in stock.']);
