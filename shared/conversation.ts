@@ -340,15 +340,17 @@ function routeInCatalog(
 /** How sure routing must be before a message abandons the action being collected for another one. */
 export const TOPIC_SWITCH_SCORE = 0.7;
 
-function clearlyOtherAction(
+/** Another action the message routes to with at least `bar` as its score, or null. */
+function otherAction(
   message: string,
   catalog: ActionCatalog | null,
   pending: PendingAction,
   embedding: PackedVector | null,
+  bar: number,
 ): CatalogEntry | null {
   const route = routeInCatalog(message, catalog, embedding);
   if (route.kind !== 'action' || route.entry.definition.name === pending.action.name) return null;
-  return route.score >= TOPIC_SWITCH_SCORE ? route.entry : null;
+  return route.score >= bar ? route.entry : null;
 }
 
 const CHOOSE_PREFIX = 'choose:';
@@ -511,14 +513,16 @@ function continuePending(
   if (isCancellation(message)) {
     return { state: say({ ...state, pending: null }, [text("OK, I've cancelled that.")], now), run: null };
   }
-  // A message that clearly asks for another action switches to it, unless it is a valid structured answer.
-  const other = clearlyOtherAction(message, catalog, pending, hints.embedding ?? null);
-  if (other) {
-    const param = pending.action.parameters.find((candidate) => candidate.name === pending.asking);
-    const answered = param && param.type !== 'text' && extractParameter(param, message, true, now)?.ok;
-    const patterned =
-      param?.type === 'text' && param.pattern !== undefined && extractParameter(param, message, true, now)?.ok;
-    if (!answered && !patterned) return startAction({ ...state, pending: null }, other, 'intent', message, now);
+  // A message that clearly asks for another action switches to it, unless it is a valid structured answer. With
+  // semantic routing (an embedding), a message that is no answer to a structured question needs only to route.
+  const asked = pending.action.parameters.find((candidate) => candidate.name === pending.asking);
+  const structured = asked !== undefined && (asked.type !== 'text' || asked.pattern !== undefined);
+  const validAnswer = structured && extractParameter(asked, message, true, now)?.ok === true;
+  if (!validAnswer) {
+    const embedding = hints.embedding ?? null;
+    const bar = structured && embedding ? 0 : TOPIC_SWITCH_SCORE;
+    const other = otherAction(message, catalog, pending, embedding, bar);
+    if (other) return startAction({ ...state, pending: null }, other, 'intent', message, now);
   }
   if (pending.awaitingConfirmation) {
     const answer = extractParameter(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { openConversation, planTurn, type ActionCatalog, type ConversationState } from '../../shared/conversation';
 import {
   descriptionCore,
   routeWithModel,
@@ -15,6 +16,7 @@ import {
   UNRELATED_COSINE,
   type PackedVector,
 } from '../../shared/semantic';
+import { simpleAction } from './fixtures';
 
 /**
  * Semantic routing with hand-made embeddings: each "meaning" is a direction in a small space, so the tests
@@ -153,5 +155,57 @@ describe('descriptionCore', () => {
   it('keeps descriptions without such a lead, and never empties one', () => {
     expect(descriptionCore('Check whether a product is in stock')).toBe('Check whether a product is in stock');
     expect(descriptionCore('Use when the visitor asks ')).toBe('Use when the visitor asks ');
+  });
+});
+
+describe('changing topic while a question is pending', () => {
+  const subscribe = simpleAction({
+    name: 'subscribe',
+    description: 'Use when the visitor wants the newsletter',
+    parameters: [{ name: 'email', type: 'email', prompt: 'What is your email address?' }],
+  });
+  const track = simpleAction({ name: 'track_order', description: 'Use when the visitor asks where their order is' });
+  const NEWSLETTER = direction([3, 1]);
+  const definitions = [subscribe, track];
+  const routable = definitions.map(({ name, description, examples }) => ({ name, description, examples }));
+  const catalog: ActionCatalog = {
+    revision: 'r1',
+    actions: definitions.map((definition) => ({ version: 1, definition })),
+    router: trainRouter(routable, {}, embeddingsFor(routable, [NEWSLETTER, ORDERS])),
+  };
+  const NOW = '2026-11-24T12:00:00.000Z';
+  const opened = openConversation(
+    {
+      chatbotId: 'acme',
+      conversationId: 'c1',
+      visitor: {},
+      attributes: {},
+      settings: { idleTimeoutMs: 60_000, greeting: null },
+      buttons: [],
+    },
+    NOW,
+  );
+  let id = 0;
+  const say = (state: ConversationState, text: string, vector: number[] | null) =>
+    planTurn(state, { kind: 'message', messageId: `m${++id}`, text }, catalog, NOW, {
+      route: null,
+      extracted: null,
+      embedding: vector && message(vector),
+    });
+
+  it('leaves a structured question for another action the message routes to, when routing understands meaning', () => {
+    const asked = say(opened, 'sign me up', NEWSLETTER).state;
+    expect(asked.pending?.asking).toBe('email');
+    // Somewhat like tracking an order: routes, but below the bar for abandoning a free-text question.
+    const switched = say(asked, 'has my parcel left?', direction([0, 1], [5, 3]));
+    expect(switched.run?.action.name).toBe('track_order');
+  });
+
+  it('keeps asking when the message is a valid answer, or routing has no embedding to go by', () => {
+    const asked = say(opened, 'sign me up', NEWSLETTER).state;
+    expect(say(asked, 'ada@example.com', ORDERS).run?.action.name).toBe('subscribe');
+    const reasked = say(asked, 'has my parcel left?', null);
+    expect(reasked.run).toBeNull();
+    expect(reasked.state.pending?.action.name).toBe('subscribe');
   });
 });
