@@ -66,9 +66,17 @@ export const ParameterSchema = z
     array: z.boolean().default(false),
     default: JsonSchema.optional(),
     prompt: z.string().max(1000).optional(),
+    /**
+     * Which way a date without a direction ("Monday") resolves: `future`, `past`, or `any` (phrases that point
+     * back, like "last Monday", resolve to the past). `past` and `future` also refuse dates on the wrong side.
+     */
+    dates: z.enum(['future', 'past', 'any']).optional(),
   })
   .strict()
   .superRefine((param, ctx) => {
+    if (param.dates !== undefined && param.type !== 'date') {
+      ctx.addIssue({ code: 'custom', path: ['dates'], message: 'dates applies to date parameters (type "date")' });
+    }
     if (param.type === 'enum' && !param.values?.length) {
       ctx.addIssue({ code: 'custom', path: ['values'], message: 'an enum parameter needs at least one value' });
     }

@@ -2,6 +2,7 @@ import * as chrono from 'chrono-node';
 import type { ParameterDefinition } from './action';
 import type { Json } from './json';
 import { LinearRegex } from './linear-regex';
+import { naturalQuestion } from './questions';
 
 /**
  * Parameter collection: typed extraction of an action's parameters from visitor text, validation of
@@ -18,6 +19,15 @@ const YES =
   /^(y|yes|yeah|yep|yup|sure|ok|okay|correct|right|true|confirm|absolutely|of course|please do|go ahead|definitely)\b/i;
 const NO = /^(n|no|nope|nah|false|cancel|not really|no thanks|don'?t|do not)\b/i;
 const ORDINAL_DAY = /\bthe (\d{1,2})(?:st|nd|rd|th)\b/i;
+/** Phrases that point back in time: "last Monday", "yesterday", "3 days ago", "this past Friday". */
+const PAST_PHRASE = /\b(last|yesterday|ago|previous|past)\b/i;
+
+/**
+ * How collection reads visitor text. `natural` (conversations started since natural collection; off for older
+ * histories, which must replay as recorded): past phrases resolve to the past, and questions are written from the
+ * description when there is no prompt.
+ */
+export type CollectionOptions = { natural?: boolean };
 
 /** What a pattern the matcher cannot run (saved before patterns were checked) becomes: it matches nothing. */
 const NEVER = new LinearRegex('[]');
@@ -59,21 +69,26 @@ export function extractParameter(
   message: string,
   answering: boolean,
   now?: string,
+  options: CollectionOptions = {},
 ): Extraction | null {
-  if (param.array) return extractList(param, message, answering, now);
-  return extractSingle(param, message, answering, now);
+  if (param.array) return extractList(param, message, answering, now, options);
+  return extractSingle(param, message, answering, now, options);
 }
 
 /**
  * A date in the message as YYYY-MM-DD, relative expressions ("tomorrow", "next friday", "the 3rd") resolved
  * against `now` in UTC so the same message always gives the same date, whatever the worker's time zone.
+ * `dates` says which way an expression without a direction ("Monday") resolves: `past` backwards, `future` and
+ * `any` forwards; phrases that point back ("last Monday", "yesterday") always resolve to the past.
+ * Without `dates`, every expression resolves forward (how older conversations read dates).
  */
-export function extractDate(text: string, now: string | undefined): string | null {
+export function extractDate(text: string, now: string | undefined, dates?: 'future' | 'past' | 'any'): string | null {
   const iso = ISO_DATE.exec(text);
   if (iso) return iso[0];
   if (now === undefined) return null;
   const reference = { instant: new Date(now), timezone: 'UTC' };
-  const parsed = chrono.parse(text, reference, { forwardDate: true })[0];
+  const forwardDate = dates === undefined || (dates !== 'past' && !PAST_PHRASE.test(text));
+  const parsed = chrono.parse(text, reference, { forwardDate })[0];
   const pad = (value: number) => String(value).padStart(2, '0');
   if (parsed) {
     const { start } = parsed;
@@ -96,7 +111,13 @@ export function extractDate(text: string, now: string | undefined): string | nul
 }
 
 /** A list parameter: each part of "A, B and C" extracted on its own; any part that is not valid spoils the answer. */
-function extractList(param: ParameterDefinition, message: string, answering: boolean, now?: string): Extraction | null {
+function extractList(
+  param: ParameterDefinition,
+  message: string,
+  answering: boolean,
+  now?: string,
+  options: CollectionOptions = {},
+): Extraction | null {
   const parts = message
     .split(/\s*(?:,|;|&|\band\b)\s*/i)
     .map((part) => part.trim())
@@ -104,7 +125,7 @@ function extractList(param: ParameterDefinition, message: string, answering: boo
   const single = { ...param, array: false };
   const values: Json[] = [];
   for (const part of parts) {
-    const found = extractSingle(single, part, answering, now);
+    const found = extractSingle(single, part, answering, now, options);
     if (found?.ok) values.push(found.value);
     else if (answering) return { ok: false, reason: found?.reason ?? invalidReason(param) };
   }
@@ -117,6 +138,7 @@ function extractSingle(
   message: string,
   answering: boolean,
   now?: string,
+  options: CollectionOptions = {},
 ): Extraction | null {
   const text = message.trim();
   const pattern = patternOf(param);
@@ -137,7 +159,7 @@ function extractSingle(
       break;
     }
     case 'date':
-      candidate = extractDate(text, now);
+      candidate = extractDate(text, now, param.dates ?? (options.natural ? 'any' : undefined));
       break;
     case 'boolean':
       candidate = YES.test(text) ? true : NO.test(text) ? false : null;
@@ -158,7 +180,18 @@ function extractSingle(
   if (pattern && !pattern.test(String(candidate))) {
     return answering ? { ok: false, reason: invalidReason(param) } : null;
   }
+  const wrongWay =
+    param.type === 'date' && now !== undefined ? dateDirectionProblem(param, String(candidate), now) : null;
+  if (wrongWay) return answering ? { ok: false, reason: wrongWay } : null;
   return { ok: true, value: candidate };
+}
+
+/** Why a date is on the wrong side of today for a parameter that says `dates: past | future`, or null. */
+function dateDirectionProblem(param: ParameterDefinition, date: string, now: string): string | null {
+  const today = now.slice(0, 10);
+  if (param.dates === 'past' && date > today) return 'Please give a date that is not in the future.';
+  if (param.dates === 'future' && date < today) return 'Please give a date that is not in the past.';
+  return null;
 }
 
 function escapeRegExp(text: string): string {
@@ -189,9 +222,10 @@ export function invalidReason(param: ParameterDefinition): string {
   }
 }
 
-/** The question that asks the visitor for a parameter. */
-export function promptFor(param: ParameterDefinition): string {
+/** The question that asks the visitor for a parameter: its prompt, else one written from its description and type. */
+export function promptFor(param: ParameterDefinition, options: CollectionOptions = {}): string {
   if (param.prompt) return param.prompt;
+  if (options.natural) return naturalQuestion(param);
   const what = label(param);
   return `What is your ${what.charAt(0).toLowerCase()}${what.slice(1)}?`;
 }

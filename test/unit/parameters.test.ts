@@ -335,3 +335,39 @@ describe('enum synonyms and ordinals', () => {
     expect(extractParameter(count, 'the 3rd', true)).toEqual({ ok: true, value: 3 });
   });
 });
+
+describe('dates that point back', () => {
+  const now = '2026-11-24T10:00:00.000Z'; // a Tuesday
+  const day = (extra: Record<string, unknown> = {}) => param({ name: 'day', type: 'date', ...extra });
+
+  it('resolves "last Monday" and "yesterday" to the past in natural collection, other phrases forward', () => {
+    expect(extractParameter(day(), 'last Monday', true, now, { natural: true })).toEqual({
+      ok: true,
+      value: '2026-11-23',
+    });
+    expect(extractParameter(day(), 'yesterday', true, now, { natural: true })).toEqual({
+      ok: true,
+      value: '2026-11-23',
+    });
+    expect(extractParameter(day(), 'Monday', true, now, { natural: true })).toEqual({ ok: true, value: '2026-11-30' });
+    // How older conversations read it (their histories must replay as recorded).
+    expect(extractParameter(day(), 'last Monday', true, now)).toEqual({ ok: true, value: '2026-11-30' });
+  });
+
+  it('resolves undirected days to the past for `dates: "past"` and refuses dates on the wrong side', () => {
+    expect(extractParameter(day({ dates: 'past' }), 'Monday', true, now)).toEqual({ ok: true, value: '2026-11-23' });
+    expect(extractParameter(day({ dates: 'past' }), '2026-12-24', true, now)).toEqual({
+      ok: false,
+      reason: 'Please give a date that is not in the future.',
+    });
+    expect(extractParameter(day({ dates: 'future' }), 'last Monday', true, now)).toEqual({
+      ok: false,
+      reason: 'Please give a date that is not in the past.',
+    });
+    expect(extractParameter(day({ dates: 'future' }), 'Monday', true, now)).toEqual({ ok: true, value: '2026-11-30' });
+  });
+
+  it('refuses `dates` on a parameter that is not a date', () => {
+    expect(ParameterSchema.safeParse({ name: 'x', type: 'text', dates: 'past' }).success).toBe(false);
+  });
+});
