@@ -44,6 +44,15 @@ async function main(): Promise<void> {
   for (const text of ['I want to open a support ticket', 'ada@example.com', 'My mug arrived broken']) {
     await post(`/v1/conversations/${conversationId}/messages`, { text }, token);
   }
+  // Visitors' own words, routed by meaning; an invalid answer to a structured question that asks for another action.
+  for (const text of [
+    'is the tee shirt available?',
+    'TEE-02',
+    'my mug came broken, I need help',
+    'where is my order?',
+  ]) {
+    await post(`/v1/conversations/${conversationId}/messages`, { text }, token);
+  }
   await post(`/v1/conversations/${conversationId}/close`, { reason: 'recorded' }, token);
 
   const connection = await Connection.connect({ address: config.temporal.address });
