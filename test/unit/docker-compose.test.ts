@@ -202,3 +202,30 @@ describe('Dockerfile', () => {
     expect(stage.some((line) => line.instruction === 'RUN' && /npm ci\b.*--omit=dev/.test(line.args))).toBe(true);
   });
 });
+
+describe('Dockerfile: the sentence encoder', () => {
+  const bootstrap = readFileSync(join(root, 'scripts', 'bootstrap.mjs'), 'utf8');
+
+  it('installs the same pinned, hash-checked encoder as the bootstrap and points the runtime at it', () => {
+    const artifact = /artifact: '([^']+)'/.exec(bootstrap)?.[1];
+    const hashes = [...bootstrap.matchAll(/'all-minilm-l6-v2-q[^']*': '([0-9a-f]{64})'/g)].map((match) => match[1]);
+    const jarHash = /jarSha256: '([0-9a-f]{64})'/.exec(bootstrap)?.[1];
+    expect(artifact).toBeDefined();
+    expect(hashes).toHaveLength(2);
+    expect(dockerfile).toContain(`ENCODER_ARTIFACT=${artifact}`);
+    for (const hash of [jarHash, ...hashes]) expect(dockerfile).toContain(`${hash}  `);
+    const stage = runtimeStage();
+    expect(
+      stage.some((line) => line.instruction === 'ENV' && /PARLEY_ENCODER_DIR=\/app\/models\//.test(line.args)),
+    ).toBe(true);
+    expect(stage.some((line) => line.instruction === 'COPY' && /--from=encoder/.test(line.args))).toBe(true);
+  });
+
+  it('never lets onnxruntime-node download at install time', () => {
+    const lines = dockerfile.split('\n');
+    const firstInstall = lines.findIndex((line) => /npm ci/.test(line));
+    const skip = lines.findIndex((line) => /ONNXRUNTIME_NODE_INSTALL=skip/.test(line));
+    expect(skip).toBeGreaterThan(-1);
+    expect(skip).toBeLessThan(firstInstall);
+  });
+});
