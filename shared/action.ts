@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { neverCallableProblem, policyBlockWarning, type EgressPolicy } from './address-policy';
 import { isResponsePath } from './extract';
 import { isJsonObject, JsonSchema, type Json } from './json';
-import { linearPatternProblem } from './linear-regex';
+import { patternProblem } from './pattern';
 import { jsonTemplateReferences, nestedTemplateReferences, templateProblem, templateReferences } from './template';
 
 /**
@@ -44,7 +44,7 @@ export const ParameterSchema = z
     type: ParameterTypeSchema.default('text'),
     description: z.string().max(500).default(''),
     required: z.boolean().default(true),
-    /** Runs on the linear-time matcher (shared/linear-regex.ts): no backreferences or lookaround. */
+    /** Runs on RE2, a linear-time matcher (shared/pattern.ts): no backreferences or lookaround. */
     pattern: z
       .string()
       .max(500)
@@ -55,7 +55,7 @@ export const ParameterSchema = z
           ctx.addIssue({ code: 'custom', message: 'must be a valid regular expression' });
           return;
         }
-        const problem = linearPatternProblem(source);
+        const problem = patternProblem(source);
         if (problem) ctx.addIssue({ code: 'custom', message: `cannot be used: ${problem}` });
       })
       .optional(),

@@ -1,7 +1,7 @@
 import * as chrono from 'chrono-node';
 import type { ParameterDefinition } from './action';
 import type { Json } from './json';
-import { LinearRegex } from './linear-regex';
+import { OperatorPattern } from './pattern';
 import { naturalQuestion } from './questions';
 
 /**
@@ -30,25 +30,25 @@ const PAST_PHRASE = /\b(last|yesterday|ago|previous|past)\b/i;
 export type CollectionOptions = { natural?: boolean };
 
 /** What a pattern the matcher cannot run (saved before patterns were checked) becomes: it matches nothing. */
-const NEVER = new LinearRegex('[]');
+const NEVER = OperatorPattern.matchingNothing();
 
 /**
  * An operator pattern on the linear-time matcher, never on RegExp: no visitor answer can make a pattern backtrack.
  */
-function compilePattern(source: string): LinearRegex {
+function compilePattern(source: string): OperatorPattern {
   try {
-    return new LinearRegex(source);
+    return new OperatorPattern(source);
   } catch {
     return NEVER;
   }
 }
 
-function patternOf(param: ParameterDefinition): LinearRegex | null {
+function patternOf(param: ParameterDefinition): OperatorPattern | null {
   return param.pattern === undefined ? null : compilePattern(param.pattern);
 }
 
 /** Finds a value for the pattern in free text: the whole text first, then each word, then an unanchored search. */
-function matchPattern(pattern: LinearRegex, text: string): string | null {
+function matchPattern(pattern: OperatorPattern, text: string): string | null {
   const trimmed = text.trim();
   if (pattern.test(trimmed)) return trimmed;
   for (const word of trimmed.split(/\s+/)) {

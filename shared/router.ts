@@ -2,15 +2,18 @@
  * Trained intent routing: which action, if any, a visitor message asks for.
  *
  * `trainRouter` runs when actions are saved. It turns each action's examples and description into TF-IDF
- * vectors (word unigrams and bigrams, character 3–4-grams inside words; sublinear tf, l2 norm per block),
- * trains a multinomial logistic regression on them by deterministic SGD, keeps the largest weights
- * (quantized) and returns them with the normalized examples as compact JSON-safe data: the `RouterModel`.
+ * vectors (word unigrams and bigrams, character 3–4-grams inside words; sublinear tf, l2 norm per block) and,
+ * when the texts were embedded by the sentence encoder, appends each text's embedding as dense features. It
+ * trains one multinomial logistic regression on both by deterministic SGD, keeps the largest lexical weights
+ * and every embedding weight (quantized), and returns them with the normalized examples and each action's
+ * meaning (the centroid of its embeddings) as compact JSON-safe data: the `RouterModel`.
  *
- * `routeWithModel` scores a message against that model. An action's score combines how sure the classifier
- * is (its probability above chance) with how close the message is to the action's own examples (mean cosine
- * similarity to the three nearest), as a geometric mean in [0, 1]. The classifier separates actions from each
- * other; the similarity says whether the message is like anything the operator wrote at all, which is what
- * makes one threshold work for a catalogue of three actions as well as one of 150.
+ * `routeWithModel` scores a message (and its embedding, when it has one) against that model. An action's
+ * score combines how sure the classifier is (its probability above chance) with how like the action the
+ * message is — the better of its word similarity to the three nearest examples and its calibrated cosine to
+ * the action's meaning — as a geometric mean in [0, 1]. The classifier separates actions from each other; the
+ * similarity says whether the message is like anything the operator wrote or meant at all, which is what makes
+ * one threshold work for a catalogue of three actions as well as one of 150, with no examples or a hundred.
  *
  * Everything here is pure and deterministic (no clock, no randomness but a seeded generator, no I/O), so it
  * runs as workflow code and replays exactly.
@@ -114,8 +117,9 @@ export type RouteOptions = {
  * train split only: random sets of 3, 10 and 50 intents with 5, 10 and 20 examples each (six of each kind),
  * in scope 10 held-out train queries per intent, out of scope one query of every intent left out plus
  * `oos_train`. In-scope accuracy plus out-of-scope recall, averaged over the nine kinds, is flat from 0.25 to
- * 0.3 (86% / 86% at 0.25, 84% / 89% at the best, 0.275); the lower end is kinder to visitors. Scores run lower
- * with fewer examples, so a catalogue with very few examples per action may want less.
+ * 0.3 (86% / 86% at 0.25, 84% / 89% at the best, 0.275); the lower end is kinder to visitors. With semantic
+ * routing it holds across sizes on CLINC150 val: 57% / 91% with descriptions only, 81% / 79% at 5 examples,
+ * 96% / 61% with all 100 (in-scope accuracy / out-of-scope recall).
  */
 export const DEFAULT_THRESHOLD = 0.25;
 
