@@ -18,6 +18,11 @@ export const ENCODER_ID = 'all-MiniLM-L6-v2-q@1.19.0-beta29';
 const MAX_TOKENS = 128;
 /** Texts per ONNX run when embedding many at once (padding waste grows with the batch). */
 const BATCH = 32;
+/**
+ * Embeddings kept by text (about 1.5 KB each), so saving one action does not embed every other action's texts
+ * again when the router is retrained.
+ */
+const CACHED_TEXTS = 10_000;
 
 export type SentenceEncoder = {
   /** Which encoder made the vectors (`ENCODER_ID`). */
@@ -40,6 +45,13 @@ export function encoderInstalled(dir: string): boolean {
  */
 export function createSentenceEncoder(options: { dir: string; threads?: number }): SentenceEncoder {
   let loading: Promise<{ session: InferenceSession; tokenizer: Tokenizer }> | null = null;
+  const cache = new Map<string, Float32Array>();
+
+  function remember(text: string, vector: Float32Array): void {
+    cache.delete(text);
+    cache.set(text, vector);
+    if (cache.size > CACHED_TEXTS) cache.delete(cache.keys().next().value as string);
+  }
 
   function load() {
     loading ??= (async () => {
@@ -91,25 +103,35 @@ export function createSentenceEncoder(options: { dir: string; threads?: number }
     id: ENCODER_ID,
     dimension: 384,
     async embed(texts) {
-      if (texts.length === 0) return [];
-      const { session, tokenizer } = await load();
       const vectors: Float32Array[] = [];
+      const missing: number[] = [];
+      texts.forEach((text, i) => {
+        const cached = cache.get(text);
+        if (cached) vectors[i] = cached;
+        else missing.push(i);
+      });
+      if (missing.length === 0) return vectors;
+      const { session, tokenizer } = await load();
       // Similar lengths batch together, so little of each batch is padding.
-      const order = texts.map((_, i) => i).sort((a, b) => texts[a]!.length - texts[b]!.length);
-      for (let start = 0; start < order.length; start += BATCH) {
-        const indexes = order.slice(start, start + BATCH);
+      missing.sort((a, b) => texts[a]!.length - texts[b]!.length);
+      for (let start = 0; start < missing.length; start += BATCH) {
+        const indexes = missing.slice(start, start + BATCH);
         const batch = await embedBatch(
           session,
           tokenizer,
           indexes.map((i) => texts[i]!),
         );
-        indexes.forEach((i, k) => (vectors[i] = batch[k]!));
+        indexes.forEach((i, k) => {
+          vectors[i] = batch[k]!;
+          remember(texts[i]!, batch[k]!);
+        });
       }
       return vectors;
     },
     async close() {
       const loaded = loading;
       loading = null;
+      cache.clear();
       if (loaded) await (await loaded).session.release();
     },
   };
