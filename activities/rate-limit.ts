@@ -7,72 +7,173 @@ export type RateLimiterOptions = {
   clock?: () => Date;
 };
 
-/** One admitted call: the chatbot's `seq`-th, numbered without gaps. */
+/** One admitted call: the key's `seq`-th, numbered without gaps. (`chatbotId` holds the limiter key.) */
 type CallDoc = { _id: string; chatbotId: string; seq: number; at: Date };
 
+/** The highest number known taken for a key, and when: a hint that may lag behind, never run ahead. */
+type HeadDoc = { _id: string; latest: number; at: Date };
+
+/** Whether a call may go, and if not, how long until the earliest call in the window leaves it. */
+export type RateDecision = { allowed: boolean; retryAfterMs: number };
+
+const MAX_LOCAL_ENTRIES = 10_000;
+
 /**
- * A per-chatbot limit on API calls in a sliding window, shared by every worker through MongoDB (collection
- * `rate_limit_calls`).
+ * A limit on calls per key in a sliding window, shared by every worker and API process through MongoDB
+ * (collections `rate_limit_calls` and `rate_limit_heads`). Keys are chatbots (their API-call budget),
+ * conversations (their call and message budgets), client addresses and chatbots (conversation starts).
  *
- * Admitted calls are numbered 1, 2, 3… per chatbot, and taking number n is inserting the document with
- * `_id` `<chatbotId>:<n>`: the unique `_id` lets exactly one caller have each number, which is the only
- * guarantee this needs from the server (FerretDB 1.24 makes conditional updates and findOneAndUpdate
- * non-atomic between connections, so a counter or a compare-and-set would let two callers through).
- * Call n may go when call n − limit happened at or before the window's start, or does not exist: then fewer
- * than `limit` calls are in the window. A caller that loses a number to another reads again. Refused calls
- * store nothing, so they never use up the budget. Exact for concurrent workers that share a clock.
+ * Admitted calls are numbered 1, 2, 3… per key, and taking number n is inserting the document with `_id`
+ * `<key>:<n>`: the unique `_id` lets exactly one caller have each number, which is the only guarantee this
+ * needs from the server (FerretDB 1.24 makes conditional updates and findOneAndUpdate non-atomic between
+ * connections, so a counter or a compare-and-set would let two callers through). Call n may go when call
+ * n − limit happened at or before the window's start, or does not exist: then fewer than `limit` calls are in
+ * the window. Refused calls store nothing, so they never use up the budget. Exact for concurrent processes
+ * that share a clock.
+ *
+ * Every database operation addresses one document by `_id` — never a sorted read — so a call costs the same
+ * however many documents the collections hold: where the numbering stands comes from this process's last
+ * call, else from the key's head document (raised with `$max` after each admitted call; a lost concurrent
+ * update only makes it lag, and a caller that finds its number taken reads it again and moves past). A key
+ * known to be full is refused from memory until its earliest call leaves the window, which no other process
+ * can change, so a flood of refused calls costs no database work at all.
  */
 export function createRateLimiter(db: Db, options: RateLimiterOptions = {}) {
   const windowMs = options.windowMs ?? 60_000;
   const clock = options.clock ?? (() => new Date());
   const keepSeconds = Math.max(120, Math.ceil((2 * windowMs) / 1000));
+  const keepMs = keepSeconds * 1000;
   const calls = db.collection<CallDoc>('rate_limit_calls');
+  const heads = db.collection<HeadDoc>('rate_limit_heads');
+  /** This process's latest known number per key, with the time of that call. */
+  const known = new Map<string, { latest: number; at: number }>();
+  /** Keys known full for a limit until a time (ms). */
+  const fullUntil = new Map<string, { limit: number; until: number }>();
   let lastPrune = Number.NEGATIVE_INFINITY;
 
   // Old calls only matter as the latest number: keeping two windows' worth is plenty. Done once a window
-  // by each process, as well as by the TTL index where the server has them.
+  // by each process, as well as by the TTL index where the server has them. A head outlives every call of its
+  // key, and this process trusts its own memory of a key only for half that time, so numbering never restarts
+  // under a process that still counts on it.
   async function pruneOld(now: number): Promise<void> {
     if (now - lastPrune < windowMs) return;
     lastPrune = now;
-    await calls.deleteMany({ at: { $lt: new Date(now - keepSeconds * 1000) } });
+    const before = new Date(now - keepMs);
+    await calls.deleteMany({ at: { $lt: before } });
+    await heads.deleteMany({ at: { $lt: before } });
+    for (const [key, entry] of known) if (entry.at < now - keepMs / 2) known.delete(key);
+    for (const [key, entry] of fullUntil) if (entry.until <= now) fullUntil.delete(key);
+  }
+
+  function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
+    if (map.size >= MAX_LOCAL_ENTRIES && !map.has(key)) map.clear();
+    map.set(key, value);
+  }
+
+  async function readHead(key: string): Promise<number> {
+    const head = await heads.findOne({ _id: key });
+    return head?.latest ?? 0;
+  }
+
+  /** The latest number taken for a key, as far as this process can tell without a sorted read. */
+  async function latestOf(key: string, now: number): Promise<number> {
+    const mine = known.get(key);
+    if (mine && mine.at > now - keepMs / 2) return mine.latest;
+    return readHead(key);
+  }
+
+  /** When call `seq` may go: 0 when call `seq − limit` is outside the window (or gone), else the wait in ms. */
+  async function waitFor(key: string, seq: number, limit: number, now: number): Promise<number> {
+    if (seq - limit < 1) return 0;
+    const bounding = await calls.findOne({ _id: `${key}:${seq - limit}` }, { projection: { at: 1 } });
+    if (!bounding) return 0;
+    const frees = bounding.at.getTime() + windowMs;
+    return frees > now ? frees - now : 0;
+  }
+
+  function knownFull(key: string, limit: number, now: number): number {
+    const full = fullUntil.get(key);
+    return full && full.limit === limit && full.until > now ? full.until - now : 0;
+  }
+
+  async function raiseHead(key: string, seq: number, at: Date): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await heads.updateOne({ _id: key }, { $max: { latest: seq, at } }, { upsert: true });
+        return;
+      } catch (error) {
+        // Two first calls upserting at once: the loser's document now exists, so its update goes through.
+        if (!(error instanceof MongoServerError && error.code === 11000)) throw error;
+      }
+    }
+  }
+
+  /**
+   * Takes one call slot for the key if fewer than `limit` calls happened in the last window. A refusal says
+   * how long until the earliest call in the window leaves it (what a `Retry-After` should say).
+   */
+  async function take(key: string, limit: number): Promise<RateDecision> {
+    const allowed = Math.floor(limit);
+    if (!(allowed >= 1)) return { allowed: false, retryAfterMs: windowMs };
+    const now = clock();
+    const nowMs = now.getTime();
+    const full = knownFull(key, allowed, nowMs);
+    if (full > 0) return { allowed: false, retryAfterMs: full };
+    let latest = await latestOf(key, nowMs);
+    // Each lost race means another call was admitted, so a caller loses at most about `limit` times per window.
+    for (let round = 0; round < allowed + 100; round++) {
+      const seq = latest + 1;
+      const wait = await waitFor(key, seq, allowed, nowMs);
+      if (wait > 0) {
+        remember(fullUntil, key, { limit: allowed, until: nowMs + wait });
+        return { allowed: false, retryAfterMs: wait };
+      }
+      try {
+        await calls.insertOne({ _id: `${key}:${seq}`, chatbotId: key, seq, at: now });
+      } catch (error) {
+        if (!(error instanceof MongoServerError && error.code === 11000)) throw error;
+        latest = Math.max(seq, await readHead(key));
+        continue;
+      }
+      remember(known, key, { latest: seq, at: nowMs });
+      await raiseHead(key, seq, now);
+      await pruneOld(nowMs);
+      return { allowed: true, retryAfterMs: 0 };
+    }
+    return { allowed: false, retryAfterMs: 1000 };
   }
 
   return {
     /** Creates the indexes the limiter relies on (TTL on `at` where the server supports it); safe at every start. */
     async ensureIndexes(): Promise<void> {
       await ensureTtlIndex(calls, 'at', keepSeconds);
-      await calls.createIndex({ chatbotId: 1, seq: -1 });
+      await ensureTtlIndex(heads, 'at', keepSeconds);
     },
 
-    /** Takes one call slot for the chatbot if fewer than `limit` calls happened in the last window; true when allowed. */
-    async tryAcquire(chatbotId: string, limit: number): Promise<boolean> {
+    take,
+
+    /** Takes one call slot for the key if fewer than `limit` calls happened in the last window; true when allowed. */
+    async tryAcquire(key: string, limit: number): Promise<boolean> {
+      return (await take(key, limit)).allowed;
+    },
+
+    /**
+     * How long until a call for the key could go, without taking a slot: 0 when one could go now. What the API
+     * checks before it starts a turn, so that a spent budget is a 429 and not an apology after a whole turn.
+     */
+    async retryAfterMs(key: string, limit: number): Promise<number> {
       const allowed = Math.floor(limit);
-      if (!(allowed >= 1)) return false;
-      // Each lost race means another call was admitted, so a caller loses at most about `limit` times per window.
-      for (let round = 0; round < allowed + 100; round++) {
-        const now = clock();
-        const recent = await calls
-          .find({ chatbotId }, { projection: { seq: 1, at: 1 } })
-          .sort({ seq: -1 })
-          .limit(allowed)
-          .toArray();
-        const latest = recent[0]?.seq ?? 0;
-        const bounding = recent.find((call) => call.seq === latest + 1 - allowed);
-        if (bounding && bounding.at.getTime() > now.getTime() - windowMs) return false;
-        const seq = latest + 1;
-        try {
-          await calls.insertOne({ _id: `${chatbotId}:${seq}`, chatbotId, seq, at: now });
-        } catch (error) {
-          if (error instanceof MongoServerError && error.code === 11000) continue;
-          throw error;
-        }
-        await pruneOld(now.getTime());
-        return true;
-      }
-      return false;
+      if (!(allowed >= 1)) return windowMs;
+      const nowMs = clock().getTime();
+      const full = knownFull(key, allowed, nowMs);
+      if (full > 0) return full;
+      // A peek reads the head itself: this process may not be the one taking the key's slots.
+      const wait = await waitFor(key, (await readHead(key)) + 1, allowed, nowMs);
+      if (wait > 0) remember(fullUntil, key, { limit: allowed, until: nowMs + wait });
+      return wait;
     },
   };
 }
 
-/** The per-chatbot call rate limiter. */
+/** The shared sliding-window rate limiter. */
 export type RateLimiter = ReturnType<typeof createRateLimiter>;

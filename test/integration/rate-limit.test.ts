@@ -103,6 +103,64 @@ describe('the call rate limiter', () => {
     }
   });
 
+  it('addresses single documents by _id on every call, however many calls the collection holds', async () => {
+    const watched = await MongoClient.connect(inject('mongodbUri'), { monitorCommands: true });
+    try {
+      const commands: { name: string; filter: unknown }[] = [];
+      watched.on('commandStarted', (event) => {
+        const command = event.command as Record<string, unknown>;
+        const filter =
+          command['filter'] ??
+          (command['updates'] as { q: unknown }[] | undefined)?.[0]?.q ??
+          (command['deletes'] as { q: unknown }[] | undefined)?.[0]?.q ??
+          (command['documents'] as { _id: unknown }[] | undefined)?.map((doc) => ({ _id: doc._id }))[0];
+        commands.push({ name: event.commandName, filter });
+      });
+      const crowded = watched.db(db.databaseName);
+      await crowded
+        .collection('rate_limit_calls')
+        .insertMany(
+          Array.from({ length: 3000 }, (_, i) => ({
+            _id: `other-${i % 300}:${i}` as never,
+            chatbotId: `other-${i % 300}`,
+            seq: i,
+            at: new Date(now),
+          })),
+        );
+      const limiter = createRateLimiter(crowded, { clock });
+      const decisions = [];
+      for (let i = 0; i < 4; i++) decisions.push((await limiter.take('point-bot', 3)).allowed);
+      expect(decisions).toEqual([true, true, true, false]);
+      expect(await limiter.retryAfterMs('point-bot', 3)).toBe(60_000);
+
+      const hot = commands.filter((command) => ['find', 'insert', 'update'].includes(command.name));
+      expect(hot.length).toBeGreaterThan(0);
+      for (const command of hot) expect(command.filter).toEqual({ _id: expect.any(String) });
+      // Per admitted call: the bounding call, the insert and the head; the refusal remembered needs nothing.
+      expect(commands.filter((command) => command.name === 'find').length).toBeLessThanOrEqual(5);
+    } finally {
+      await watched.close();
+    }
+  });
+
+  it('refuses a full key from memory until its earliest call leaves the window, then admits again', async () => {
+    const limiter = createRateLimiter(db, { clock });
+    const start = now;
+    expect(await acquire(limiter, 'remembered-bot', 2, 3)).toEqual([true, true, false]);
+    expect(await limiter.take('remembered-bot', 2)).toEqual({ allowed: false, retryAfterMs: 60_000 });
+    now = start + 45_000;
+    expect(await limiter.take('remembered-bot', 2)).toEqual({ allowed: false, retryAfterMs: 15_000 });
+    expect(await limiter.retryAfterMs('remembered-bot', 2)).toBe(15_000);
+    now = start + 60_000;
+    expect(await limiter.retryAfterMs('remembered-bot', 2)).toBe(0);
+    expect(await limiter.take('remembered-bot', 2)).toEqual({ allowed: true, retryAfterMs: 0 });
+    // Another process that never took a slot reads where the key stands from its head document.
+    const peeker = createRateLimiter(otherWorker.db(db.databaseName), { clock });
+    expect(await peeker.retryAfterMs('remembered-bot', 2)).toBe(0);
+    expect(await acquire(limiter, 'remembered-bot', 2)).toEqual([true]);
+    expect(await peeker.retryAfterMs('remembered-bot', 2)).toBe(60_000);
+  });
+
   it('keeps calls two windows and at least two minutes: TTL index where the server has them, pruning everywhere', async () => {
     const pruneDb = mongo.db(`${db.databaseName}_prune`);
     try {
