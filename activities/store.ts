@@ -4,13 +4,8 @@ import { ActionDefinitionSchema, type ActionDefinition, type StoredAction } from
 import type { Chatbot, ChatbotInput, ChatbotPatch } from '../shared/chatbot';
 import type { SecretHostBindings } from '../shared/address-policy';
 import { routableActions, type ActionCatalog } from '../shared/conversation';
-import {
-  trainingTexts,
-  trainRouter,
-  type RoutableAction,
-  type RouterModel,
-  type TextEmbeddings,
-} from '../shared/router';
+import type { RoutableAction, RouterModel, TextEmbeddings } from '../shared/understanding/model';
+import { trainingTexts, trainRouter } from '../shared/understanding/training';
 import type { SentenceEncoder } from './encoder';
 import { maskSecret, openSecret, sealSecret, type KeyRing, type SealedSecret } from './secret-box';
 

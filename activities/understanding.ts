@@ -1,5 +1,5 @@
-import type { PackedVector } from '../shared/semantic';
-import { packVector } from '../shared/semantic';
+import type { PackedVector } from '../shared/understanding/semantic';
+import { packVector } from '../shared/understanding/semantic';
 import type { SentenceEncoder } from './encoder';
 
 /** Activities that help the conversation understand visitors: the sentence embedding behind semantic routing. */

@@ -3,8 +3,10 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSentenceEncoder, encoderInstalled, type SentenceEncoder } from '../activities/encoder';
 import { DEFAULT_ENCODER_DIR } from '../shared/config';
-import { routeWithModel, trainingTexts, trainRouter, type RoutableAction } from '../shared/router';
-import { packVector } from '../shared/semantic';
+import type { RoutableAction } from '../shared/understanding/model';
+import { routeWithModel } from '../shared/understanding/routing';
+import { trainingTexts, trainRouter } from '../shared/understanding/training';
+import { packVector } from '../shared/understanding/semantic';
 
 /**
  * Benchmarks routing as a conversation pays for it: 50 actions × 20 examples (50 CLINC150 intents when the dev

@@ -2,17 +2,10 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createSentenceEncoder, encoderInstalled } from '../activities/encoder';
 import { DEFAULT_ENCODER_DIR } from '../shared/config';
-import {
-  DEFAULT_AMBIGUITY_MARGIN,
-  DEFAULT_THRESHOLD,
-  routeWithModel,
-  trainingTexts,
-  trainRouter,
-  type RoutableAction,
-  type RouterModel,
-  type TextEmbeddings,
-} from '../shared/router';
-import { packVector, unpackVector, type PackedVector } from '../shared/semantic';
+import type { RoutableAction, RouterModel, TextEmbeddings } from '../shared/understanding/model';
+import { DEFAULT_AMBIGUITY_MARGIN, DEFAULT_THRESHOLD, routeWithModel } from '../shared/understanding/routing';
+import { trainingTexts, trainRouter } from '../shared/understanding/training';
+import { packVector, unpackVector, type PackedVector } from '../shared/understanding/semantic';
 
 /**
  * Evaluates the router with the CLINC150 protocol on a file of [query, intent] splits (the format of

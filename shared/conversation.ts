@@ -11,9 +11,10 @@ import type { Json, JsonObject } from './json';
 import { boundedTranscript, mergeAttributes } from './limits';
 import { text, type BotMessage, type Button, type TranscriptEntry } from './messages';
 import { extractParameter, isCancellation, nextMissing, promptFor, withDefaults } from './parameters';
-import { routeWithModel, type RouterModel } from './router';
-import type { PackedVector } from './semantic';
-import { routeMessage } from './routing';
+import type { RouterModel } from './understanding/model';
+import { routeWithModel } from './understanding/routing';
+import type { PackedVector } from './understanding/semantic';
+import { routeMessage } from './understanding/word-overlap';
 import { renderText } from './template';
 
 /**

@@ -47,7 +47,7 @@ import {
 } from './messages';
 import { executeAction } from './run-action';
 import { failureAlert, type RunProgress } from '../shared/interpreter';
-import type { PackedVector } from '../shared/semantic';
+import type { PackedVector } from '../shared/understanding/semantic';
 
 /** Option preset for reading chatbot data: quick, retried a few times, then the turn apologises. */
 const store = proxyActivities<Activities>({

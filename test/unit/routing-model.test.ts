@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { routeWithModel, trainRouter, type RoutableAction, type RouterModel } from '../../shared/router';
+import type { RoutableAction, RouterModel } from '../../shared/understanding/model';
+import { routeWithModel } from '../../shared/understanding/routing';
+import { trainRouter } from '../../shared/understanding/training';
 
 const catalogue: RoutableAction[] = [
   {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentWords, routeMessage } from '../../shared/routing';
+import { contentWords, routeMessage } from '../../shared/understanding/word-overlap';
 import { orderStatusAction, simpleAction } from './fixtures';
 
 const catalogue = [

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { openConversation, planTurn, type ActionCatalog, type ConversationState } from '../../shared/conversation';
-import {
-  descriptionCore,
-  routeWithModel,
-  trainingTexts,
-  trainRouter,
-  type RoutableAction,
-  type TextEmbeddings,
-} from '../../shared/router';
+import type { RoutableAction, TextEmbeddings } from '../../shared/understanding/model';
+import { routeWithModel } from '../../shared/understanding/routing';
+import { descriptionCore, trainingTexts, trainRouter } from '../../shared/understanding/training';
 import {
   calibratedSimilarity,
   packVector,
@@ -15,7 +10,7 @@ import {
   unpackVector,
   UNRELATED_COSINE,
   type PackedVector,
-} from '../../shared/semantic';
+} from '../../shared/understanding/semantic';
 import { simpleAction } from './fixtures';
 
 /**
@@ -154,6 +149,7 @@ describe('descriptionCore', () => {
 
   it('keeps descriptions without such a lead, and never empties one', () => {
     expect(descriptionCore('Check whether a product is in stock')).toBe('Check whether a product is in stock');
+    expect(descriptionCore('user name')).toBe('user name');
     expect(descriptionCore('Use when the visitor asks ')).toBe('Use when the visitor asks ');
   });
 });
