@@ -10,6 +10,7 @@ import type { Json, JsonObject } from '../shared/json';
 import { REDACTED, redactBody, redactJson, redactText, secretForms } from '../shared/redact';
 import { renderRequest, responseConventions, type RenderedRequest, type RequestMeta } from '../shared/request';
 import { TemplateError, type TemplateContext } from '../shared/template';
+import { limiterKeys } from '../shared/traffic';
 import type { CallLogEntry, createCallLog } from './call-log';
 import { EgressError, type Egress } from './egress';
 import type { createRateLimiter } from './rate-limit';
@@ -52,8 +53,10 @@ const DETAIL_BODY_CHARS = 4000;
 export type HttpActivityDeps = {
   egress: Egress;
   readSecrets: (chatbotId: string, names: string[]) => Promise<SecretsForCall>;
-  /** The chatbot's call budget per minute and the private destinations it may reach. */
-  chatbotLimits: (chatbotId: string) => Promise<{ rateLimitPerMinute: number; egressAllowlist: string[] }>;
+  /** The chatbot's and each of its conversations' call budgets per minute, and the private destinations it may reach. */
+  chatbotLimits: (
+    chatbotId: string,
+  ) => Promise<{ rateLimitPerMinute: number; conversationCallsPerMinute: number; egressAllowlist: string[] }>;
   callLog: ReturnType<typeof createCallLog>;
   rateLimiter: ReturnType<typeof createRateLimiter>;
   logger: Logger;
@@ -197,7 +200,21 @@ export function createHttpActivities(deps: HttpActivityDeps) {
       }
 
       const limits = await deps.chatbotLimits(input.chatbotId);
-      if (!(await deps.rateLimiter.tryAcquire(input.chatbotId, limits.rateLimitPerMinute))) {
+      // The conversation's own budget first, so one visitor's extra calls never spend the chatbot's.
+      if (
+        !input.test &&
+        !(await deps.rateLimiter.tryAcquire(
+          limiterKeys.conversationCalls(input.conversationId),
+          limits.conversationCallsPerMinute,
+        ))
+      ) {
+        throw await fail(
+          FailureType.rateLimited,
+          `${where} not called: this conversation's calls-per-minute limit is reached`,
+          { nonRetryable: true },
+        );
+      }
+      if (!(await deps.rateLimiter.tryAcquire(limiterKeys.chatbotCalls(input.chatbotId), limits.rateLimitPerMinute))) {
         throw await fail(
           FailureType.rateLimited,
           `${where} not called: the chatbot's calls-per-minute limit is reached`,

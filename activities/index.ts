@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { LlmSettings } from '../shared/llm';
+import { DEFAULT_TRAFFIC_LIMITS } from '../shared/traffic';
 import type { AlertSettings, FailureAlert } from './alerts';
 import { createCatalogActivities } from './catalog';
 import type { Egress } from './egress';
@@ -15,12 +16,21 @@ export type ActivityDeps = {
   egress: Egress;
   logger: Logger;
   defaultRateLimitPerMinute: number;
+  /** API calls per minute one conversation may make (default DEFAULT_TRAFFIC_LIMITS'). */
+  conversationCallsPerMinute?: number;
   /** The optional LLM (off when settings are null): router, extractor and composer activities. */
   llm: { settings: LlmSettings | null; dispatcher: Dispatcher };
 };
 
 /** All of Parley's activities, composed from their factories. */
-export function createActivities({ services, egress, logger, defaultRateLimitPerMinute, llm }: ActivityDeps) {
+export function createActivities({
+  services,
+  egress,
+  logger,
+  defaultRateLimitPerMinute,
+  conversationCallsPerMinute = DEFAULT_TRAFFIC_LIMITS.conversationCallsPerMinute,
+  llm,
+}: ActivityDeps) {
   const { store, callLog, rateLimiter, alerts, encoder } = services;
   return {
     ...createCatalogActivities({ store }),
@@ -32,6 +42,7 @@ export function createActivities({ services, egress, logger, defaultRateLimitPer
         const chatbot = await store.getChatbot(chatbotId);
         return {
           rateLimitPerMinute: chatbot?.rateLimitPerMinute ?? defaultRateLimitPerMinute,
+          conversationCallsPerMinute,
           egressAllowlist: chatbot?.egressAllowlist ?? [],
         };
       },

@@ -5,6 +5,7 @@ import type { Services } from '../activities/services';
 import type { EgressPolicy } from '../shared/address-policy';
 import { bearerToken, requireAdmin, sameSecret } from './auth';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../shared/limits';
+import type { TrafficLimits, TrustProxy } from '../shared/traffic';
 import { ApiError, errorHandler } from './errors';
 import { adminRoutes } from './routes/admin';
 import { chatRoutes } from './routes/chat';
@@ -17,7 +18,10 @@ export type AppDeps = {
   temporal: TemporalDeps;
   adminKey: string;
   defaultIdleTimeoutMinutes: number;
-  visitorMessagesPerMinute: number;
+  /** Budgets and caps per chatbot, conversation and client address. */
+  traffic: TrafficLimits;
+  /** Express's `trust proxy`: whose X-Forwarded-For names the client address (false: the socket's). */
+  trustProxy: TrustProxy;
   /** The egress policy the worker calls under (without chatbots' allowlists): save responses warn about it. */
   egressPolicy: EgressPolicy;
   /** The optional LLM is configured (PARLEY_LLM_*). */
@@ -56,6 +60,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', deps.trustProxy);
   if (deps.codec) {
     // Before the JSON parser: the codec routes take larger batches of payloads and parse them themselves.
     const isAdmin = (req: Parameters<typeof bearerToken>[0]) => {

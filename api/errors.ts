@@ -18,11 +18,12 @@ const STATUS = {
 } as const;
 export type ErrorCode = keyof typeof STATUS;
 
-/** An error the API reports as `{ error: { code, message } }`. */
+/** An error the API reports as `{ error: { code, message } }`; a refusal to come back later says when (seconds). */
 export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -71,6 +72,7 @@ export function errorHandler(log: (error: unknown) => void): ErrorRequestHandler
       log(error);
       apiError = new ApiError('internal', 'internal error');
     }
+    if (apiError.retryAfterSeconds !== undefined) res.set('retry-after', String(apiError.retryAfterSeconds));
     res.status(STATUS[apiError.code]).json({ error: { code: apiError.code, message: apiError.message } });
   };
 }

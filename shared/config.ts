@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { allowlistEntryProblem } from './address-policy';
+import { DEFAULT_TRAFFIC_LIMITS as TRAFFIC, parseTrustProxy, type TrafficLimits, type TrustProxy } from './traffic';
 
 /**
  * Parley's configuration, parsed once from the environment at start-up and passed down.
@@ -29,8 +30,41 @@ export const ConfigSchema = z
     PARLEY_DATA_DIR: z.string().min(1).default('.data'),
     PARLEY_IDLE_TIMEOUT_MINUTES: z.coerce.number().min(1).max(10080).default(30),
     PARLEY_HTTP_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
-    PARLEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(10),
-    PARLEY_VISITOR_MESSAGES_PER_MINUTE: z.coerce.number().int().min(1).max(10000).default(30),
+    PARLEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(TRAFFIC.chatbotCallsPerMinute),
+    PARLEY_CONVERSATION_CALLS_PER_MINUTE: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(10000)
+      .default(TRAFFIC.conversationCallsPerMinute),
+    PARLEY_VISITOR_MESSAGES_PER_MINUTE: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(10000)
+      .default(TRAFFIC.visitorMessagesPerMinute),
+    PARLEY_CHATBOT_CONCURRENT_TURNS: z.coerce.number().int().min(1).max(1000).default(TRAFFIC.chatbotConcurrentTurns),
+    PARLEY_STARTS_PER_ADDRESS_PER_MINUTE: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100000)
+      .default(TRAFFIC.startsPerAddressPerMinute),
+    PARLEY_STARTS_PER_CHATBOT_PER_MINUTE: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100000)
+      .default(TRAFFIC.startsPerChatbotPerMinute),
+    PARLEY_TRUST_PROXY: z
+      .string()
+      .default('false')
+      .transform((value, ctx) => {
+        const parsed = parseTrustProxy(value);
+        if (parsed === false || typeof parsed === 'number' || Array.isArray(parsed)) return parsed;
+        ctx.addIssue({ code: 'custom', message: parsed.problem });
+        return z.NEVER;
+      }),
     PARLEY_LOG_RETENTION_DAYS: z.coerce.number().min(1).max(365).default(7),
     PARLEY_SMTP_URL: z
       .string()
@@ -95,8 +129,10 @@ export type Config = {
   dataDir: string;
   defaultIdleTimeoutMinutes: number;
   http: { connectTimeoutMs: number };
-  defaultRateLimitPerMinute: number;
-  visitorMessagesPerMinute: number;
+  /** Budgets and caps that keep one chatbot, conversation or address from starving the others. */
+  traffic: TrafficLimits;
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client address. */
+  trustProxy: TrustProxy;
   logRetentionDays: number;
   alerts: { smtpUrl: string | undefined; from: string };
   /** Key ring spec for secrets at rest; required to run the API or the worker. */
@@ -151,8 +187,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir: e.PARLEY_DATA_DIR,
     defaultIdleTimeoutMinutes: e.PARLEY_IDLE_TIMEOUT_MINUTES,
     http: { connectTimeoutMs: e.PARLEY_HTTP_CONNECT_TIMEOUT_MS },
-    defaultRateLimitPerMinute: e.PARLEY_RATE_LIMIT_PER_MINUTE,
-    visitorMessagesPerMinute: e.PARLEY_VISITOR_MESSAGES_PER_MINUTE,
+    traffic: {
+      chatbotCallsPerMinute: e.PARLEY_RATE_LIMIT_PER_MINUTE,
+      conversationCallsPerMinute: e.PARLEY_CONVERSATION_CALLS_PER_MINUTE,
+      visitorMessagesPerMinute: e.PARLEY_VISITOR_MESSAGES_PER_MINUTE,
+      chatbotConcurrentTurns: e.PARLEY_CHATBOT_CONCURRENT_TURNS,
+      startsPerAddressPerMinute: e.PARLEY_STARTS_PER_ADDRESS_PER_MINUTE,
+      startsPerChatbotPerMinute: e.PARLEY_STARTS_PER_CHATBOT_PER_MINUTE,
+    },
+    trustProxy: e.PARLEY_TRUST_PROXY,
     logRetentionDays: e.PARLEY_LOG_RETENTION_DAYS,
     alerts: { smtpUrl: e.PARLEY_SMTP_URL, from: e.PARLEY_ALERT_FROM },
     secretKeys: e.PARLEY_SECRET_KEYS,

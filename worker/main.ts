@@ -33,7 +33,8 @@ async function main(): Promise<void> {
         services: runtime.services,
         egress: runtime.egress,
         logger,
-        defaultRateLimitPerMinute: config.defaultRateLimitPerMinute,
+        defaultRateLimitPerMinute: config.traffic.chatbotCallsPerMinute,
+        conversationCallsPerMinute: config.traffic.conversationCallsPerMinute,
         llm: { settings: config.llm, dispatcher: llmDispatcher },
       }),
       ...(config.payloadKeys

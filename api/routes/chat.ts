@@ -20,6 +20,8 @@ import {
 import { bearerToken, hashToken, sameSecret } from '../auth';
 import { attributesProblem, VISITOR_LIMITS } from '../../shared/limits';
 import { ApiError, decodePathSegment, parseOr400, validationError } from '../errors';
+import { createTurnAdmission } from '../admission';
+import { clientAddressKey, limiterKeys, retryAfterSeconds, type TrafficLimits } from '../../shared/traffic';
 import { ChatbotIdSearchAttribute, conversationError, type TemporalDeps } from '../temporal';
 
 const MESSAGE_ID = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 letters, digits or _.:-');
@@ -98,7 +100,8 @@ export type ChatDeps = {
   temporal: TemporalDeps;
   defaultIdleTimeoutMinutes: number;
   rateLimiter: RateLimiter;
-  visitorMessagesPerMinute: number;
+  /** Budgets and caps per chatbot, conversation and client address. */
+  traffic: TrafficLimits;
   /** The optional LLM is configured: new conversations use it. */
   llmEnabled: boolean;
 };
@@ -144,12 +147,61 @@ export function chatRoutes(deps: ChatDeps): Router {
   };
   router.use(cors);
 
-  /** Refuses a visitor who sends more messages than the per-minute limit. */
-  async function limitVisitor(conversationId: string): Promise<void> {
-    if (!(await deps.rateLimiter.tryAcquire(`visitor:${conversationId}`, deps.visitorMessagesPerMinute))) {
-      throw new ApiError(
-        'rate_limited',
-        `at most ${deps.visitorMessagesPerMinute} messages a minute; please wait a moment`,
+  const { traffic, rateLimiter } = deps;
+  const admission = createTurnAdmission(traffic.chatbotConcurrentTurns);
+  const tooMany = (message: string, waitMs: number) => new ApiError('rate_limited', message, retryAfterSeconds(waitMs));
+
+  /**
+   * Admits a visitor event (message, button, lead) of a conversation, or refuses it with 429 and Retry-After
+   * before any workflow work: when its chatbot already has its share of turns running in this process, when the
+   * conversation's or the chatbot's API-call budget is spent (the turn could only apologise), or when the
+   * visitor sends more than the per-minute message limit. Answers the function that ends the admitted turn.
+   */
+  async function admitVisitorEvent(record: { id: string; chatbotId: string }): Promise<() => void> {
+    const leave = admission.enter(record.chatbotId);
+    if (!leave) {
+      throw tooMany('this chatbot is answering as many visitors as it may at once; please retry in a moment', 1000);
+    }
+    try {
+      const chatbot = await store.getChatbot(record.chatbotId);
+      const chatbotCalls = chatbot?.rateLimitPerMinute ?? traffic.chatbotCallsPerMinute;
+      const [conversationWait, chatbotWait] = await Promise.all([
+        rateLimiter.retryAfterMs(limiterKeys.conversationCalls(record.id), traffic.conversationCallsPerMinute),
+        rateLimiter.retryAfterMs(limiterKeys.chatbotCalls(record.chatbotId), chatbotCalls),
+      ]);
+      if (conversationWait > 0) {
+        throw tooMany(
+          `this conversation has made its ${traffic.conversationCallsPerMinute} API calls for this minute; please wait a moment`,
+          conversationWait,
+        );
+      }
+      if (chatbotWait > 0) {
+        throw tooMany(
+          `this chatbot has made its ${chatbotCalls} API calls for this minute; please wait a moment`,
+          chatbotWait,
+        );
+      }
+      const visitor = await rateLimiter.take(limiterKeys.visitorMessages(record.id), traffic.visitorMessagesPerMinute);
+      if (!visitor.allowed) {
+        throw tooMany(
+          `at most ${traffic.visitorMessagesPerMinute} messages a minute; please wait a moment`,
+          visitor.retryAfterMs,
+        );
+      }
+      return leave;
+    } catch (error) {
+      leave();
+      throw error;
+    }
+  }
+
+  /** Takes a conversation start from a budget, or refuses it with 429 and Retry-After. */
+  async function limitStarts(key: string, perMinute: number, whose: string): Promise<void> {
+    const decision = await rateLimiter.take(key, perMinute);
+    if (!decision.allowed) {
+      throw tooMany(
+        `at most ${perMinute} conversation starts a minute ${whose}; please wait a moment`,
+        decision.retryAfterMs,
       );
     }
   }
@@ -171,6 +223,9 @@ export function chatRoutes(deps: ChatDeps): Router {
     const body = parseVisitorInput(StartConversationSchema, req.body);
     const tooLarge = attributesProblem(body.attributes);
     if (tooLarge) throw new ApiError('payload_too_large', tooLarge);
+    // Before any other work, so a flood of starts from one address costs one lookup each.
+    const address = clientAddressKey(req.ip);
+    await limitStarts(limiterKeys.startsByAddress(address), traffic.startsPerAddressPerMinute, 'from one address');
     const key = req.get('x-parley-key');
     if (!key)
       throw new ApiError('unauthorized', "starting a conversation needs the chatbot's publishable key in X-Parley-Key");
@@ -179,6 +234,7 @@ export function chatRoutes(deps: ChatDeps): Router {
     if (!chatbot || !chatbot.publishableKey || !sameSecret(key, chatbot.publishableKey)) {
       throw new ApiError('forbidden', 'this key does not belong to that chatbot');
     }
+    await limitStarts(limiterKeys.startsByChatbot(chatbot.id), traffic.startsPerChatbotPerMinute, 'for this chatbot');
     const catalog = await store.loadCatalog(chatbot.id);
     const settings = {
       ...conversationSettings(chatbot, deps.defaultIdleTimeoutMinutes),
@@ -215,7 +271,7 @@ export function chatRoutes(deps: ChatDeps): Router {
   router.post('/v1/conversations/:id/messages', async (req, res) => {
     const { record, handle } = await authorizedConversation(req);
     const body = parseVisitorInput(SendMessageSchema, req.body);
-    await limitVisitor(record.id);
+    const leave = await admitVisitorEvent(record);
     try {
       const result = await handle.executeUpdate(sendMessageUpdate, {
         args: [{ messageId: body.messageId ?? randomUUID(), text: body.text }],
@@ -223,26 +279,30 @@ export function chatRoutes(deps: ChatDeps): Router {
       res.json({ messages: result.messages });
     } catch (error) {
       throw conversationError(error);
+    } finally {
+      leave();
     }
   });
 
   router.post('/v1/conversations/:id/buttons', async (req, res) => {
     const { record, handle } = await authorizedConversation(req);
     const body = parseVisitorInput(ButtonSchema, req.body);
-    await limitVisitor(record.id);
+    const leave = await admitVisitorEvent(record);
     await handle
       .signal(buttonClickedSignal, { messageId: body.messageId ?? randomUUID(), payload: body.payload })
-      .catch((error: unknown) => Promise.reject(conversationError(error)));
+      .catch((error: unknown) => Promise.reject(conversationError(error)))
+      .finally(leave);
     res.status(202).json({ accepted: true });
   });
 
   router.post('/v1/conversations/:id/lead', async (req, res) => {
     const { record, handle } = await authorizedConversation(req);
     const body = parseVisitorInput(LeadSchema, req.body);
-    await limitVisitor(record.id);
+    const leave = await admitVisitorEvent(record);
     await handle
       .signal(leadCapturedSignal, { ...body, messageId: body.messageId ?? randomUUID() })
-      .catch((error: unknown) => Promise.reject(conversationError(error)));
+      .catch((error: unknown) => Promise.reject(conversationError(error)))
+      .finally(leave);
     res.status(202).json({ accepted: true });
   });
 

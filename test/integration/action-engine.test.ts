@@ -151,27 +151,31 @@ describe('the action engine', () => {
     expect(keys[0]).toMatch(/^parley-/);
   });
 
-  it('trips the per-chatbot rate limit at call 11 within a minute and takes the error path with reason rate_limited', async () => {
+  it("stops a chain at the call over the chatbot's budget with reason rate_limited, then refuses turns with 429 up front", async () => {
     const api = await fakeApi(() => ({ status: 200, body: { message: 'Pong.' } }));
+    const step = (id: string) => ({
+      id,
+      request: { method: 'GET' as const, url: `${api.url}/${id}` },
+      onError: { then: 'stop' as const, reply: 'Too busy, try later.' },
+    });
     const action: ActionDefinitionInput = {
       name: 'ping',
       description: 'Ping the server',
       examples: ['ping the server'],
-      steps: [
-        {
-          id: 'ping',
-          request: { method: 'GET', url: `${api.url}/ping` },
-          onError: { then: 'stop', reply: 'Too busy, try later.' },
-        },
-      ],
+      steps: [step('first'), step('second')],
     };
-    const bot = await parley.createChatbot([action], { rateLimitPerMinute: 10 });
+    const bot = await parley.createChatbot([action], { rateLimitPerMinute: 3 });
     const chat = await parley.startConversation(bot);
-    for (let call = 1; call <= 10; call += 1) expect(await chat.say('ping the server')).toEqual(['Pong.']);
+    expect(await chat.say('ping the server')).toEqual(['Pong.']);
+    // One call of the budget is left: the turn starts, its first call goes and the second is refused.
     expect(await chat.say('ping the server')).toEqual(['Too busy, try later.']);
-    expect(api.requests).toHaveLength(10);
+    expect(api.requests).toHaveLength(3);
     const logs = (await parley.admin('get', `/v1/chatbots/${bot}/actions/ping/logs?limit=1`).expect(200)).body.logs;
     expect(logs[0].error.type).toBe('RateLimited');
+    const refused = await chat.send('ping the server');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(api.requests).toHaveLength(3);
   });
 
   it('keeps visitor text with quotes, backslashes, newlines and {{secrets.x}} literal in a valid JSON body', async () => {

@@ -15,6 +15,7 @@ import { testEncoder } from './encoder';
 import type { LlmSettings } from '../../shared/llm';
 import { createApp } from '../../api/app';
 import type { ActionDefinitionInput } from '../../shared/action';
+import type { TrafficLimits, TrustProxy } from '../../shared/traffic';
 import { createWorker } from '../../worker/worker';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
@@ -30,6 +31,9 @@ export async function startParley(
   options: {
     smtpUrl?: string;
     rateLimitPerMinute?: number;
+    /** Budgets and caps (each defaults to one no test reaches unless it sets it). */
+    traffic?: Partial<TrafficLimits>;
+    trustProxy?: TrustProxy;
     visitorMessagesPerMinute?: number;
     llm?: LlmSettings;
     /** Open loopback to actions (the fake APIs live there); false shows what production refuses. */
@@ -54,6 +58,15 @@ export async function startParley(
     ? pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) })
     : pino({ level: 'silent' });
   const databaseName = `parley_test_${id}`;
+  const traffic: TrafficLimits = {
+    chatbotCallsPerMinute: options.rateLimitPerMinute ?? 1000,
+    conversationCallsPerMinute: 1000,
+    visitorMessagesPerMinute: options.visitorMessagesPerMinute ?? 1000,
+    chatbotConcurrentTurns: 1000,
+    startsPerAddressPerMinute: 10_000,
+    startsPerChatbotPerMinute: 10_000,
+    ...options.traffic,
+  };
   const services = createServices(mongo.db(databaseName), {
     secretKeys: TEST_SECRET_KEYS,
     logRetentionDays: 7,
@@ -68,7 +81,8 @@ export async function startParley(
     services,
     egress,
     logger,
-    defaultRateLimitPerMinute: options.rateLimitPerMinute ?? 1000,
+    defaultRateLimitPerMinute: traffic.chatbotCallsPerMinute,
+    conversationCallsPerMinute: traffic.conversationCallsPerMinute,
     llm: { settings: options.llm ?? null, dispatcher: llmDispatcher },
   });
 
@@ -98,7 +112,8 @@ export async function startParley(
     temporal: { client, taskQueue, searchAttributes: true },
     adminKey: ADMIN_KEY,
     defaultIdleTimeoutMinutes: 30,
-    visitorMessagesPerMinute: options.visitorMessagesPerMinute ?? 1000,
+    traffic,
+    trustProxy: options.trustProxy ?? false,
     egressPolicy,
     llmEnabled: options.llm !== undefined,
     logger,
@@ -113,6 +128,7 @@ export async function startParley(
     admin,
     store,
     services,
+    traffic,
     databaseName,
     client,
     taskQueue,

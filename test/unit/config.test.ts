@@ -17,8 +17,15 @@ describe('loadConfig', () => {
       dataDir: '.data',
       defaultIdleTimeoutMinutes: 30,
       http: { connectTimeoutMs: 5000 },
-      defaultRateLimitPerMinute: 10,
-      visitorMessagesPerMinute: 30,
+      traffic: {
+        chatbotCallsPerMinute: 600,
+        conversationCallsPerMinute: 30,
+        visitorMessagesPerMinute: 30,
+        chatbotConcurrentTurns: 8,
+        startsPerAddressPerMinute: 20,
+        startsPerChatbotPerMinute: 300,
+      },
+      trustProxy: false,
       logRetentionDays: 7,
       alerts: { smtpUrl: undefined, from: 'Parley <parley@localhost>' },
       secretKeys: undefined,
@@ -46,6 +53,11 @@ describe('loadConfig', () => {
       PARLEY_HTTP_CONNECT_TIMEOUT_MS: '2000',
       PARLEY_RATE_LIMIT_PER_MINUTE: '60',
       PARLEY_VISITOR_MESSAGES_PER_MINUTE: '12',
+      PARLEY_CONVERSATION_CALLS_PER_MINUTE: '20',
+      PARLEY_CHATBOT_CONCURRENT_TURNS: '4',
+      PARLEY_STARTS_PER_ADDRESS_PER_MINUTE: '5',
+      PARLEY_STARTS_PER_CHATBOT_PER_MINUTE: '100',
+      PARLEY_TRUST_PROXY: '10.0.0.0/8, loopback',
       PARLEY_LOG_RETENTION_DAYS: '30',
       PARLEY_SMTP_URL: 'smtps://mailer:pw@smtp.acme.test:465',
       PARLEY_ALERT_FROM: 'Acme Bot <bot@acme.test>',
@@ -67,8 +79,15 @@ describe('loadConfig', () => {
       dataDir: '/var/lib/parley',
       defaultIdleTimeoutMinutes: 15,
       http: { connectTimeoutMs: 2000 },
-      defaultRateLimitPerMinute: 60,
-      visitorMessagesPerMinute: 12,
+      traffic: {
+        chatbotCallsPerMinute: 60,
+        conversationCallsPerMinute: 20,
+        visitorMessagesPerMinute: 12,
+        chatbotConcurrentTurns: 4,
+        startsPerAddressPerMinute: 5,
+        startsPerChatbotPerMinute: 100,
+      },
+      trustProxy: ['10.0.0.0/8', 'loopback'],
       logRetentionDays: 30,
       alerts: { smtpUrl: 'smtps://mailer:pw@smtp.acme.test:465', from: 'Acme Bot <bot@acme.test>' },
       secretKeys: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
@@ -145,6 +164,18 @@ describe('safety settings', () => {
 
   it('refuses a key ring that is not key-id:base64 entries, naming the variable', () => {
     expect(() => loadConfig({ PARLEY_SECRET_KEYS: 'just-a-password' })).toThrow(/PARLEY_SECRET_KEYS/);
+  });
+
+  it('reads PARLEY_TRUST_PROXY as a hop count or proxy addresses, and refuses true, naming it', () => {
+    expect(loadConfig({ PARLEY_TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ PARLEY_TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ PARLEY_TRUST_PROXY: 'uniquelocal,203.0.113.0/24' }).trustProxy).toEqual([
+      'uniquelocal',
+      '203.0.113.0/24',
+    ]);
+    expect(() => loadConfig({ PARLEY_TRUST_PROXY: 'true' })).toThrow(/PARLEY_TRUST_PROXY: true would trust any/);
+    expect(() => loadConfig({ PARLEY_TRUST_PROXY: 'proxy.internal' })).toThrow(/PARLEY_TRUST_PROXY/);
+    expect(() => loadConfig({ PARLEY_CHATBOT_CONCURRENT_TURNS: '0' })).toThrow(/PARLEY_CHATBOT_CONCURRENT_TURNS/);
   });
 
   it('needs a model when an LLM base URL is set', () => {
