@@ -5,7 +5,7 @@ import { createSentenceEncoder, encoderInstalled, type SentenceEncoder } from '.
 import { DEFAULT_ENCODER_DIR } from '../shared/config';
 import type { RoutableAction } from '../shared/understanding/model';
 import { routeWithModel } from '../shared/understanding/routing';
-import { trainingTexts, trainRouter } from '../shared/understanding/training';
+import { seededRandom, trainingTexts, trainRouter } from '../shared/understanding/training';
 import { packVector } from '../shared/understanding/semantic';
 
 /**
@@ -30,17 +30,6 @@ const ACTIONS = 50;
 const EXAMPLES = 20;
 const MIN_MESSAGES = 2000;
 
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so the generated corpus is the same each run. */
-function seeded(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A catalogue and messages from CLINC150: every third intent, its first 20 train queries; all val queries. */
 function clincCorpus(
   file: string,
@@ -64,7 +53,7 @@ function clincCorpus(
 
 /** A generated catalogue of customer-service actions and messages mixing paraphrases and unrelated text. */
 function generatedCorpus(): { actions: RoutableAction[]; messages: string[] } {
-  const random = seeded(42);
+  const random = seededRandom(42);
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!;
   const verbs = ['check', 'cancel', 'change', 'update', 'track', 'book', 'return', 'renew', 'report', 'pay'];
   const objects = [

@@ -58,8 +58,9 @@ const WEIGHT_LEVELS = 255;
  */
 const DENSE_SCALE = 1.5;
 const MIN_STEPS_WITH_EMBEDDINGS = 10_000;
+
 /** Deterministic pseudo-random numbers in [0, 1) (mulberry32). */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed | 0;
   return () => {
     state = (state + 0x6d2b79f5) | 0;
