@@ -21,6 +21,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
  */
 export const SYSTEM_VARIABLES = [
   'user_message',
+  'trigger_message',
   'user_email',
   'user_name',
   'conversation_id',

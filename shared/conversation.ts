@@ -10,6 +10,14 @@ import {
 import type { Json, JsonObject } from './json';
 import { boundedTranscript, mergeAttributes } from './limits';
 import { text, type BotMessage, type Button, type TranscriptEntry } from './messages';
+import {
+  contextValues,
+  filledConfirmation,
+  knowsSystemValue,
+  remember,
+  systemParameters,
+  valueInMessage,
+} from './context-values';
 import { extractParameter, isCancellation, nextMissing, promptFor, withDefaults } from './parameters';
 import type { RouterModel } from './understanding/model';
 import { routeWithModel } from './understanding/routing';
@@ -77,6 +85,15 @@ export type PendingAction = {
 /** An action ready to call its API: everything the interpreter needs, JSON-safe. */
 export type ActionRun = Omit<PendingAction, 'asking' | 'attempts' | 'awaitingConfirmation'> & { turn: number };
 
+/**
+ * Behaviours added after conversations were already running; the workflow turns each on with `patched()`, so a
+ * recorded history replays with what it was recorded with. Absent: all off.
+ */
+export type TurnFeatures = {
+  /** Collection from context, natural questions, system values asked for, `user_message`/`trigger_message`. */
+  context: boolean;
+};
+
 /** Everything a conversation knows; JSON-safe, carried whole across continue-as-new. */
 export type ConversationState = {
   chatbotId: string;
@@ -92,7 +109,13 @@ export type ConversationState = {
   transcript: TranscriptEntry[];
   nextSeq: number;
   handled: { messageId: string; from: number; to: number }[];
+  /** Which newer behaviours this turn uses (set by the workflow before each turn). */
+  features?: TurnFeatures;
+  /** Values earlier actions collected, by parameter name, for later actions to reuse. */
+  remembered?: Record<string, Json>;
 };
+
+const natural = (state: ConversationState) => state.features?.context === true;
 
 /** A visitor event that makes a turn. */
 export type TurnEvent =
@@ -264,7 +287,8 @@ export function planTurn(
           candidate.definition.name === name && candidate.definition.triggers.some((trigger) => trigger.type === kind),
       );
       if (!entry) return { state: say(next, [text('Sorry, that option is no longer available.')], now), run: null };
-      return startAction({ ...next, pending: null }, entry, 'button', '', now);
+      const pressed = natural(next) ? buttonLabel(state, event.payload) : '';
+      return startAction({ ...next, pending: null }, entry, 'button', pressed, now);
     }
     case 'lead': {
       next = absorbLead(next, event.lead);
@@ -272,7 +296,13 @@ export function planTurn(
         candidate.definition.triggers.some((trigger) => trigger.type === 'lead_captured'),
       );
       if (!entry) return { state: next, run: null };
-      return startAction({ ...next, pending: null }, entry, 'lead_captured', '', now);
+      return startAction(
+        { ...next, pending: null },
+        entry,
+        'lead_captured',
+        natural(next) ? leadLine(event.lead) : '',
+        now,
+      );
     }
   }
 }
@@ -286,6 +316,11 @@ function buttonLabel(state: ConversationState, payload: string): string {
     if (found) return found.label;
   }
   return payload;
+}
+
+/** What a lead "says", as the message that fired a `lead_captured` action. */
+function leadLine(lead: Lead): string {
+  return `Lead form: ${[lead.name, lead.email, lead.phone].filter(Boolean).join(', ')}`;
 }
 
 function absorbLead(state: ConversationState, lead: Lead): ConversationState {
@@ -394,12 +429,37 @@ function validated(action: ActionDefinition, suggested: Record<string, Json>, no
   return values;
 }
 
+/** The visitor's earlier messages (the current one, already in the transcript, left out). */
+function earlierMessages(state: ConversationState): string[] {
+  const said = state.transcript.filter((entry) => entry.from === 'visitor' && entry.message.type === 'text');
+  return said.slice(0, -1).map((entry) => ('text' in entry.message ? (entry.message.text ?? '') : ''));
+}
+
+/** The visitor's last message, or '' when they have said nothing yet. */
+function lastVisitorMessage(state: ConversationState): string {
+  for (let i = state.transcript.length - 1; i >= 0; i -= 1) {
+    const entry = state.transcript[i];
+    if (entry?.from === 'visitor' && entry.message.type === 'text') return entry.message.text;
+  }
+  return '';
+}
+
 function knownValues(
   state: ConversationState,
   action: ActionDefinition,
   message: string,
   now: string,
-): Record<string, Json> {
+): { values: Record<string, Json>; confirmation: string | null } {
+  if (natural(state)) {
+    const context = {
+      visitor: state.visitor,
+      attributes: state.attributes,
+      remembered: state.remembered ?? {},
+      earlierMessages: earlierMessages(state),
+    };
+    const { values, sources } = contextValues(action.parameters, message, context, now);
+    return { values, confirmation: filledConfirmation(action.parameters, values, sources) };
+  }
   const values: Record<string, Json> = {};
   for (const param of action.parameters) {
     const known =
@@ -417,7 +477,7 @@ function knownValues(
       if (found?.ok) values[param.name] = found.value;
     }
   }
-  return values;
+  return { values, confirmation: null };
 }
 
 function startAction(
@@ -433,17 +493,18 @@ function startAction(
   if (max !== null && (state.runs[action.name] ?? 0) >= max) {
     return { state: say(state, [text("I've already done that in this conversation.")], now), run: null };
   }
+  const known = knownValues(state, action, message, now);
   const pending: PendingAction = {
     action,
     version: entry.version,
     trigger,
     userMessage: message,
-    values: { ...validated(action, suggested, now), ...knownValues(state, action, message, now) },
+    values: { ...validated(action, suggested, now), ...known.values },
     asking: null,
     attempts: 0,
     awaitingConfirmation: false,
   };
-  return advance(state, pending, now);
+  return advance(known.confirmation ? say(state, [text(known.confirmation)], now) : state, pending, now);
 }
 
 /**
@@ -459,14 +520,15 @@ export function confirmationPrompt(action: ActionDefinition): string | null {
 
 /** Asks for the next missing parameter, asks for confirmation, or hands the action over to run. */
 function advance(state: ConversationState, pending: PendingAction, now: string): TurnDecision {
-  const missing = nextMissing(pending.action.parameters, pending.values);
+  const missing = nextMissing(pending.action.parameters, pending.values) ?? missingSystemValue(state, pending);
   if (missing) {
     const asking = {
       ...pending,
       asking: missing.name,
       attempts: pending.asking === missing.name ? pending.attempts : 0,
     };
-    return { state: say({ ...state, pending: asking }, [text(promptFor(missing))], now), run: null };
+    const question = promptFor(missing, { natural: natural(state) });
+    return { state: say({ ...state, pending: asking }, [text(question)], now), run: null };
   }
   const values = withDefaults(pending.action.parameters, pending.values);
   const context = () => templateContext(pending.action, values, pendingEnvironment(state, pending, now), startRun());
@@ -500,7 +562,39 @@ function advance(state: ConversationState, pending: PendingAction, now: string):
   };
   const runs = { ...state.runs, [run.action.name]: (state.runs[run.action.name] ?? 0) + 1 };
   const intro = run.action.triggeredResponse ? [text(renderText(run.action.triggeredResponse, context()))] : [];
-  return { state: say({ ...state, pending: null, runs }, intro, now), run };
+  const learned = natural(state) ? learnFrom(state, pending.action.parameters, values) : state;
+  return { state: say({ ...learned, pending: null, runs }, intro, now), run };
+}
+
+/**
+ * A system value (`user_email`, `user_name`) the action's requests use and the conversation does not know yet:
+ * asked for like a parameter (only in natural collection; older conversations sent the call without it).
+ */
+function missingSystemValue(state: ConversationState, pending: PendingAction) {
+  if (!natural(state)) return undefined;
+  return systemParameters(pending.action).find(
+    (param) => !(param.name in pending.values) && !knowsSystemValue(param.name, state.visitor, state.attributes),
+  );
+}
+
+/** The parameter (or asked-for system value) a pending action is asking about. */
+function askedParameter(state: ConversationState, pending: PendingAction) {
+  const params = natural(state)
+    ? [...pending.action.parameters, ...systemParameters(pending.action)]
+    : pending.action.parameters;
+  return params.find((candidate) => candidate.name === pending.asking);
+}
+
+/** What a collection taught the conversation: values to reuse, and the visitor's email and name when asked for. */
+function learnFrom(
+  state: ConversationState,
+  params: ActionDefinition['parameters'],
+  values: Record<string, Json>,
+): ConversationState {
+  const visitor = { ...state.visitor };
+  if (typeof values['user_email'] === 'string' && !visitor.email) visitor.email = values['user_email'];
+  if (typeof values['user_name'] === 'string' && !visitor.name) visitor.name = values['user_name'];
+  return { ...state, visitor, remembered: remember(state.remembered ?? {}, params, values) };
 }
 
 function continuePending(
@@ -537,9 +631,9 @@ function continuePending(
     }
     return { state: say(state, [text('Please answer yes or no.')], now), run: null };
   }
-  const param = pending.action.parameters.find((candidate) => candidate.name === pending.asking);
+  const param = askedParameter(state, pending);
   if (!param) return advance(state, pending, now);
-  let answer = extractParameter(param, message, true, now);
+  let answer = extractParameter(param, message, true, now, { natural: natural(state) });
   // What the LLM extractor read counts when the deterministic extractor found nothing valid.
   const suggested = hints.extracted ? validated(pending.action, hints.extracted, now) : {};
   if (answer && !answer.ok && suggested[param.name] !== undefined)
@@ -551,7 +645,11 @@ function continuePending(
       return { state: say({ ...state, pending: null }, [giveUp], now), run: null };
     }
     return {
-      state: say({ ...state, pending: { ...pending, attempts } }, [text(`${answer.reason} ${promptFor(param)}`)], now),
+      state: say(
+        { ...state, pending: { ...pending, attempts } },
+        [text(`${answer.reason} ${promptFor(param, { natural: natural(state) })}`)],
+        now,
+      ),
       run: null,
     };
   }
@@ -559,6 +657,11 @@ function continuePending(
   if (answer?.ok) values[param.name] = answer.value;
   for (const other of pending.action.parameters) {
     if (other.name in values) continue;
+    if (natural(state)) {
+      const found = valueInMessage(other, message, now);
+      if (found !== undefined) values[other.name] = found;
+      continue;
+    }
     const found = extractParameter(other, message, false, now);
     if (found?.ok) values[other.name] = found.value;
   }
@@ -581,6 +684,7 @@ function pendingEnvironment(
     visitor: state.visitor,
     attributes: state.attributes,
     userMessage: run.userMessage,
+    ...(natural(state) ? { lastMessage: lastVisitorMessage(state) } : {}),
     trigger: run.trigger,
     now,
   };

@@ -165,7 +165,13 @@ export type RunEnvironment = {
   conversationId: string;
   visitor: { id?: string; name?: string; email?: string; phone?: string; locale?: string };
   attributes: JsonObject;
+  /** The message that fired the action (a button's label, a lead's summary; '' in older conversations). */
   userMessage: string;
+  /**
+   * The visitor's last message. Absent in conversations recorded before it existed: there `user_message` was the
+   * message that fired the action.
+   */
+  lastMessage?: string;
   trigger: string;
   now: string;
 };
@@ -181,8 +187,10 @@ export function templateContext(
   for (const [id, result] of Object.entries(progress.results)) if (result.ok) steps[id] = result.fields;
   const email = env.visitor.email ?? env.attributes['email'];
   const name = env.visitor.name ?? env.attributes['name'];
+  const last = env.lastMessage === undefined ? env.userMessage : env.lastMessage || env.userMessage;
   return {
-    user_message: env.userMessage,
+    user_message: last,
+    ...(env.lastMessage === undefined ? {} : { trigger_message: env.userMessage || last }),
     user_email: typeof email === 'string' ? email : null,
     user_name: typeof name === 'string' ? name : null,
     conversation_id: env.conversationId,
@@ -211,7 +219,7 @@ export function requestMeta(action: ActionDefinition, env: RunEnvironment): Requ
       email: (context['user_email'] as string | null) ?? null,
       phone: env.visitor.phone ?? null,
       locale: env.visitor.locale ?? null,
-      last_message: env.userMessage || null,
+      last_message: (env.lastMessage ?? env.userMessage) || null,
       attributes: env.attributes,
     },
   };

@@ -14,6 +14,8 @@ export type ActionTestInput = {
   parameters: Record<string, Json>;
   visitor: RunEnvironment['visitor'];
   attributes: JsonObject;
+  /** What `user_message` and `trigger_message` read in the test run (absent in tests started before it existed). */
+  message?: string;
 };
 
 /** Per call, the rendered request (secrets masked), the response and the fields; then the reply. */
@@ -35,7 +37,8 @@ export async function actionTest(input: ActionTestInput): Promise<ActionTestResu
     conversationId: `test-${input.testId}`,
     visitor: input.visitor,
     attributes: input.attributes,
-    userMessage: '',
+    userMessage: input.message ?? '',
+    ...(input.message === undefined ? {} : { lastMessage: input.message }),
     trigger: 'test',
     now: new Date(workflowInfo().startTime).toISOString(),
   };

@@ -33,6 +33,7 @@ import {
   type ActionRun,
   type ConversationState,
   type TurnEvent,
+  type TurnFeatures,
 } from '../shared/conversation';
 import { text } from '../shared/messages';
 import {
@@ -198,6 +199,11 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         .catch((error: unknown) => log.error('failure alert not sent', { error: (error as Error).message }));
   }
 
+  /** The behaviours added since conversations first ran: on for turns that were not recorded without them. */
+  function turnFeatures(): TurnFeatures {
+    return { context: patched('context-collection') };
+  }
+
   async function processTurn(event: TurnEvent): Promise<void> {
     const fromSeq = state.nextSeq;
     let afterReply: (() => Promise<void>) | null = null;
@@ -207,6 +213,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         catalog = await refreshCatalog();
       }
       const hints = { ...(await llmHints(event)), embedding: await embedding(event) };
+      state = { ...state, features: turnFeatures() };
       const decision = planTurn(state, event, catalog, now(), hints);
       state = decision.state;
       if (decision.run) afterReply = await execute(decision.run);

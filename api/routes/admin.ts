@@ -36,6 +36,8 @@ const TestRunSchema = z
       .strict()
       .default({}),
     attributes: z.record(z.string().max(64), JsonSchema).default({}),
+    /** What `user_message` and `trigger_message` read in the test run. */
+    message: z.string().min(1).max(4000).default('This is a test message.'),
   })
   .strict();
 
@@ -169,6 +171,7 @@ export function adminRoutes(deps: { services: Services; temporal: TemporalDeps; 
           parameters,
           visitor: body.visitor,
           attributes: body.attributes,
+          message: body.message,
         },
       ],
     });
