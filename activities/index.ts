@@ -5,6 +5,7 @@ import { DEFAULT_TRAFFIC_LIMITS } from '../shared/traffic';
 import type { AlertSettings, FailureAlert } from './alerts';
 import { createCatalogActivities } from './catalog';
 import type { Egress } from './egress';
+import { createHandoffActivities } from './handoff';
 import { createHttpActivities } from './http';
 import { createLlmActivities } from './llm';
 import type { Services } from './services';
@@ -51,6 +52,7 @@ export function createActivities({
       logger,
     }),
     ...createLlmActivities({ settings: llm.settings, dispatcher: llm.dispatcher, logger }),
+    ...createHandoffActivities({ egress, logger }),
     /** Emails and/or posts a failure alert, at most once per hour per action. */
     async sendFailureAlert(input: { alert: FailureAlert; settings: AlertSettings }) {
       return alerts.sendFailureAlert(input.alert, input.settings);

@@ -64,6 +64,8 @@ function toChatbot(doc: ChatbotDoc): Chatbot {
     ...rest,
     allowedOrigins: rest.allowedOrigins ?? [],
     egressAllowlist: rest.egressAllowlist ?? [],
+    smallTalk: rest.smallTalk ?? {},
+    handoff: rest.handoff ?? null,
     publishableKey: rest.publishableKey ?? '',
     id: _id,
   };
@@ -146,7 +148,10 @@ export function createStore(
       await db.command({ ping: 1 });
     },
 
-    async createChatbot(input: ChatbotInput & { id: string }): Promise<Chatbot> {
+    async createChatbot(
+      input: Omit<ChatbotInput, 'smallTalk' | 'handoff'> &
+        Partial<Pick<ChatbotInput, 'smallTalk' | 'handoff'>> & { id: string },
+    ): Promise<Chatbot> {
       const at = now();
       const doc: ChatbotDoc = {
         _id: input.id,
@@ -157,6 +162,8 @@ export function createStore(
         publishableKey: input.publishableKey ?? `pk_${randomBytes(18).toString('base64url')}`,
         allowedOrigins: input.allowedOrigins,
         egressAllowlist: input.egressAllowlist,
+        smallTalk: input.smallTalk ?? {},
+        handoff: input.handoff ?? null,
         catalogRevision: randomUUID(),
         createdAt: at,
         updatedAt: at,

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { allowlistEntryProblem, allowlistEntryWarning } from './address-policy';
+import { HandoffSchema, type HandoffSettings } from './handoff';
 import { ID_PATTERN } from './ids';
+import { SmallTalkSchema, type SmallTalkSettings } from './smalltalk';
 
 /** Bounds of a conversation's idle timeout: a minute (a shorter one closes before a visitor can answer) to a week. */
 export const IDLE_TIMEOUT_MINUTES = { min: 1, max: 10080 } as const;
@@ -46,6 +48,10 @@ export const ChatbotInputSchema = z
       )
       .max(50)
       .default([]),
+    /** The chatbot's own replies to greetings, thanks, goodbyes and help (a kind set to null is not answered). */
+    smallTalk: SmallTalkSchema.default({}),
+    /** What happens when a visitor asks for a person: reply, action, webhook (null: no one is available). */
+    handoff: HandoffSchema.nullable().default(null),
   })
   .strict();
 export type ChatbotInput = z.infer<typeof ChatbotInputSchema>;
@@ -64,6 +70,8 @@ export type Chatbot = {
   publishableKey: string;
   allowedOrigins: string[];
   egressAllowlist: string[];
+  smallTalk: SmallTalkSettings;
+  handoff: HandoffSettings | null;
   catalogRevision: string;
   createdAt: string;
   updatedAt: string;
@@ -73,11 +81,19 @@ export type Chatbot = {
  * What an operator should know about chatbot settings that save but do not do what they seem to, as sentences for
  * the `warnings` of the save response (empty when there is nothing to say).
  */
-export function chatbotWarnings(settings: Pick<ChatbotPatch, 'egressAllowlist'>): string[] {
-  return (settings.egressAllowlist ?? []).flatMap((entry, index) => {
+export function chatbotWarnings(
+  settings: Pick<ChatbotPatch, 'egressAllowlist' | 'handoff'>,
+  actionNames?: string[],
+): string[] {
+  const warnings = (settings.egressAllowlist ?? []).flatMap((entry, index) => {
     const warning = allowlistEntryWarning(entry);
     return warning ? [`egressAllowlist[${index}]: ${warning}`] : [];
   });
+  const action = settings.handoff?.action;
+  if (action && actionNames && !actionNames.includes(action)) {
+    warnings.push(`handoff.action: this chatbot has no action "${action}" yet, so a handoff fires none`);
+  }
+  return warnings;
 }
 
 /** A secret's name: what actions refer to as `secrets.<name>` or in an auth preset. */
@@ -119,5 +135,8 @@ export function conversationSettings(chatbot: Chatbot, defaultIdleTimeoutMinutes
       ) * 60_000,
     ),
     greeting: chatbot.greeting,
+    // Chatbots saved before these settings existed have none.
+    smallTalk: chatbot.smallTalk ?? {},
+    handoff: chatbot.handoff ?? null,
   };
 }

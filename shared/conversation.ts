@@ -18,7 +18,15 @@ import {
   systemParameters,
   valueInMessage,
 } from './context-values';
+import {
+  asksForHuman,
+  NO_HANDOFF_REPLY,
+  type ConversationMode,
+  type HandoffEvent,
+  type HandoffSettings,
+} from './handoff';
 import { extractParameter, isCancellation, nextMissing, promptFor, withDefaults } from './parameters';
+import { smallTalkKinds, smallTalkReply, type SmallTalkSettings } from './smalltalk';
 import type { RouterModel } from './understanding/model';
 import { routeWithModel } from './understanding/routing';
 import type { PackedVector } from './understanding/semantic';
@@ -45,6 +53,10 @@ export type ConversationSettings = {
   greeting: string | null;
   /** The optional LLM router, extractor and composer are configured (absent in older conversations). */
   llm?: boolean;
+  /** The chatbot's own small-talk replies (absent: Parley's defaults). */
+  smallTalk?: SmallTalkSettings;
+  /** What happens when a visitor asks for a person (absent or null: no one is available). */
+  handoff?: HandoffSettings | null;
 };
 
 /**
@@ -92,6 +104,10 @@ export type ActionRun = Omit<PendingAction, 'asking' | 'attempts' | 'awaitingCon
 export type TurnFeatures = {
   /** Collection from context, natural questions, system values asked for, `user_message`/`trigger_message`. */
   context: boolean;
+  /** Greetings, thanks, goodbyes and help answered; a visitor asking for a person handed off. */
+  smallTalk?: boolean;
+  /** Replies without a template render the data readably (and follow the action's `reply.say`). */
+  readable?: boolean;
 };
 
 /** Everything a conversation knows; JSON-safe, carried whole across continue-as-new. */
@@ -113,6 +129,8 @@ export type ConversationState = {
   features?: TurnFeatures;
   /** Values earlier actions collected, by parameter name, for later actions to reuse. */
   remembered?: Record<string, Json>;
+  /** Who answers: the bot, or a person after a handoff (absent: the bot). */
+  mode?: ConversationMode;
 };
 
 const natural = (state: ConversationState) => state.features?.context === true;
@@ -121,12 +139,19 @@ const natural = (state: ConversationState) => state.features?.context === true;
 export type TurnEvent =
   | { kind: 'message'; messageId: string; text: string }
   | { kind: 'button'; messageId: string; payload: string }
-  | { kind: 'lead'; messageId: string; lead: Lead };
+  | { kind: 'lead'; messageId: string; lead: Lead }
+  /** A person's message, posted through the admin API; takes the conversation over from the bot. */
+  | { kind: 'agent'; messageId: string; text: string }
+  /** The person hands the conversation back to the bot. */
+  | { kind: 'handback'; messageId: string; text?: string };
 
 export type Lead = { name?: string; email?: string; phone?: string; fields?: Record<string, string> };
 
-/** What a turn decided: the new state and, when an action is ready, the run to execute. */
-export type TurnDecision = { state: ConversationState; run: ActionRun | null };
+/**
+ * What a turn decided: the new state and, when an action is ready, the run to execute; `handoff` when the visitor
+ * was just handed to a person (the event for the chatbot's webhook).
+ */
+export type TurnDecision = { state: ConversationState; run: ActionRun | null; handoff?: HandoffEvent };
 
 /** A catalogue with every definition upgraded to the current schema (ones that no longer validate are left out). */
 export function upgradeCatalog(catalog: ActionCatalog): ActionCatalog {
@@ -213,7 +238,7 @@ export function say(state: ConversationState, messages: BotMessage[], now: strin
 
 function append(
   state: ConversationState,
-  from: 'visitor' | 'bot',
+  from: TranscriptEntry['from'],
   messages: BotMessage[],
   now: string,
 ): ConversationState {
@@ -262,12 +287,24 @@ export function planTurn(
   hints: LlmHints = NO_HINTS,
 ): TurnDecision {
   catalog = catalog && { ...catalog, actions: catalog.actions.filter((entry) => inChat(entry.definition)) };
+  if (event.kind === 'agent') {
+    return { state: append({ ...state, mode: 'human', pending: null }, 'agent', [text(event.text)], now), run: null };
+  }
+  if (event.kind === 'handback') {
+    const back = event.text ?? state.settings.handoff?.handBackReply ?? 'How can I help?';
+    return { state: say({ ...state, mode: 'bot' }, [text(back)], now), run: null };
+  }
   let next: ConversationState = { ...state, turn: state.turn + 1 };
   switch (event.kind) {
     case 'message': {
       next = append(next, 'visitor', [text(event.text)], now);
+      // With a person answering, the bot stays silent (but still finishes a question the handoff action asked).
+      if (next.mode === 'human' && !next.pending) return { state: next, run: null };
       if (next.pending) return continuePending(next, event.text, catalog, now, hints);
-      return routeText(next, event.text, catalog, now, hints);
+      return (
+        (next.features?.smallTalk ? conversational(next, event.text, catalog, now, hints) : null) ??
+        routeText(next, event.text, catalog, now, hints)
+      );
     }
     case 'button': {
       next = append(next, 'visitor', [text(buttonLabel(state, event.payload))], now);
@@ -331,12 +368,64 @@ function absorbLead(state: ConversationState, lead: Lead): ConversationState {
   return { ...state, visitor, attributes: mergeAttributes(state.attributes, lead.fields ?? {}) };
 }
 
-function fallbackMessage(catalog: ActionCatalog | null): BotMessage[] {
-  const abilities = (catalog?.actions ?? [])
+/** The titles of what the bot can do when asked: its intent-triggered actions. */
+function abilities(catalog: ActionCatalog | null): string[] {
+  return (catalog?.actions ?? [])
     .filter((entry) => entry.definition.triggers.some((trigger) => trigger.type === 'intent'))
     .map((entry) => actionTitle(entry.definition));
-  if (abilities.length === 0) return [text("Sorry, I didn't understand that.")];
-  return [text(`Sorry, I didn't understand that. I can help with:\n${abilities.map((a) => `- ${a}`).join('\n')}`)];
+}
+
+/**
+ * Small talk and requests for a person, decided beside routing: a message that is only a greeting, thanks, a
+ * goodbye or a request for help is answered (the chatbot's wording, else Parley's), and one asking for a person is
+ * handed off — unless an action routes confidently (or the LLM router picked one), which wins. Null: route as usual.
+ */
+function conversational(
+  state: ConversationState,
+  message: string,
+  catalog: ActionCatalog | null,
+  now: string,
+  hints: LlmHints,
+): TurnDecision | null {
+  const human = asksForHuman(message);
+  const kinds = human ? [] : smallTalkKinds(message);
+  if ((!human && kinds.length === 0) || hints.route?.action) return null;
+  const route = routeInCatalog(message, catalog, hints.embedding ?? null);
+  if (route.kind === 'action' && route.score >= TOPIC_SWITCH_SCORE) return null;
+  if (human) return handOff(state, message, catalog, now);
+  const reply = smallTalkReply(kinds, state.settings.smallTalk, abilities(catalog));
+  return reply === null ? null : { state: say(state, [text(reply)], now), run: null };
+}
+
+/**
+ * Hands the conversation to a person as the chatbot's handoff setting says: its reply, `human` mode, the event for
+ * its webhook, and its action (which may still ask what it needs). Without a handoff, no one is available.
+ */
+function handOff(state: ConversationState, message: string, catalog: ActionCatalog | null, now: string): TurnDecision {
+  const handoff = state.settings.handoff;
+  if (!handoff) {
+    const can = abilities(catalog);
+    const reply = can.length
+      ? `${NO_HANDOFF_REPLY}\n${can.map((a) => `- ${a}`).join('\n')}`
+      : NO_HANDOFF_REPLY.replace(/ I can help with:$/, '');
+    return { state: say(state, [text(reply)], now), run: null };
+  }
+  const event: HandoffEvent = {
+    type: 'handoff.requested',
+    chatbotId: state.chatbotId,
+    conversationId: state.conversationId,
+    at: now,
+  };
+  const next = say({ ...state, mode: 'human' }, [text(handoff.reply)], now);
+  const entry = catalog?.actions.find((candidate) => candidate.definition.name === handoff.action);
+  if (!entry) return { state: next, run: null, handoff: event };
+  return { ...startAction(next, entry, 'intent', message, now), handoff: event };
+}
+
+function fallbackMessage(catalog: ActionCatalog | null): BotMessage[] {
+  const can = abilities(catalog);
+  if (can.length === 0) return [text("Sorry, I didn't understand that.")];
+  return [text(`Sorry, I didn't understand that. I can help with:\n${can.map((a) => `- ${a}`).join('\n')}`)];
 }
 
 type CatalogEntry = ActionCatalog['actions'][number];
@@ -721,7 +810,10 @@ export function recentLines(state: ConversationState, count: number): { from: 'v
   return state.transcript
     .filter((entry) => entry.message.type === 'text' || entry.message.type === 'buttons')
     .slice(-count)
-    .map((entry) => ({ from: entry.from, text: 'text' in entry.message ? (entry.message.text ?? '') : '' }));
+    .map((entry) => ({
+      from: entry.from === 'visitor' ? ('visitor' as const) : ('bot' as const),
+      text: 'text' in entry.message ? (entry.message.text ?? '') : '',
+    }));
 }
 
 /** The parameters still missing while a question is pending: what the LLM extractor is asked for. */
@@ -770,6 +862,7 @@ export function stateSummary(state: ConversationState) {
     chatbotId: state.chatbotId,
     conversationId: state.conversationId,
     status: state.status,
+    mode: state.mode ?? 'bot',
     closedReason: state.closedReason,
     turn: state.turn,
     attributes: state.attributes,

@@ -29,10 +29,13 @@ export const BotMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type BotMessage = z.infer<typeof BotMessageSchema>;
 
-/** One line of a conversation's transcript; `seq` orders it and lets a frontend ask for what came `after`. */
+/**
+ * One line of a conversation's transcript; `seq` orders it and lets a frontend ask for what came `after`. `agent`
+ * lines are a person's, posted through the admin API while the conversation is handed off.
+ */
 export type TranscriptEntry = {
   seq: number;
-  from: 'visitor' | 'bot';
+  from: 'visitor' | 'bot' | 'agent';
   at: string;
   message: BotMessage;
 };

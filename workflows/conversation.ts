@@ -4,10 +4,13 @@ import {
   condition,
   continueAsNew,
   log,
+  makeContinueAsNewFunc,
   patched,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -37,7 +40,9 @@ import {
 } from '../shared/conversation';
 import { text } from '../shared/messages';
 import {
+  agentMessageUpdate,
   buttonClickedSignal,
+  handBackUpdate,
   closeSignal,
   leadCapturedSignal,
   sendMessageUpdate,
@@ -81,6 +86,12 @@ const alerts = proxyActivities<Activities>({
   retry: { maximumAttempts: 3, initialInterval: '1 second' },
 });
 
+/** Option preset for the handoff event: a few tries; a helpdesk that cannot be told must not hold up the turn. */
+const notify = proxyActivities<Activities>({
+  startToCloseTimeout: '15 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '1 second' },
+});
+
 const now = () => new Date().toISOString();
 
 /** How a conversation ended. */
@@ -115,6 +126,39 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       validator: ({ messageId, text: message }) => {
         if (!messageId || typeof message !== 'string' || message.trim() === '') throw new Error('a message needs text');
         if (state.status === 'closed' && !handled(messageId)) throw new Error('the conversation is closed');
+      },
+    },
+  );
+  const openOnly = ({ messageId }: { messageId: string }) => {
+    if (!messageId) throw new Error('a messageId is required');
+    if (state.status === 'closed' && !handled(messageId)) throw new Error('the conversation is closed');
+  };
+  setHandler(
+    agentMessageUpdate,
+    async ({ messageId, text: message }) => {
+      enqueue({ kind: 'agent', messageId, text: message });
+      await condition(() => handled(messageId));
+      return { mode: state.mode ?? 'bot' };
+    },
+    {
+      validator: (input) => {
+        openOnly(input);
+        if (typeof input.text !== 'string' || input.text.trim() === '') throw new Error('a message needs text');
+      },
+    },
+  );
+  setHandler(
+    handBackUpdate,
+    async ({ messageId, text: message }) => {
+      enqueue({ kind: 'handback', messageId, ...(message ? { text: message } : {}) });
+      await condition(() => handled(messageId));
+      return { mode: state.mode ?? 'bot' };
+    },
+    {
+      validator: (input) => {
+        openOnly(input);
+        if ((state.mode ?? 'bot') !== 'human' && !handled(input.messageId))
+          throw new Error('the conversation is not handed off');
       },
     },
   );
@@ -199,9 +243,21 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         .catch((error: unknown) => log.error('failure alert not sent', { error: (error as Error).message }));
   }
 
-  /** The behaviours added since conversations first ran: on for turns that were not recorded without them. */
+  /**
+   * The behaviours added since conversations first ran, on for turns that were not recorded without them. One
+   * patch for them all: each patch id adds a marker and a search-attribute upsert to every run's history.
+   */
   function turnFeatures(): TurnFeatures {
-    return { context: patched('context-collection') };
+    const natural = patched('natural-conversations');
+    return { context: natural, smallTalk: natural, readable: natural };
+  }
+
+  /** Shows who answers in the Temporal UI (memo `ParleyMode`, current details) when it changes. */
+  function showMode(before: ConversationState['mode']): void {
+    const mode = state.mode ?? 'bot';
+    if (mode === (before ?? 'bot')) return;
+    upsertMemo({ ParleyMode: mode });
+    setCurrentDetails(mode === 'human' ? 'Handed off: a person is answering' : 'The bot is answering');
   }
 
   async function processTurn(event: TurnEvent): Promise<void> {
@@ -214,9 +270,24 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       }
       const hints = { ...(await llmHints(event)), embedding: await embedding(event) };
       state = { ...state, features: turnFeatures() };
+      const mode = state.mode;
       const decision = planTurn(state, event, catalog, now(), hints);
       state = decision.state;
-      if (decision.run) afterReply = await execute(decision.run);
+      showMode(mode);
+      const webhook = state.settings.handoff?.webhook;
+      const handoff = decision.handoff;
+      if (handoff && webhook) {
+        afterReply = () =>
+          notify
+            .notifyHandoff({ webhook, event: handoff })
+            .then(() => undefined)
+            .catch((error: unknown) => log.error('handoff event not sent', { error: (error as Error).message }));
+      }
+      if (decision.run) {
+        const alert = await execute(decision.run);
+        const notified = afterReply;
+        if (alert) afterReply = notified ? () => notified().then(alert) : alert;
+      }
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       log.error('turn failed', { error: error.message });
@@ -242,7 +313,11 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     }
     if (state.status === 'open' && inbox.length === 0 && workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof conversation>({ ...input, carried: { state } });
+      // The next run shows who answers from its start; conversations that never had a mode carry no memo.
+      const next = state.mode
+        ? makeContinueAsNewFunc<typeof conversation>({ memo: { ParleyMode: state.mode } })
+        : continueAsNew<typeof conversation>;
+      await next({ ...input, carried: { state } });
     }
   }
 

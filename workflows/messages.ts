@@ -15,6 +15,14 @@ export const visitorMessageSignal = defineSignal<[{ messageId: string; text: str
 export const buttonClickedSignal = defineSignal<[{ messageId: string; payload: string }]>('buttonClicked');
 /** A lead form was submitted. */
 export const leadCapturedSignal = defineSignal<[Lead & { messageId?: string }]>('leadCaptured');
+/** A person's message in a handed-off conversation (the admin API); answers once it is in the transcript. */
+export const agentMessageUpdate = defineUpdate<{ mode: 'bot' | 'human' }, [{ messageId: string; text: string }]>(
+  'agentMessage',
+);
+/** The person hands the conversation back to the bot, optionally saying something first. */
+export const handBackUpdate = defineUpdate<{ mode: 'bot' | 'human' }, [{ messageId: string; text?: string }]>(
+  'handBack',
+);
 /** End the conversation. */
 export const closeSignal = defineSignal<[{ reason: string }]>('close');
 /** Transcript entries after a sequence number. */

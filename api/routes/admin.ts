@@ -16,9 +16,11 @@ import {
 } from '../../shared/chatbot';
 import { isJsonObject, JsonSchema } from '../../shared/json';
 import { nextMissing, withDefaults } from '../../shared/parameters';
+import { conversationWorkflowId } from '../../shared/ids';
 import { actionTest } from '../../workflows/action-test';
+import { agentMessageUpdate, handBackUpdate, stateQuery, transcriptQuery } from '../../workflows/messages';
 import { ApiError, parseOr400 } from '../errors';
-import type { TemporalDeps } from '../temporal';
+import { conversationError, type TemporalDeps } from '../temporal';
 
 const LogsQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) }).strict();
 
@@ -40,6 +42,16 @@ const TestRunSchema = z
     message: z.string().min(1).max(4000).default('This is a test message.'),
   })
   .strict();
+
+/** A person's message to a handed-off conversation. */
+const AgentMessageSchema = z
+  .object({ text: z.string().trim().min(1).max(4000), messageId: z.string().min(1).max(128).optional() })
+  .strict();
+/** An agent handing a conversation back to the bot, optionally with a last message from the bot. */
+const HandBackSchema = z
+  .object({ text: z.string().trim().min(1).max(4000).optional(), messageId: z.string().min(1).max(128).optional() })
+  .strict();
+const AfterQuerySchema = z.object({ after: z.coerce.number().int().min(0).default(0) }).strict();
 
 function actionView(action: StoredAction) {
   return {
@@ -73,7 +85,7 @@ export function adminRoutes(deps: { services: Services; temporal: TemporalDeps; 
     const input = parseOr400(ChatbotInputSchema, req.body);
     try {
       const created = await store.createChatbot({ ...input, id: input.id ?? randomUUID() });
-      res.status(201).json({ ...created, warnings: chatbotWarnings(created) });
+      res.status(201).json({ ...created, warnings: chatbotWarnings(created, []) });
     } catch (error) {
       if (error instanceof DuplicateError) throw new ApiError('conflict', error.message);
       throw error;
@@ -92,7 +104,8 @@ export function adminRoutes(deps: { services: Services; temporal: TemporalDeps; 
     const patch = parseOr400(ChatbotPatchSchema, req.body);
     const updated = await store.updateChatbot(req.params.botId, patch);
     if (!updated) throw new ApiError('not_found', `chatbot ${req.params.botId} not found`);
-    res.json({ ...updated, warnings: chatbotWarnings(updated) });
+    const actionNames = (await store.listActions(updated.id)).map((action) => action.definition.name);
+    res.json({ ...updated, warnings: chatbotWarnings(updated, actionNames) });
   });
 
   router.delete('/:botId', async (req, res) => {
@@ -182,6 +195,46 @@ export function adminRoutes(deps: { services: Services; temporal: TemporalDeps; 
     const action = await existingAction(req.params.botId, req.params.name);
     const cleared = await alerts.resetThrottle(req.params.botId, action.definition.name);
     res.json({ reset: true, wasThrottled: cleared });
+  });
+
+  /** A conversation of this chatbot, for agents: 404 when it is not the chatbot's. */
+  async function agentConversation(botId: string, conversationId: string) {
+    const record = await store.getConversation(conversationId);
+    if (!record || record.chatbotId !== botId)
+      throw new ApiError('not_found', `conversation ${conversationId} not found`);
+    return deps.temporal.client.workflow.getHandle(conversationWorkflowId(botId, conversationId));
+  }
+
+  router.get('/:botId/conversations/:conversationId', async (req, res) => {
+    const handle = await agentConversation(req.params.botId, req.params.conversationId);
+    res.json(await handle.query(stateQuery).catch((error: unknown) => Promise.reject(conversationError(error))));
+  });
+
+  router.get('/:botId/conversations/:conversationId/messages', async (req, res) => {
+    const { after } = parseOr400(AfterQuerySchema, req.query, 'query');
+    const handle = await agentConversation(req.params.botId, req.params.conversationId);
+    const messages = await handle
+      .query(transcriptQuery, { after })
+      .catch((error: unknown) => Promise.reject(conversationError(error)));
+    res.json({ messages });
+  });
+
+  router.post('/:botId/conversations/:conversationId/agent-messages', async (req, res) => {
+    const { text, messageId } = parseOr400(AgentMessageSchema, req.body);
+    const handle = await agentConversation(req.params.botId, req.params.conversationId);
+    const result = await handle
+      .executeUpdate(agentMessageUpdate, { args: [{ messageId: messageId ?? randomUUID(), text }] })
+      .catch((error: unknown) => Promise.reject(conversationError(error)));
+    res.json(result);
+  });
+
+  router.post('/:botId/conversations/:conversationId/hand-back', async (req, res) => {
+    const { text, messageId } = parseOr400(HandBackSchema, req.body);
+    const handle = await agentConversation(req.params.botId, req.params.conversationId);
+    const result = await handle
+      .executeUpdate(handBackUpdate, { args: [{ messageId: messageId ?? randomUUID(), ...(text ? { text } : {}) }] })
+      .catch((error: unknown) => Promise.reject(conversationError(error)));
+    res.json(result);
   });
 
   router.put('/:botId/secrets/:name', async (req, res) => {
