@@ -378,6 +378,12 @@ export const ReplySchema = z
       .optional(),
     /** Guidance for the optional LLM composer. */
     instructions: z.string().max(4000).nullable().default(null),
+    /**
+     * Without a template, which response convention the reply follows: `message` (the API's `message` is said
+     * verbatim, else its data is shown) or `data` (a `data` string is said, else the data is shown; `message` is
+     * a log line and never said).
+     */
+    say: z.enum(['message', 'data']).default('message'),
   })
   .strict()
   .superRefine((reply, ctx) => {
@@ -427,7 +433,7 @@ export const ActionDefinitionSchema = z
       .nullable()
       .default(null),
     steps: z.array(StepSchema).min(1, 'an action needs at least one step').max(20),
-    reply: ReplySchema.default({ template: null, format: 'text', instructions: null }),
+    reply: ReplySchema.default({ template: null, format: 'text', instructions: null, say: 'message' }),
     limits: z
       .object({ maxPerConversation: z.number().int().min(1).nullable().default(null) })
       .strict()

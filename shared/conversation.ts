@@ -790,7 +790,8 @@ export function completeRun(
   const attributes = mergeAttributes(state.attributes, mergedAttributes(progress));
   const withAttributes = { ...state, attributes };
   const context = templateContext(run.action, run.values, runEnvironment(withAttributes, run, now), progress);
-  let next = say(withAttributes, withComposedText(composeReply(run.action, context, progress), composed), now);
+  const reply = composeReply(run.action, context, progress, { readable: state.features?.readable === true });
+  let next = say(withAttributes, withComposedText(reply, composed), now);
   if (run.action.closeConversation && !progress.failure) {
     next = say(next, [text(renderText(run.action.closeConversation.farewell, context))], now);
     next = { ...next, status: 'closed', closedReason: 'action' };
@@ -836,7 +837,7 @@ export function composerInput(
   const instructions = run.action.reply.instructions;
   if (!instructions || progress.failure) return null;
   const context = templateContext(run.action, run.values, runEnvironment(state, run, now), progress);
-  const draft = composeReply(run.action, context, progress)
+  const draft = composeReply(run.action, context, progress, { readable: state.features?.readable === true })
     .map((message) => ('text' in message && message.text ? message.text : ''))
     .filter(Boolean)
     .join('\n');

@@ -2,7 +2,7 @@ import type { ActionDefinition, Condition, StepDefinition } from './action';
 import type { Json, JsonObject } from './json';
 import type { BotMessage } from './messages';
 import type { RequestMeta } from './request';
-import { renderReply } from './reply';
+import { renderReply, type ReplyOptions } from './reply';
 import { lookupPath, type TemplateContext } from './template';
 
 /**
@@ -229,7 +229,12 @@ export function requestMeta(action: ActionDefinition, env: RunEnvironment): Requ
 export const DEFAULT_ERROR_REPLY = "Sorry, I couldn't complete that right now. Please try again later.";
 
 /** What the visitor is told once the run is over: the failing step's error reply, or the action's reply. */
-export function composeReply(action: ActionDefinition, context: TemplateContext, progress: RunProgress): BotMessage[] {
+export function composeReply(
+  action: ActionDefinition,
+  context: TemplateContext,
+  progress: RunProgress,
+  options: ReplyOptions = {},
+): BotMessage[] {
   if (progress.failure) return [{ type: 'text', text: progress.failure.reply ?? DEFAULT_ERROR_REPLY }];
   // Every call failed (each moving on with `continue`): there is nothing to answer with but the error reply.
   const firstFailed = action.steps.find((step) => step.id === progress.failed[0]);
@@ -239,7 +244,12 @@ export function composeReply(action: ActionDefinition, context: TemplateContext,
     .reverse()
     .map((id) => progress.results[id])
     .find((result) => result?.ok);
-  return renderReply(action.reply, context, lastOk?.ok ? { message: lastOk.message, fields: lastOk.fields } : null);
+  return renderReply(
+    action.reply,
+    context,
+    lastOk?.ok ? { message: lastOk.message, fields: lastOk.fields } : null,
+    options,
+  );
 }
 
 /** The alert to send for a run whose call failed for good, when the action has alert recipients. */

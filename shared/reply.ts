@@ -1,6 +1,7 @@
 import type { ReplyDefinition } from './action';
 import type { Json, JsonObject } from './json';
 import type { BotMessage, Button } from './messages';
+import { renderData } from './render-data';
 import { lookupPath, renderText, valueAsText, type TemplateContext } from './template';
 
 /**
@@ -44,17 +45,41 @@ function fieldLines(fields: JsonObject): string | null {
   return lines.length ? lines.join('\n') : null;
 }
 
+/** How a reply without a template reads the data (conversations recorded before readable replies list fields). */
+export type ReplyOptions = { readable?: boolean };
+
+/**
+ * What a reply without a template says, readably: with `say: "message"` (the default) the API's `message`
+ * verbatim, else the data rendered; with `say: "data"`, a `data` string verbatim, else the data rendered (the
+ * `message` is the API's log line). "Done." only when nothing came back.
+ */
+function readableFallback(
+  reply: ReplyDefinition,
+  last: { message: string | null; fields: JsonObject } | null,
+): BotMessage[] {
+  if (!last) return [{ type: 'text', text: 'Done.' }];
+  if (reply.say === 'message' && last.message) return [{ type: 'text', text: last.message }];
+  const { message: _logLine, ...fields } = last.fields;
+  const data = reply.say === 'data' ? (fields['data'] ?? fields) : fields;
+  const rendered = renderData(typeof data === 'string' ? data : (data as JsonObject));
+  return rendered.length ? rendered : [{ type: 'text', text: 'Done.' }];
+}
+
 /**
  * Renders the reply of a successful run. `last` is the last successful step's API message and fields:
- * without a template the API's `message` is said verbatim, else the fields are listed.
+ * without a template the API's `message` is said verbatim, else the data is rendered (readable replies) or the
+ * fields listed (older conversations).
  */
 export function renderReply(
   reply: ReplyDefinition,
   context: TemplateContext,
   last: { message: string | null; fields: JsonObject } | null,
+  options: ReplyOptions = {},
 ): BotMessage[] {
   const explicit = reply.template !== null ? renderText(reply.template, context) : null;
-  const fallback = last?.message ?? (last ? fieldLines(last.fields) : null);
+  const readable = options.readable && explicit === null ? readableFallback(reply, last) : null;
+  const readableText = readable?.length === 1 && readable[0]?.type === 'text' ? readable[0].text : null;
+  const fallback = options.readable ? readableText : (last?.message ?? (last ? fieldLines(last.fields) : null));
   const textOf = (whenAlone: string | null) => explicit ?? whenAlone;
   const messages: BotMessage[] = [];
   const sayText = (value: string | null) => {
@@ -63,7 +88,8 @@ export function renderReply(
 
   switch (reply.format) {
     case 'text':
-      sayText(textOf(fallback ?? 'Done.'));
+      if (readable) messages.push(...readable);
+      else sayText(textOf(fallback ?? 'Done.'));
       break;
     case 'card':
       sayText(explicit);

@@ -52,6 +52,6 @@ export async function actionTest(input: ActionTestInput): Promise<ActionTestResu
     failure: progress.failure,
     steps: calls,
     structureChanged: calls.some((call) => call.structureChanged),
-    reply: composeReply(input.action, context, progress),
+    reply: composeReply(input.action, context, progress, { readable: true }),
   };
 }

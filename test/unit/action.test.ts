@@ -37,7 +37,7 @@ describe('ActionDefinitionSchema', () => {
     expect(parsed.triggers).toEqual([{ type: 'intent' }]);
     expect(parsed.triggeredResponse).toBeNull();
     expect(parsed.confirm).toBeNull();
-    expect(parsed.reply).toEqual({ template: null, format: 'text', instructions: null });
+    expect(parsed.reply).toEqual({ template: null, format: 'text', instructions: null, say: 'message' });
     expect(parsed.channels).toEqual(['chat']);
     expect(parsed.alerts).toEqual({ emails: [], webhook: null });
     expect(parsed.limits).toEqual({ maxPerConversation: null });

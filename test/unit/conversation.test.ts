@@ -629,6 +629,7 @@ describe('stateSummary', () => {
       chatbotId: 'acme',
       conversationId: 'c1',
       status: 'open',
+      mode: 'bot',
       closedReason: null,
       turn: 1,
       attributes: { plan: 'gold' },
