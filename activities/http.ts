@@ -75,8 +75,25 @@ function egressFailure(error: EgressError): { type: string; nonRetryable: boolea
     case 'response_too_large':
       return { type: FailureType.invalidResponse, nonRetryable: true };
     case 'timeout':
+      return { type: FailureType.timeout, nonRetryable: false };
     case 'network':
       return { type: FailureType.network, nonRetryable: false };
+  }
+}
+
+/** How much of an upstream's error `message` a visitor may be shown. */
+const UPSTREAM_MESSAGE_CHARS = 500;
+
+/** The `message` string of an error body (already redacted), never the body itself; null when there is none. */
+function upstreamMessage(body: string | null): string | null {
+  if (!body) return null;
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    const message =
+      typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)['message'] : null;
+    return typeof message === 'string' && message.trim() !== '' ? message.trim() : null;
+  } catch {
+    return null;
   }
 }
 
@@ -148,13 +165,17 @@ export function createHttpActivities(deps: HttpActivityDeps) {
       const fail = async (
         type: string,
         message: string,
-        options: { nonRetryable?: boolean; nextRetryDelay?: number } = {},
+        options: { nonRetryable?: boolean; nextRetryDelay?: number; said?: string | null } = {},
       ) => {
+        const { said, ...retry } = options;
         entry.error = { type, message };
         entry.durationMs = Math.round(performance.now() - started);
         await callLog.record(entry, redact);
-        const details = input.test ? [detailOf(entry, redact)] : undefined;
-        return ApplicationFailure.create({ type, message: redact(message), details, ...options });
+        // Details: the test run's call detail, then what the API said (its `message`, for steps that opt in).
+        const saying = said ? [{ said: redact(said).slice(0, UPSTREAM_MESSAGE_CHARS) }] : [];
+        const details =
+          input.test || saying.length ? [input.test ? detailOf(entry, redact) : null, ...saying] : undefined;
+        return ApplicationFailure.create({ type, message: redact(message), details, ...retry });
       };
 
       let rendered: RenderedRequest;
@@ -275,12 +296,16 @@ export function createHttpActivities(deps: HttpActivityDeps) {
       const accepted = (status >= 200 && status < 300) || input.response.acceptStatus.includes(status);
       if (!accepted) {
         const message = `${where} answered ${status}`;
+        const said = upstreamMessage(entry.responseBody);
         if (isRetryableStatus(status)) {
           const retryAfter = response.headers['retry-after'];
           const delay = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now());
-          throw await fail(FailureType.httpServerError, message, delay !== undefined ? { nextRetryDelay: delay } : {});
+          throw await fail(FailureType.httpServerError, message, {
+            said,
+            ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
+          });
         }
-        throw await fail(FailureType.httpClientError, message, { nonRetryable: true });
+        throw await fail(FailureType.httpClientError, message, { nonRetryable: true, said });
       }
 
       let body: Json;
@@ -306,6 +331,7 @@ export function createHttpActivities(deps: HttpActivityDeps) {
         const said = conventions.message ? ` (${conventions.message})` : '';
         throw await fail(FailureType.apiReportedFailure, `${where} reported success: false${said}`, {
           nonRetryable: true,
+          said: conventions.message ?? null,
         });
       }
       const fields: JsonObject = extractFields(body, input.response.fields);

@@ -300,6 +300,8 @@ export const StepSchema = z
           .union([z.enum(['stop', 'continue']), z.string().regex(/^goto:[A-Za-z][A-Za-z0-9_]{0,63}$/)])
           .default('stop'),
         reply: z.string().max(2000).optional(),
+        /** Say the API's own error `message` (from a JSON error body; never the raw body) instead of `reply`. */
+        sayMessage: z.boolean().optional(),
       })
       .strict()
       .default({ then: 'stop' }),

@@ -825,8 +825,9 @@ export function missingParameters(state: ConversationState) {
 }
 
 /**
- * What the LLM composer gets for a run that succeeded and whose reply has instructions: the deterministic reply
- * as a draft and the fields of the steps as data. Null when there is nothing to compose.
+ * What the LLM composer gets for a run whose reply has instructions: the deterministic reply as a draft and the
+ * fields of the steps as data — for a failed run (readable replies) the error reply and why it failed. Null when
+ * there is nothing to compose.
  */
 export function composerInput(
   state: ConversationState,
@@ -835,13 +836,17 @@ export function composerInput(
   now: string,
 ): { instructions: string; draft: string; data: Json } | null {
   const instructions = run.action.reply.instructions;
-  if (!instructions || progress.failure) return null;
+  const readable = state.features?.readable === true;
+  if (!instructions || (progress.failure && !readable)) return null;
   const context = templateContext(run.action, run.values, runEnvironment(state, run, now), progress);
-  const draft = composeReply(run.action, context, progress, { readable: state.features?.readable === true })
+  const draft = composeReply(run.action, context, progress, { readable })
     .map((message) => ('text' in message && message.text ? message.text : ''))
     .filter(Boolean)
     .join('\n');
-  return { instructions, draft, data: (context['steps'] ?? {}) as Json };
+  const data = progress.failure
+    ? { failed: true, reason: progress.failure.failure, steps: context['steps'] ?? {} }
+    : (context['steps'] ?? {});
+  return { instructions, draft, data: data as Json };
 }
 
 /** The reply with its first text replaced by the LLM composer's wording, when there is one. */

@@ -7,8 +7,10 @@ export const FailureType = {
   httpClientError: 'HttpClientError',
   /** The API answered 5xx, 408 or 429. */
   httpServerError: 'HttpServerError',
-  /** Connecting, or waiting for headers or body, failed or took too long. */
+  /** Connecting, or waiting for headers or body, failed. */
   network: 'NetworkError',
+  /** Connecting, or waiting for headers or body, took longer than the step allows. */
+  timeout: 'Timeout',
   /** The body was not what the step expects (e.g. not JSON). */
   invalidResponse: 'InvalidResponse',
   /** The API said `success: false`. */

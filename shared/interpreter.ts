@@ -14,7 +14,7 @@ import { lookupPath, type TemplateContext } from './template';
 /** What one step produced: extracted fields and the response conventions, or why it failed for good. */
 export type StepOutcome =
   | { ok: true; status: number; fields: JsonObject; message: string | null; attributes: JsonObject | null }
-  | { ok: false; failure: string; message: string };
+  | { ok: false; failure: string; message: string; said?: string };
 
 /** Where a run is: the cursor, each step's latest outcome, and — once the chain stopped — its compensation. */
 export type RunProgress = {
@@ -94,14 +94,30 @@ export function recordOutcome(
   if (then.startsWith('goto:') && next.executions < MAX_STEP_EXECUTIONS) {
     return { ...next, cursor: action.steps.findIndex((candidate) => candidate.id === then.slice(5)) };
   }
-  return stop(action, next, step, then.startsWith('goto:') ? 'loop_limit' : outcome.failure);
+  return stop(action, next, step, then.startsWith('goto:') ? 'loop_limit' : outcome.failure, errorReply(step, outcome));
 }
 
-function stop(action: ActionDefinition, progress: RunProgress, step: StepDefinition, failure: string): RunProgress {
+/**
+ * What the visitor is told when a step fails for good: the API's own error `message` when the step opts in with
+ * `onError.sayMessage` (never its raw body), else the step's error reply (null: the default apology).
+ */
+export function errorReply(step: StepDefinition, outcome: StepOutcome | undefined): string | null {
+  const said = outcome && !outcome.ok ? outcome.said : undefined;
+  if (step.onError.sayMessage && said) return said;
+  return step.onError.reply ?? null;
+}
+
+function stop(
+  action: ActionDefinition,
+  progress: RunProgress,
+  step: StepDefinition,
+  failure: string,
+  reply: string | null,
+): RunProgress {
   const compensations = [...progress.completed]
     .reverse()
     .filter((id) => action.steps.some((candidate) => candidate.id === id && candidate.compensate));
-  return { ...progress, failure: { step: step.id, failure, reply: step.onError.reply ?? null }, compensations };
+  return { ...progress, failure: { step: step.id, failure, reply }, compensations };
 }
 
 /** Records that a completed step's compensation ran (or failed for good). */
@@ -239,7 +255,7 @@ export function composeReply(
   // Every call failed (each moving on with `continue`): there is nothing to answer with but the error reply.
   const firstFailed = action.steps.find((step) => step.id === progress.failed[0]);
   if (progress.completed.length === 0 && firstFailed)
-    return [{ type: 'text', text: firstFailed.onError.reply ?? DEFAULT_ERROR_REPLY }];
+    return [{ type: 'text', text: errorReply(firstFailed, progress.results[firstFailed.id]) ?? DEFAULT_ERROR_REPLY }];
   const lastOk = [...progress.completed]
     .reverse()
     .map((id) => progress.results[id])

@@ -53,16 +53,23 @@ export type CallReport = {
   detail: CallDetail | null;
 };
 
-function failureOf(error: ActivityFailure): { type: string; message: string; detail: CallDetail | null } {
+function failureOf(error: ActivityFailure): {
+  type: string;
+  message: string;
+  detail: CallDetail | null;
+  said: string | null;
+} {
   const cause = error.cause;
   if (cause instanceof ApplicationFailure) {
-    const detail = (cause.details?.[0] as CallDetail | undefined) ?? null;
-    return { type: cause.type ?? 'Error', message: cause.message, detail };
+    const detail = (cause.details?.[0] as CallDetail | null | undefined) ?? null;
+    const said = (cause.details?.[1] as { said?: string } | undefined)?.said ?? null;
+    return { type: cause.type ?? 'Error', message: cause.message, detail, said };
   }
   return {
     type: cause instanceof TimeoutFailure ? 'Timeout' : 'Error',
     message: cause?.message ?? error.message,
     detail: null,
+    said: null,
   };
 }
 
@@ -119,7 +126,7 @@ export async function executeAction(
       return outcome as StepOutcome;
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
-      const { type, message, detail } = failureOf(error);
+      const { type, message, detail, said } = failureOf(error);
       const reason = failureReason(type);
       log.warn('API call failed', { action: action.name, step: step.id, kind, reason });
       calls.push({
@@ -132,7 +139,7 @@ export async function executeAction(
         structureChanged: false,
         detail,
       });
-      return { ok: false, failure: reason, message } satisfies StepOutcome;
+      return { ok: false, failure: reason, message, ...(said ? { said } : {}) } satisfies StepOutcome;
     }
   };
 
