@@ -368,6 +368,21 @@ export const ReplySchema = z
       .strict()
       .optional(),
     buttons: z.array(ReplyButtonSchema).min(1).max(10).optional(),
+    /**
+     * One button per element of an API array (e.g. steps.search.items): `label`, and `payload` or `url`, are
+     * templates reading the element as `item`. A pressed payload reaches the conversation as what the visitor said.
+     */
+    itemButtons: z
+      .object({
+        items: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/),
+        label: templateString.min(1),
+        payload: templateString.min(1).optional(),
+        url: templateString.optional(),
+        max: z.number().int().min(1).max(10).default(10),
+      })
+      .strict()
+      .refine((button) => (button.payload === undefined) !== (button.url === undefined), 'needs a payload or a url')
+      .optional(),
     /** A button shown with the reply: a link (`url`) or one that fires an action again (`action`). */
     actionButton: z
       .object({
@@ -533,6 +548,14 @@ export const ActionDefinitionSchema = z
     for (const [text, path, scope] of texts)
       if (text !== undefined) checkTemplate(text, scope ?? messageScope, path, ctx);
     if (reply.gallery) checkReferences([reply.gallery.items], messageScope, ['reply', 'gallery', 'items'], ctx);
+    if (reply.itemButtons) {
+      const each = { ...messageScope, item: true };
+      checkReferences([reply.itemButtons.items], messageScope, ['reply', 'itemButtons', 'items'], ctx);
+      for (const key of ['label', 'payload', 'url'] as const) {
+        const template = reply.itemButtons[key];
+        if (template !== undefined) checkTemplate(template, each, ['reply', 'itemButtons', key], ctx);
+      }
+    }
   });
 
 function cardTexts(

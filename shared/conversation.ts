@@ -131,6 +131,8 @@ export type ConversationState = {
   remembered?: Record<string, Json>;
   /** Who answers: the bot, or a person after a handoff (absent: the bot). */
   mode?: ConversationMode;
+  /** Actions waiting to fire once the current one is done (further lead_captured actions), in order. */
+  queued?: { action: string; trigger: PendingAction['trigger']; message: string }[];
 };
 
 const natural = (state: ConversationState) => state.features?.context === true;
@@ -319,9 +321,19 @@ export function planTurn(
         : event.payload.startsWith(CHOOSE_PREFIX)
           ? ['intent', event.payload.slice(CHOOSE_PREFIX.length)]
           : [null, null];
+      // Any other payload (a quick reply, a custom button) is what the visitor said: an answer, or a message.
+      if (kind === null && natural(next)) {
+        const said = event.payload;
+        if (next.pending) return continuePending(next, said, catalog, now);
+        if (next.mode === 'human') return { state: next, run: null };
+        return routeText(next, said, catalog, now, NO_HINTS);
+      }
+      // Action buttons (reply.actionButton) may point at any action of the chatbot, whatever its triggers.
       const entry = catalog?.actions.find(
         (candidate) =>
-          candidate.definition.name === name && candidate.definition.triggers.some((trigger) => trigger.type === kind),
+          candidate.definition.name === name &&
+          ((kind === 'button' && natural(next)) ||
+            candidate.definition.triggers.some((trigger) => trigger.type === kind)),
       );
       if (!entry) return { state: say(next, [text('Sorry, that option is no longer available.')], now), run: null };
       const pressed = natural(next) ? buttonLabel(state, event.payload) : '';
@@ -329,10 +341,20 @@ export function planTurn(
     }
     case 'lead': {
       next = absorbLead(next, event.lead);
-      const entry = catalog?.actions.find((candidate) =>
+      const firing = (catalog?.actions ?? []).filter((candidate) =>
         candidate.definition.triggers.some((trigger) => trigger.type === 'lead_captured'),
       );
+      const entry = firing[0];
       if (!entry) return { state: next, run: null };
+      // Every lead_captured action fires, in catalogue order: the others wait their turn (see nextQueued).
+      if (natural(next) && firing.length > 1) {
+        const queued = firing.slice(1).map((candidate) => ({
+          action: candidate.definition.name,
+          trigger: 'lead_captured' as const,
+          message: leadLine(event.lead),
+        }));
+        next = { ...next, queued: [...(next.queued ?? []), ...queued] };
+      }
       return startAction(
         { ...next, pending: null },
         entry,
@@ -422,10 +444,14 @@ function handOff(state: ConversationState, message: string, catalog: ActionCatal
   return { ...startAction(next, entry, 'intent', message, now), handoff: event };
 }
 
-function fallbackMessage(catalog: ActionCatalog | null): BotMessage[] {
+/** The fallback; with `offerButtons`, it carries the buttons of button-triggered actions again. */
+function fallbackMessage(catalog: ActionCatalog | null, offerButtons = false): BotMessage[] {
   const can = abilities(catalog);
-  if (can.length === 0) return [text("Sorry, I didn't understand that.")];
-  return [text(`Sorry, I didn't understand that. I can help with:\n${can.map((a) => `- ${a}`).join('\n')}`)];
+  const said = can.length
+    ? `Sorry, I didn't understand that. I can help with:\n${can.map((a) => `- ${a}`).join('\n')}`
+    : "Sorry, I didn't understand that.";
+  const buttons = offerButtons ? actionButtons((catalog?.actions ?? []).map((entry) => entry.definition)) : [];
+  return [buttons.length ? { type: 'buttons', text: said, buttons } : text(said)];
 }
 
 type CatalogEntry = ActionCatalog['actions'][number];
@@ -503,7 +529,7 @@ function routeText(
     };
     return { state: say(state, [question], now), run: null };
   }
-  return { state: say(state, fallbackMessage(catalog), now), run: null };
+  return { state: say(state, fallbackMessage(catalog, natural(state)), now), run: null };
 }
 
 /** Values an LLM suggested, kept only when they pass the same validation as a visitor's answer. */
@@ -649,7 +675,10 @@ function advance(state: ConversationState, pending: PendingAction, now: string):
     values,
     turn: state.turn,
   };
-  const runs = { ...state.runs, [run.action.name]: (state.runs[run.action.name] ?? 0) + 1 };
+  // Natural conversations count completed runs (in completeRun): a failed first try does not use up the limit.
+  const runs = natural(state)
+    ? state.runs
+    : { ...state.runs, [run.action.name]: (state.runs[run.action.name] ?? 0) + 1 };
   const intro = run.action.triggeredResponse ? [text(renderText(run.action.triggeredResponse, context()))] : [];
   const learned = natural(state) ? learnFrom(state, pending.action.parameters, values) : state;
   return { state: say({ ...learned, pending: null, runs }, intro, now), run };
@@ -757,6 +786,19 @@ function continuePending(
   return advance(state, { ...pending, values }, now);
 }
 
+/**
+ * The next queued action (a further lead_captured action), once nothing is pending: started like any action, so it
+ * may ask for what it needs. Null when nothing waits or the conversation is busy, closed or handed off.
+ */
+export function nextQueued(state: ConversationState, catalog: ActionCatalog | null, now: string): TurnDecision | null {
+  const [first, ...rest] = state.queued ?? [];
+  if (!first || state.pending || state.status !== 'open' || state.mode === 'human') return null;
+  const next = { ...state, queued: rest };
+  const entry = catalog?.actions.find((candidate) => candidate.definition.name === first.action);
+  if (!entry) return nextQueued(next, catalog, now) ?? { state: next, run: null };
+  return startAction(next, entry, first.trigger, first.message, now);
+}
+
 /** The environment a run's templates see. */
 export function runEnvironment(state: ConversationState, run: ActionRun, now: string): RunEnvironment {
   return pendingEnvironment(state, run, now);
@@ -788,7 +830,9 @@ export function completeRun(
   composed: string | null = null,
 ): ConversationState {
   const attributes = mergeAttributes(state.attributes, mergedAttributes(progress));
-  const withAttributes = { ...state, attributes };
+  const counted = natural(state) && !progress.failure && progress.completed.length > 0;
+  const runs = counted ? { ...state.runs, [run.action.name]: (state.runs[run.action.name] ?? 0) + 1 } : state.runs;
+  const withAttributes = { ...state, attributes, runs };
   const context = templateContext(run.action, run.values, runEnvironment(withAttributes, run, now), progress);
   const reply = composeReply(run.action, context, progress, { readable: state.features?.readable === true });
   let next = say(withAttributes, withComposedText(reply, composed), now);

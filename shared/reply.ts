@@ -37,6 +37,21 @@ function renderButton(button: { label: string; payload?: string; url?: string },
     : { label, payload: button.payload ?? label };
 }
 
+/** One button per element of the array `reply.itemButtons.items` names (at most `max`); none without it. */
+function itemButtons(reply: ReplyDefinition, context: TemplateContext): Button[] {
+  const spec = reply.itemButtons;
+  const items = spec ? lookupPath(context, spec.items) : undefined;
+  if (!spec || !Array.isArray(items)) return [];
+  return items.slice(0, spec.max).flatMap((item): Button[] => {
+    const each = { ...context, item };
+    const label = renderText(spec.label, each).slice(0, 80);
+    if (!label) return [];
+    if (spec.url !== undefined) return [{ label, url: renderText(spec.url, each) }];
+    const payload = renderText(spec.payload ?? '', each).slice(0, 256);
+    return payload ? [{ label, payload }] : [];
+  });
+}
+
 /** A readable default for fields when there is neither a template nor an API message. */
 function fieldLines(fields: JsonObject): string | null {
   const lines = Object.entries(fields)
@@ -132,6 +147,14 @@ export function renderReply(
       );
       break;
     }
+  }
+  const perItem = itemButtons(reply, context);
+  if (perItem.length) {
+    messages.push(
+      reply.format === 'quick_replies'
+        ? { type: 'quick_replies', replies: perItem }
+        : { type: 'buttons', buttons: perItem },
+    );
   }
   if (reply.actionButton) {
     const { label, url, action } = reply.actionButton;

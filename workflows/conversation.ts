@@ -18,6 +18,7 @@ import {
   closeConversation,
   completeRun,
   markHandled,
+  nextQueued,
   openConversation,
   planTurn,
   repliesTo,
@@ -35,6 +36,7 @@ import {
   type LlmHints,
   type ActionRun,
   type ConversationState,
+  type TurnDecision,
   type TurnEvent,
   type TurnFeatures,
 } from '../shared/conversation';
@@ -262,7 +264,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
 
   async function processTurn(event: TurnEvent): Promise<void> {
     const fromSeq = state.nextSeq;
-    let afterReply: (() => Promise<void>) | null = null;
+    // Sent once the visitor has the reply, before the next turn starts: handoff events and failure alerts.
+    const afterReply: (() => Promise<void>)[] = [];
     try {
       // Answers to a pending question used to skip the catalogue; now a clear change of topic needs it.
       if (!(event.kind === 'message' && state.pending) || patched('catalog-every-turn')) {
@@ -271,23 +274,27 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       const hints = { ...(await llmHints(event)), embedding: await embedding(event) };
       state = { ...state, features: turnFeatures() };
       const mode = state.mode;
-      const decision = planTurn(state, event, catalog, now(), hints);
-      state = decision.state;
-      showMode(mode);
+      let decision: TurnDecision | null = planTurn(state, event, catalog, now(), hints);
       const webhook = state.settings.handoff?.webhook;
       const handoff = decision.handoff;
       if (handoff && webhook) {
-        afterReply = () =>
+        afterReply.push(() =>
           notify
             .notifyHandoff({ webhook, event: handoff })
             .then(() => undefined)
-            .catch((error: unknown) => log.error('handoff event not sent', { error: (error as Error).message }));
+            .catch((error: unknown) => log.error('handoff event not sent', { error: (error as Error).message })),
+        );
       }
-      if (decision.run) {
-        const alert = await execute(decision.run);
-        const notified = afterReply;
-        if (alert) afterReply = notified ? () => notified().then(alert) : alert;
+      // The turn's action, then any queued behind it (further lead_captured actions), one after another.
+      while (decision) {
+        state = decision.state;
+        if (decision.run) {
+          const alert = await execute(decision.run);
+          if (alert) afterReply.push(alert);
+        }
+        decision = state.features?.context ? nextQueued(state, catalog, now()) : null;
       }
+      showMode(mode);
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       log.error('turn failed', { error: error.message });
@@ -295,7 +302,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     }
     state = markHandled(state, event.messageId, fromSeq);
     // The visitor has the reply; the alert goes out before the next turn starts.
-    await afterReply?.();
+    for (const send of afterReply) await send();
   }
 
   while (state.status === 'open') {

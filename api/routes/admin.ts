@@ -137,6 +137,10 @@ export function adminRoutes(deps: { services: Services; temporal: TemporalDeps; 
     }
     const definition = parseOr400(ActionDefinitionSchema, { ...req.body, name });
     const chatbot = await existingChatbot(botId);
+    const target = definition.reply.actionButton?.action;
+    if (target !== undefined && target !== name && !(await store.getAction(botId, target))) {
+      throw new ApiError('invalid_request', `reply.actionButton.action: this chatbot has no action "${target}"`);
+    }
     const { created, action } = await store.putAction(botId, definition).catch((error: unknown) => {
       throw error instanceof DuplicateError ? new ApiError('conflict', error.message) : error;
     });
