@@ -203,14 +203,14 @@ function installEncoder() {
   say(`fetching the sentence encoder ${ENCODER.artifact} from Maven Central`);
   const download = join(TOOLS, 'download');
   rmSync(download, { recursive: true, force: true });
-  run('mvn', [
-    '-B',
-    '-q',
-    '-Dstyle.color=never',
-    'dependency:copy',
-    `-Dartifact=${ENCODER.artifact}`,
-    `-DoutputDirectory=${download}`,
-  ]);
+  // mvn -q still writes terminal resets on success: its output is shown only when it fails.
+  const fetched = spawnSync(
+    'mvn',
+    ['-B', '-q', 'dependency:copy', `-Dartifact=${ENCODER.artifact}`, `-DoutputDirectory=${download}`],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  if (fetched.error) fail(`could not run mvn: ${fetched.error.message}`);
+  if (fetched.status !== 0) fail(`mvn could not fetch ${ENCODER.artifact}:\n${fetched.stdout}${fetched.stderr}`);
   const jar = readdirSync(download).find((name) => name.endsWith('.jar'));
   if (!jar) fail(`mvn did not download ${ENCODER.artifact}`);
   const got = sha256(join(download, jar));
