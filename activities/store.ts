@@ -66,6 +66,7 @@ function toChatbot(doc: ChatbotDoc): Chatbot {
     egressAllowlist: rest.egressAllowlist ?? [],
     smallTalk: rest.smallTalk ?? {},
     handoff: rest.handoff ?? null,
+    turnDeadlineSeconds: rest.turnDeadlineSeconds ?? null,
     publishableKey: rest.publishableKey ?? '',
     id: _id,
   };
@@ -149,8 +150,8 @@ export function createStore(
     },
 
     async createChatbot(
-      input: Omit<ChatbotInput, 'smallTalk' | 'handoff'> &
-        Partial<Pick<ChatbotInput, 'smallTalk' | 'handoff'>> & { id: string },
+      input: Omit<ChatbotInput, 'smallTalk' | 'handoff' | 'turnDeadlineSeconds'> &
+        Partial<Pick<ChatbotInput, 'smallTalk' | 'handoff' | 'turnDeadlineSeconds'>> & { id: string },
     ): Promise<Chatbot> {
       const at = now();
       const doc: ChatbotDoc = {
@@ -164,6 +165,7 @@ export function createStore(
         egressAllowlist: input.egressAllowlist,
         smallTalk: input.smallTalk ?? {},
         handoff: input.handoff ?? null,
+        turnDeadlineSeconds: input.turnDeadlineSeconds ?? null,
         catalogRevision: randomUUID(),
         createdAt: at,
         updatedAt: at,

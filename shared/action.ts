@@ -96,7 +96,7 @@ export type ParameterDefinition = z.infer<typeof ParameterSchema>;
  */
 export const RetryPolicySchema = z
   .object({
-    maxAttempts: z.number().int().min(1).max(10).default(3),
+    maxAttempts: z.number().int().min(1).max(10).default(2),
     initialIntervalMs: z.number().int().min(10).max(60_000).default(500),
     backoffCoefficient: z.number().min(1).max(10).default(2),
     maxIntervalMs: z.number().int().min(10).max(300_000).optional(),
@@ -284,7 +284,12 @@ export const ConditionSchema = z
   });
 export type Condition = z.infer<typeof ConditionSchema>;
 
-const DEFAULT_RETRY = { maxAttempts: 3, initialIntervalMs: 500, backoffCoefficient: 2, maxIntervalMs: 10_000 };
+/**
+ * Chat-sized defaults: a step that keeps failing gives up within about 6.5 s (two attempts of at most 3 s and
+ * half a second between), under the 8 s a visitor waits by default before the turn answers with what it has.
+ */
+export const DEFAULT_STEP_TIMEOUT_MS = 3_000;
+const DEFAULT_RETRY = { maxAttempts: 2, initialIntervalMs: 500, backoffCoefficient: 2, maxIntervalMs: 10_000 };
 
 export const StepSchema = z
   .object({
@@ -292,7 +297,7 @@ export const StepSchema = z
     when: z.union([ConditionSchema, z.array(ConditionSchema).min(1).max(10)]).optional(),
     request: RequestSchema,
     response: ResponseSchema.default({ fields: {}, responseType: 'json', acceptStatus: [] }),
-    timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+    timeoutMs: z.number().int().min(100).max(60_000).default(DEFAULT_STEP_TIMEOUT_MS),
     retry: RetryPolicySchema.default(DEFAULT_RETRY),
     onError: z
       .object({
@@ -309,7 +314,7 @@ export const StepSchema = z
     compensate: z
       .object({
         request: RequestSchema,
-        timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+        timeoutMs: z.number().int().min(100).max(60_000).default(DEFAULT_STEP_TIMEOUT_MS),
         retry: RetryPolicySchema.default(DEFAULT_RETRY),
       })
       .strict()

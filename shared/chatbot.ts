@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { allowlistEntryProblem, allowlistEntryWarning } from './address-policy';
+import { DEFAULT_TURN_DEADLINE_SECONDS, TURN_DEADLINE_SECONDS } from './deadline';
 import { HandoffSchema, type HandoffSettings } from './handoff';
 import { ID_PATTERN } from './ids';
 import { SmallTalkSchema, type SmallTalkSettings } from './smalltalk';
@@ -23,6 +24,13 @@ export const ChatbotInputSchema = z
       .nullable()
       .default(null),
     rateLimitPerMinute: z.number().int().min(1).max(100000).nullable().default(null),
+    /** Seconds a visitor waits before a turn answers with what it has (default 8); the action runs on. */
+    turnDeadlineSeconds: z
+      .number()
+      .min(TURN_DEADLINE_SECONDS.min, `must be at least ${TURN_DEADLINE_SECONDS.min} second`)
+      .max(TURN_DEADLINE_SECONDS.max, `must be at most ${TURN_DEADLINE_SECONDS.max} seconds`)
+      .nullable()
+      .default(null),
     /** The key chat frontends send as `X-Parley-Key` to start conversations; generated when not given. */
     publishableKey: z
       .string()
@@ -67,6 +75,7 @@ export type Chatbot = {
   greeting: string | null;
   idleTimeoutMinutes: number | null;
   rateLimitPerMinute: number | null;
+  turnDeadlineSeconds: number | null;
   publishableKey: string;
   allowedOrigins: string[];
   egressAllowlist: string[];
@@ -138,5 +147,6 @@ export function conversationSettings(chatbot: Chatbot, defaultIdleTimeoutMinutes
     // Chatbots saved before these settings existed have none.
     smallTalk: chatbot.smallTalk ?? {},
     handoff: chatbot.handoff ?? null,
+    turnDeadlineMs: Math.round((chatbot.turnDeadlineSeconds ?? DEFAULT_TURN_DEADLINE_SECONDS) * 1000),
   };
 }

@@ -57,6 +57,8 @@ export type ConversationSettings = {
   smallTalk?: SmallTalkSettings;
   /** What happens when a visitor asks for a person (absent or null: no one is available). */
   handoff?: HandoffSettings | null;
+  /** How long a visitor waits before the turn answers with what it has (absent in older conversations: no limit). */
+  turnDeadlineMs?: number;
 };
 
 /**

@@ -40,6 +40,7 @@ import {
   type TurnEvent,
   type TurnFeatures,
 } from '../shared/conversation';
+import { answerAtDeadline } from '../shared/deadline';
 import { text } from '../shared/messages';
 import {
   agentMessageUpdate,
@@ -109,6 +110,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   const inbox: TurnEvent[] = [];
   const queued = new Set<string>();
   let closeReason: string | null = null;
+  /** The turn being processed, so a turn past its deadline can answer with what it has said so far. */
+  let current: { messageId: string; fromSeq: number } | null = null;
 
   const handled = (messageId: string) => repliesTo(state, messageId) !== undefined;
   const enqueue = (event: TurnEvent) => {
@@ -121,7 +124,18 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     sendMessageUpdate,
     async ({ messageId, text: message }) => {
       enqueue({ kind: 'message', messageId, text: message });
-      await condition(() => handled(messageId));
+      const deadline = state.settings.turnDeadlineMs;
+      // Conversations recorded before turn deadlines waited for the whole turn (no timer in their histories).
+      if (deadline !== undefined && patched('turn-deadline')) {
+        if (!(await condition(() => handled(messageId), deadline))) {
+          // The action runs on; its result joins the transcript when it arrives.
+          const late = answerAtDeadline(state, current?.messageId === messageId ? current.fromSeq : null, now());
+          state = late.state;
+          return { messages: late.messages };
+        }
+      } else {
+        await condition(() => handled(messageId));
+      }
       return { messages: repliesTo(state, messageId) ?? [] };
     },
     {
@@ -234,7 +248,9 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   /** Runs the action and says the reply; returns the failure alert to send once the visitor has the reply. */
   async function execute(run: ActionRun): Promise<(() => Promise<void>) | null> {
     const { progress } = await executeAction({ ...run, test: false }, () => runEnvironment(state, run, now()));
-    state = completeRun(state, run, progress, now(), await composed(run, progress));
+    // Read the state only once the reply is composed: a turn past its deadline may have added to it meanwhile.
+    const words = await composed(run, progress);
+    state = completeRun(state, run, progress, now(), words);
     const alert = failureAlert(run.action, progress, runEnvironment(state, run, now()));
     // Alerts were added after conversations started running: old histories have no alert activity.
     if (!alert || !patched('failure-alerts')) return null;
@@ -264,6 +280,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
 
   async function processTurn(event: TurnEvent): Promise<void> {
     const fromSeq = state.nextSeq;
+    current = { messageId: event.messageId, fromSeq };
     // Sent once the visitor has the reply, before the next turn starts: handoff events and failure alerts.
     const afterReply: (() => Promise<void>)[] = [];
     try {

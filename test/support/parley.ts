@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { MongoClient } from 'mongodb';
 import pino from 'pino';
@@ -135,13 +136,28 @@ export async function startParley(
     startWorker,
     stopWorker,
 
-    /** A workflow's whole history as text, every payload decoded (history JSON carries them as base64), to search. */
+    /**
+     * A workflow's whole history as text — every run of it, across continue-as-new — with every payload decoded
+     * (history JSON carries them as base64), to search.
+     */
     async historyText(workflowId: string): Promise<string> {
-      const history = JSON.stringify(await client.workflow.getHandle(workflowId).fetchHistory());
-      const payloads = [...history.matchAll(/"data":"([A-Za-z0-9+/=]*)"/g)].map(([, data = '']) =>
+      type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+      const runs: string[] = [];
+      let runId: string | undefined = undefined;
+      for (;;) {
+        const history: { events?: HistoryEvent[] | null } = await client.workflow
+          .getHandle(workflowId, runId)
+          .fetchHistory();
+        const events = history.events ?? [];
+        runs.unshift(JSON.stringify({ events }));
+        runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
+        if (!runId) break;
+      }
+      const text = runs.join('\n');
+      const payloads = [...text.matchAll(/"data":"([A-Za-z0-9+/=]*)"/g)].map(([, data = '']) =>
         Buffer.from(data, 'base64').toString('utf8'),
       );
-      return [history, ...payloads].join('\n');
+      return [text, ...payloads].join('\n');
     },
 
     /** Creates a chatbot with the given actions through the admin API. */

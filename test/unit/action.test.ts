@@ -58,9 +58,10 @@ describe('ActionDefinitionSchema', () => {
       sign: false,
     });
     expect(step?.response).toEqual({ fields: {}, responseType: 'json', acceptStatus: [] });
-    expect(step?.timeoutMs).toBe(10_000);
+    // Chat-sized: a failing step gives up within about 6.5 s, under the default 8 s turn deadline.
+    expect(step?.timeoutMs).toBe(3_000);
     expect(step?.retry).toEqual({
-      maxAttempts: 3,
+      maxAttempts: 2,
       initialIntervalMs: 500,
       backoffCoefficient: 2,
       maxIntervalMs: 10_000,

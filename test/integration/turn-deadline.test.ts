@@ -1,0 +1,67 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STILL_WORKING } from '../../shared/deadline';
+import { startFakeApi, type FakeApi } from '../support/fake-api';
+import { startParley, type Parley } from '../support/parley';
+
+/** The turn deadline through the API: a slow upstream never keeps the visitor's request open past it. */
+describe('the turn deadline', () => {
+  let parley: Parley;
+  let api: FakeApi;
+
+  beforeAll(async () => {
+    parley = await startParley();
+    api = await startFakeApi(async () => {
+      await sleep(2_500);
+      return { status: 200, body: { message: 'Your report is ready.' } };
+    });
+  });
+  afterAll(async () => {
+    await parley.close();
+    await api.close();
+  });
+
+  it('answers with what it has at the deadline and adds the result to the transcript when it arrives', async () => {
+    const bot = await parley.createChatbot(
+      [
+        {
+          name: 'build_report',
+          description: 'Build a sales report',
+          examples: ['build a report'],
+          triggeredResponse: 'One moment...',
+          steps: [{ id: 'r', request: { method: 'GET', url: `${api.url}/report` }, timeoutMs: 10_000 }],
+        },
+      ],
+      { turnDeadlineSeconds: 1 },
+    );
+    const chat = await parley.startConversation(bot);
+    const started = Date.now();
+    expect(await chat.say('build a report')).toEqual(['One moment...', STILL_WORKING]);
+    expect(Date.now() - started).toBeLessThan(2_400);
+    await expect
+      .poll(async () => (await chat.transcript()).at(-1)?.message.text, { timeout: 10_000 })
+      .toBe('Your report is ready.');
+    expect((await chat.transcript()).map((entry) => entry.message.text).slice(-3)).toEqual([
+      'One moment...',
+      STILL_WORKING,
+      'Your report is ready.',
+    ]);
+    // The next message is answered normally once the action is done.
+    expect(await chat.say('hi')).toEqual(['Hi! How can I help you today?']);
+  });
+
+  it('gives steps chat-sized defaults and chatbots a default deadline of 8 seconds', async () => {
+    const bot = await parley.createChatbot([
+      {
+        name: 'ping',
+        description: 'Ping the API',
+        steps: [{ id: 'p', request: { method: 'GET', url: `${api.url}/p` } }],
+      },
+    ]);
+    const saved = (await parley.admin('get', `/v1/chatbots/${bot}/actions/ping`).expect(200)).body.definition;
+    expect(saved.steps[0]).toMatchObject({ timeoutMs: 3_000, retry: { maxAttempts: 2, initialIntervalMs: 500 } });
+    expect((await parley.admin('get', `/v1/chatbots/${bot}`).expect(200)).body.turnDeadlineSeconds).toBeNull();
+    const refused = await parley.admin('patch', `/v1/chatbots/${bot}`).send({ turnDeadlineSeconds: 0.5 });
+    expect(refused.status).toBe(400);
+  });
+});
