@@ -27,11 +27,14 @@ export function createServices(db: Db, options: ServiceOptions) {
   const store = createStore(db, { secretKeys: options.secretKeys, encoder: options.encoder });
   const callLog = createCallLog(db, { retentionDays: options.logRetentionDays });
   const rateLimiter = createRateLimiter(db);
+  // Per-second budgets (bursts of conversation starts) count under their own keys in the same collections.
+  const burstLimiter = createRateLimiter(db, { windowMs: 1000 });
   const alerts = createAlerts({ db, mail: options.mail, egress: options.egress, logger: options.logger });
   return {
     store,
     callLog,
     rateLimiter,
+    burstLimiter,
     alerts,
     encoder: options.encoder,
     /** Creates every index (unique, TTL) the services rely on; safe at every start. */

@@ -1,27 +1,36 @@
 /**
- * Per-chatbot admission of visitor turns in this API process: at most `perChatbot` at once for each chatbot.
- * A turn over a chatbot's share is refused at once (the caller answers 429), never queued, so a flood on one
- * chatbot cannot fill the worker's queues ahead of every other chatbot's visitors.
+ * Fair admission of visitor turns in this API process. Each chatbot may run at most `perChatbot` turns at once;
+ * while `total` turns are running, a chatbot may start another only if it runs fewer than its fair share
+ * (`total` divided among the chatbots with turns running). A refused turn is answered 429 at once, never
+ * queued, so a flood on one chatbot — or on many — cannot fill the worker's queues ahead of other chatbots'
+ * visitors, and a chatbot alone may still use the whole capacity up to its own cap.
  */
-export function createTurnAdmission(perChatbot: number) {
+export function createTurnAdmission(limits: { total: number; perChatbot: number }) {
   const running = new Map<string, number>();
+  let total = 0;
   return {
-    /** Enters a turn for the chatbot: the function that leaves it, or null when the chatbot is at its share. */
+    /** Enters a turn for the chatbot: the function that leaves it, or null when the chatbot is over its share. */
     enter(chatbotId: string): (() => void) | null {
-      const now = running.get(chatbotId) ?? 0;
-      if (now >= perChatbot) return null;
-      running.set(chatbotId, now + 1);
+      const mine = running.get(chatbotId) ?? 0;
+      if (mine >= limits.perChatbot) return null;
+      if (total >= limits.total) {
+        const active = running.size + (mine === 0 ? 1 : 0);
+        if (mine >= Math.max(1, Math.floor(limits.total / active))) return null;
+      }
+      running.set(chatbotId, mine + 1);
+      total += 1;
       let left = false;
       return () => {
         if (left) return;
         left = true;
+        total -= 1;
         const after = (running.get(chatbotId) ?? 1) - 1;
         if (after <= 0) running.delete(chatbotId);
         else running.set(chatbotId, after);
       };
     },
-    /** Turns running now for a chatbot. */
-    running: (chatbotId: string) => running.get(chatbotId) ?? 0,
+    /** Turns running now, for one chatbot or for all. */
+    running: (chatbotId?: string) => (chatbotId === undefined ? total : (running.get(chatbotId) ?? 0)),
   };
 }
 

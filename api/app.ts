@@ -87,7 +87,14 @@ export function createApp(deps: AppDeps): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', temporal, mongodb });
   });
 
-  app.use(chatRoutes({ ...deps, store: deps.services.store, rateLimiter: deps.services.rateLimiter }));
+  app.use(
+    chatRoutes({
+      ...deps,
+      store: deps.services.store,
+      rateLimiter: deps.services.rateLimiter,
+      burstLimiter: deps.services.burstLimiter,
+    }),
+  );
   app.use('/v1/chatbots', requireAdmin(deps.adminKey), adminRoutes(deps));
 
   app.use((req, _res, next) => next(new ApiError('not_found', `no route for ${req.method} ${req.path}`)));

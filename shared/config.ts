@@ -43,6 +43,7 @@ export const ConfigSchema = z
       .min(1)
       .max(10000)
       .default(TRAFFIC.visitorMessagesPerMinute),
+    PARLEY_CONCURRENT_TURNS: z.coerce.number().int().min(1).max(10000).default(TRAFFIC.concurrentTurns),
     PARLEY_CHATBOT_CONCURRENT_TURNS: z.coerce.number().int().min(1).max(1000).default(TRAFFIC.chatbotConcurrentTurns),
     PARLEY_STARTS_PER_ADDRESS_PER_MINUTE: z.coerce
       .number()
@@ -56,6 +57,12 @@ export const ConfigSchema = z
       .min(1)
       .max(100000)
       .default(TRAFFIC.startsPerChatbotPerMinute),
+    PARLEY_STARTS_PER_CHATBOT_PER_SECOND: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(10000)
+      .default(TRAFFIC.startsPerChatbotPerSecond),
     PARLEY_TRUST_PROXY: z
       .string()
       .default('false')
@@ -191,9 +198,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       chatbotCallsPerMinute: e.PARLEY_RATE_LIMIT_PER_MINUTE,
       conversationCallsPerMinute: e.PARLEY_CONVERSATION_CALLS_PER_MINUTE,
       visitorMessagesPerMinute: e.PARLEY_VISITOR_MESSAGES_PER_MINUTE,
+      concurrentTurns: e.PARLEY_CONCURRENT_TURNS,
       chatbotConcurrentTurns: e.PARLEY_CHATBOT_CONCURRENT_TURNS,
       startsPerAddressPerMinute: e.PARLEY_STARTS_PER_ADDRESS_PER_MINUTE,
       startsPerChatbotPerMinute: e.PARLEY_STARTS_PER_CHATBOT_PER_MINUTE,
+      startsPerChatbotPerSecond: e.PARLEY_STARTS_PER_CHATBOT_PER_SECOND,
     },
     trustProxy: e.PARLEY_TRUST_PROXY,
     logRetentionDays: e.PARLEY_LOG_RETENTION_DAYS,

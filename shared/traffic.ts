@@ -11,12 +11,16 @@ export type TrafficLimits = {
   conversationCallsPerMinute: number;
   /** Messages, button clicks and leads per minute one conversation may send. */
   visitorMessagesPerMinute: number;
+  /** Visitor turns one API process runs at once before each chatbot is held to its fair share of them. */
+  concurrentTurns: number;
   /** Turns of one chatbot one API process runs at once; more are refused with 429, never queued. */
   chatbotConcurrentTurns: number;
   /** Conversation starts per minute from one client address (an IPv6 address counts by its /64). */
   startsPerAddressPerMinute: number;
   /** Conversation starts per minute of one chatbot, from all addresses together. */
   startsPerChatbotPerMinute: number;
+  /** Conversation starts per second of one chatbot: a burst of new workflows would queue ahead of other chatbots. */
+  startsPerChatbotPerSecond: number;
 };
 
 /** The defaults, chosen for a self-hosted engine in front of operators' own APIs (see the README). */
@@ -24,9 +28,11 @@ export const DEFAULT_TRAFFIC_LIMITS: TrafficLimits = {
   chatbotCallsPerMinute: 600,
   conversationCallsPerMinute: 30,
   visitorMessagesPerMinute: 30,
-  chatbotConcurrentTurns: 8,
+  concurrentTurns: 6,
+  chatbotConcurrentTurns: 3,
   startsPerAddressPerMinute: 20,
   startsPerChatbotPerMinute: 300,
+  startsPerChatbotPerSecond: 10,
 };
 
 /** The keys the shared rate limiter counts under, one namespace per budget. */
@@ -37,6 +43,7 @@ export const limiterKeys = {
   visitorMessages: (conversationId: string) => `visitor:${conversationId}`,
   startsByAddress: (addressKey: string) => `starts-from:${addressKey}`,
   startsByChatbot: (chatbotId: string) => `starts-of:${chatbotId}`,
+  startBurstsByChatbot: (chatbotId: string) => `start-bursts-of:${chatbotId}`,
 } as const;
 
 /** Seconds a `Retry-After` header should say for a wait in milliseconds: whole seconds, at least 1. */

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { RateLimiter } from '../../activities/rate-limit';
-import type { Store } from '../../activities/store';
+import type { ConversationRecord, Store } from '../../activities/store';
 import type { Chatbot } from '../../shared/chatbot';
 import { conversationSettings } from '../../shared/chatbot';
 import { actionButtons, openingMessages } from '../../shared/conversation';
@@ -23,6 +23,9 @@ import { ApiError, decodePathSegment, parseOr400, validationError } from '../err
 import { createTurnAdmission } from '../admission';
 import { clientAddressKey, limiterKeys, retryAfterSeconds, type TrafficLimits } from '../../shared/traffic';
 import { ChatbotIdSearchAttribute, conversationError, type TemporalDeps } from '../temporal';
+
+/** Conversation records an API process keeps in memory (about 200 bytes each). */
+const KNOWN_CONVERSATIONS = 20_000;
 
 const MESSAGE_ID = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 letters, digits or _.:-');
 
@@ -100,6 +103,8 @@ export type ChatDeps = {
   temporal: TemporalDeps;
   defaultIdleTimeoutMinutes: number;
   rateLimiter: RateLimiter;
+  /** The same limiter over one-second windows, for bursts. */
+  burstLimiter: RateLimiter;
   /** Budgets and caps per chatbot, conversation and client address. */
   traffic: TrafficLimits;
   /** The optional LLM is configured: new conversations use it. */
@@ -148,7 +153,7 @@ export function chatRoutes(deps: ChatDeps): Router {
   router.use(cors);
 
   const { traffic, rateLimiter } = deps;
-  const admission = createTurnAdmission(traffic.chatbotConcurrentTurns);
+  const admission = createTurnAdmission({ total: traffic.concurrentTurns, perChatbot: traffic.chatbotConcurrentTurns });
   const tooMany = (message: string, waitMs: number) => new ApiError('rate_limited', message, retryAfterSeconds(waitMs));
 
   /**
@@ -196,14 +201,38 @@ export function chatRoutes(deps: ChatDeps): Router {
   }
 
   /** Takes a conversation start from a budget, or refuses it with 429 and Retry-After. */
-  async function limitStarts(key: string, perMinute: number, whose: string): Promise<void> {
-    const decision = await rateLimiter.take(key, perMinute);
+  async function limitStarts(
+    limiter: RateLimiter,
+    key: string,
+    limit: number,
+    per: 'minute' | 'second',
+    whose: string,
+  ): Promise<void> {
+    const decision = await limiter.take(key, limit);
     if (!decision.allowed) {
       throw tooMany(
-        `at most ${perMinute} conversation starts a minute ${whose}; please wait a moment`,
+        `at most ${limit} conversation starts a ${per} ${whose}; please wait a moment`,
         decision.retryAfterMs,
       );
     }
+  }
+
+  /**
+   * Conversation records never change once written, so this process keeps the latest ones in memory: a visitor
+   * turn (admitted or refused) then costs no database read to find whose it is.
+   */
+  const knownConversations = new Map<string, ConversationRecord>();
+  async function conversationRecord(id: string): Promise<ConversationRecord | null> {
+    const known = knownConversations.get(id);
+    if (known) return known;
+    const record = await store.getConversation(id);
+    if (record) {
+      if (knownConversations.size >= KNOWN_CONVERSATIONS) {
+        knownConversations.delete(knownConversations.keys().next().value as string);
+      }
+      knownConversations.set(id, record);
+    }
+    return record;
   }
 
   /** Finds the conversation and checks the caller holds its token; answers with its workflow handle. */
@@ -212,7 +241,7 @@ export function chatRoutes(deps: ChatDeps): Router {
     const token = bearerToken(req);
     if (!token)
       throw new ApiError('unauthorized', 'conversation routes need Authorization: Bearer <conversation token>');
-    const record = await store.getConversation(id);
+    const record = await conversationRecord(id);
     if (!record || !sameSecret(hashToken(token), record.tokenHash)) {
       throw new ApiError('not_found', 'conversation not found, or the token does not belong to it');
     }
@@ -225,7 +254,13 @@ export function chatRoutes(deps: ChatDeps): Router {
     if (tooLarge) throw new ApiError('payload_too_large', tooLarge);
     // Before any other work, so a flood of starts from one address costs one lookup each.
     const address = clientAddressKey(req.ip);
-    await limitStarts(limiterKeys.startsByAddress(address), traffic.startsPerAddressPerMinute, 'from one address');
+    await limitStarts(
+      rateLimiter,
+      limiterKeys.startsByAddress(address),
+      traffic.startsPerAddressPerMinute,
+      'minute',
+      'from one address',
+    );
     const key = req.get('x-parley-key');
     if (!key)
       throw new ApiError('unauthorized', "starting a conversation needs the chatbot's publishable key in X-Parley-Key");
@@ -234,7 +269,20 @@ export function chatRoutes(deps: ChatDeps): Router {
     if (!chatbot || !chatbot.publishableKey || !sameSecret(key, chatbot.publishableKey)) {
       throw new ApiError('forbidden', 'this key does not belong to that chatbot');
     }
-    await limitStarts(limiterKeys.startsByChatbot(chatbot.id), traffic.startsPerChatbotPerMinute, 'for this chatbot');
+    await limitStarts(
+      deps.burstLimiter,
+      limiterKeys.startBurstsByChatbot(chatbot.id),
+      traffic.startsPerChatbotPerSecond,
+      'second',
+      'for this chatbot',
+    );
+    await limitStarts(
+      rateLimiter,
+      limiterKeys.startsByChatbot(chatbot.id),
+      traffic.startsPerChatbotPerMinute,
+      'minute',
+      'for this chatbot',
+    );
     const catalog = await store.loadCatalog(chatbot.id);
     const settings = {
       ...conversationSettings(chatbot, deps.defaultIdleTimeoutMinutes),

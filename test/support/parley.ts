@@ -63,9 +63,11 @@ export async function startParley(
     chatbotCallsPerMinute: options.rateLimitPerMinute ?? 1000,
     conversationCallsPerMinute: 1000,
     visitorMessagesPerMinute: options.visitorMessagesPerMinute ?? 1000,
+    concurrentTurns: 1000,
     chatbotConcurrentTurns: 1000,
     startsPerAddressPerMinute: 10_000,
     startsPerChatbotPerMinute: 10_000,
+    startsPerChatbotPerSecond: 10_000,
     ...options.traffic,
   };
   const services = createServices(mongo.db(databaseName), {
