@@ -198,6 +198,9 @@ export function createAlerts({ db, mail, egress, logger, clock = () => new Date(
     },
 
     /** Clears the throttle so the next failure alerts again. Returns whether there was a throttle to clear. */
+    /** Whether alert emails can be sent at all (an SMTP server is configured). */
+    mailConfigured: mail.transport !== null,
+
     async resetThrottle(chatbotId: string, action: string): Promise<boolean> {
       const since = new Date(clock().getTime() - ALERT_THROTTLE_MS);
       const { modifiedCount } = await throttle.updateMany(

@@ -3,7 +3,13 @@ import { neverCallableProblem, policyBlockWarning, type EgressPolicy } from './a
 import { isResponsePath } from './extract';
 import { isJsonObject, JsonSchema, type Json } from './json';
 import { patternProblem } from './pattern';
-import { jsonTemplateReferences, nestedTemplateReferences, templateProblem, templateReferences } from './template';
+import {
+  jsonTemplateReferences,
+  nestedTemplateReferences,
+  singleBraceOnlyReferences,
+  templateProblem,
+  templateReferences,
+} from './template';
 
 /**
  * The action model: what an operator defines (as JSON) for one custom API action of a chatbot.
@@ -249,10 +255,20 @@ export type RequestDefinition = z.infer<typeof RequestSchema>;
 export const ResponseSchema = z
   .object({
     fields: z
-      .record(
-        z.string().regex(IDENTIFIER, 'field names must be identifiers'),
-        z.string().refine(isResponsePath, 'must be a path like data.items[0].name or items[*].sku'),
-      )
+      .record(z.string(), z.string().refine(isResponsePath, 'must be a path like data.items[0].name or items[*].sku'))
+      .superRefine((fields, ctx) => {
+        for (const key of Object.keys(fields)) {
+          if (IDENTIFIER.test(key)) continue;
+          const hint = isResponsePath(key)
+            ? `, e.g. {"${key.split(/[.[]/).pop()?.replace(/\W/g, '') || 'value'}": "${key}"}`
+            : '';
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `"${key}" is not a field name: name each field (letters, digits, _) and put the response path on the right${hint}`,
+          });
+        }
+      })
       .default({}),
     responseType: z.enum(['json', 'text']).default('json'),
     /** Status codes that count as success besides 2xx (e.g. 404 when "not found" is an answer). */
@@ -467,7 +483,19 @@ export const ActionDefinitionSchema = z
       .default(null),
     alerts: z
       .object({
-        emails: z.array(z.string().email()).max(10, 'at most 10 alert addresses').default([]),
+        /** A list, or one string of comma- or semicolon-separated addresses. */
+        emails: z
+          .preprocess(
+            (value) =>
+              typeof value === 'string'
+                ? value
+                    .split(/[,;]/)
+                    .map((address) => address.trim())
+                    .filter(Boolean)
+                : value,
+            z.array(z.string().email()).max(10, 'at most 10 alert addresses'),
+          )
+          .default([]),
         webhook: WebhookUrlSchema.nullable().default(null),
       })
       .strict()
@@ -585,7 +613,10 @@ function checkTemplate(template: string, scope: Scope, path: (string | number)[]
   const problem = templateProblem(template);
   if (problem) ctx.addIssue({ code: 'custom', path, message: problem });
   else {
-    checkReferences(templateReferences(template), scope, path, ctx);
+    // `{name}` with a name the template cannot read stays literal text (GraphQL, JSON in a raw body): not an error.
+    const literal = new Set(singleBraceOnlyReferences(template));
+    const refs = templateReferences(template).filter((ref) => !literal.has(ref) || !unknownReference(ref, scope));
+    checkReferences(refs, scope, path, ctx);
     // Inside sections names are relative to elements, except secrets, which are checked wherever they appear.
     const nestedSecrets = nestedTemplateReferences(template).filter((ref) => ref.split('.')[0] === 'secrets');
     checkReferences(nestedSecrets, scope, path, ctx);
@@ -698,12 +729,16 @@ export function hasRoutableWords(text: string): boolean {
   return /[\p{L}\p{N}]{2,}/u.test(text);
 }
 
+/** What this Parley has set up that an action may rely on: the optional LLM, alert mail, the chatbot's secrets. */
+export type ParleySetup = { llm: boolean; mail: boolean; secrets: string[] };
+
 /**
  * What an operator should know about a definition that saves but cannot work as intended, as sentences for
  * the `warnings` of the save response (an empty list when there is nothing to say). With the egress policy the
- * chatbot's calls run under (Parley's plus the chatbot's allowlist), destinations that policy refuses are named.
+ * chatbot's calls run under (Parley's plus the chatbot's allowlist), destinations that policy refuses are named;
+ * with this Parley's setup, settings that need what is not configured (an email channel, the LLM, SMTP, a secret).
  */
-export function actionWarnings(action: ActionDefinition, egress?: EgressPolicy): string[] {
+export function actionWarnings(action: ActionDefinition, egress?: EgressPolicy, setup?: ParleySetup): string[] {
   const warnings: string[] = [];
   if (egress) {
     const destinations: [string, string | null][] = [
@@ -731,6 +766,38 @@ export function actionWarnings(action: ActionDefinition, egress?: EgressPolicy):
       'description: has no words and there are no examples, so visitors can never reach this action by what they say',
     );
   }
+  if (setup) warnings.push(...setupWarnings(action, setup));
+  return warnings;
+}
+
+function setupWarnings(action: ActionDefinition, setup: ParleySetup): string[] {
+  const warnings: string[] = [];
+  if (action.channels.includes('email')) {
+    warnings.push(
+      action.channels.includes('chat')
+        ? 'channels: this Parley has no email channel configured; the action is offered in chat only'
+        : 'channels: this Parley has no email channel configured, so an action offered only by email is never offered',
+    );
+  }
+  if (action.reply.instructions && !setup.llm) {
+    warnings.push(
+      'reply.instructions: no LLM is configured (PARLEY_LLM_*), so they are ignored and the reply is said as written',
+    );
+  }
+  if (action.alerts.emails.length > 0 && !setup.mail) {
+    warnings.push('alerts.emails: no SMTP server is configured (PARLEY_SMTP_URL), so alert emails are not sent');
+  }
+  action.steps.forEach((step, index) => {
+    const requests: [string, RequestDefinition][] = [[`steps[${index}].request`, step.request]];
+    if (step.compensate) requests.push([`steps[${index}].compensate.request`, step.compensate.request]);
+    for (const [path, request] of requests) {
+      for (const name of secretNamesOf(request).filter((secret) => !setup.secrets.includes(secret))) {
+        warnings.push(
+          `${path}: secret "${name}" is not set, so the call fails until it is saved (PUT …/secrets/${name})`,
+        );
+      }
+    }
+  });
   return warnings;
 }
 

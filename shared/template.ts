@@ -25,7 +25,7 @@ export class TemplateError extends Error {
 
 type TemplateNode =
   | { kind: 'text'; text: string }
-  | { kind: 'var'; path: string }
+  | { kind: 'var'; path: string; single?: boolean }
   | { kind: 'section'; path: string; inverted: boolean; body: TemplateNode[] };
 
 /** Parses a template into text, variables and sections; throws TemplateError for unbalanced sections. */
@@ -48,7 +48,11 @@ function parse(template: string): TemplateNode[] {
       }
       stack.pop();
     } else {
-      current.nodes.push({ kind: 'var', path: (variable ?? single) as string });
+      current.nodes.push(
+        variable === undefined
+          ? { kind: 'var', path: single as string, single: true }
+          : { kind: 'var', path: variable },
+      );
     }
   }
   const open = stack[stack.length - 1];
@@ -85,6 +89,32 @@ export function templateReferences(template: string, options: { nested?: boolean
       return [node.path, ...(options.nested ? collect(node.body) : [])];
     });
   return collect(nodes);
+}
+
+/**
+ * The paths a template mentions only in the single-brace form (`{name}`): placeholders when the name is known,
+ * literal text otherwise, so an unknown one is not an error.
+ */
+export function singleBraceOnlyReferences(template: string): string[] {
+  let nodes: TemplateNode[];
+  try {
+    nodes = parse(template);
+  } catch {
+    return [];
+  }
+  const single = new Set<string>();
+  const double = new Set<string>();
+  const visit = (list: TemplateNode[]) => {
+    for (const node of list) {
+      if (node.kind === 'var') (node.single ? single : double).add(node.path);
+      else if (node.kind === 'section') {
+        double.add(node.path);
+        visit(node.body);
+      }
+    }
+  };
+  visit(nodes);
+  return [...single].filter((path) => !double.has(path));
 }
 
 /** The references inside sections only (relative to elements, or reaching outer names such as `secrets.x`). */
@@ -153,6 +183,11 @@ function renderNodes(
     if (node.kind === 'text') out += node.text;
     else if (node.kind === 'var') {
       const value = lookupInScopes(scopes, node.path);
+      // `{name}` is a placeholder only for a name the context knows; otherwise it is literal text (GraphQL, JSON).
+      if (node.single && value === undefined) {
+        out += `{${node.path}}`;
+        continue;
+      }
       if (value === undefined || value === null || value === '') onMissing?.(node.path);
       out += escape(valueAsText(value));
     } else {
@@ -247,6 +282,7 @@ export function renderJson(template: Json, context: TemplateContext, onMissing?:
     if (whole) {
       const path = (whole[1] ?? whole[2]) as string;
       const value = lookupPath(context, path);
+      if (whole[2] !== undefined && value === undefined) return template;
       if (value === undefined || value === null || value === '') onMissing?.(path);
       return value === undefined ? null : value;
     }

@@ -66,7 +66,13 @@ function actionView(action: StoredAction) {
  * Admin routes under /v1/chatbots: chatbots, their actions and their (write-only) secrets. Mounted behind the admin
  * key. Saves answer `warnings` for what saves but will not work under the current `egressPolicy`.
  */
-export function adminRoutes(deps: { services: Services; temporal: TemporalDeps; egressPolicy: EgressPolicy }): Router {
+export function adminRoutes(deps: {
+  services: Services;
+  temporal: TemporalDeps;
+  egressPolicy: EgressPolicy;
+  /** The optional LLM is configured (reply instructions take effect). */
+  llmEnabled?: boolean;
+}): Router {
   const { store, callLog, alerts } = deps.services;
   const router = Router();
   async function existingAction(botId: string, name: string): Promise<StoredAction> {
@@ -148,9 +154,14 @@ export function adminRoutes(deps: { services: Services; temporal: TemporalDeps; 
       allowLoopback: deps.egressPolicy.allowLoopback,
       allowlist: [...deps.egressPolicy.allowlist, ...chatbot.egressAllowlist],
     };
+    const setup = {
+      llm: deps.llmEnabled === true,
+      mail: alerts.mailConfigured,
+      secrets: (await store.listSecrets(botId)).map((secret) => secret.name),
+    };
     res
       .status(created ? 201 : 200)
-      .json({ ...actionView(action), warnings: actionWarnings(action.definition, egress) });
+      .json({ ...actionView(action), warnings: actionWarnings(action.definition, egress, setup) });
   });
 
   router.delete('/:botId/actions/:name', async (req, res) => {

@@ -130,7 +130,7 @@ describe('ActionDefinitionSchema', () => {
           method: 'POST',
           url: 'https://api.acme.test/',
           query: { q: '{{q_missing}}' },
-          headers: { 'X-Thing': '{h_missing}' },
+          headers: { 'X-Thing': '{{h_missing}}' },
           body: { nested: ['{{b_missing}}'] },
         },
       }),
