@@ -445,6 +445,8 @@ export const TriggerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('intent') }).strict(),
   z.object({ type: z.literal('button'), label: z.string().min(1).max(80) }).strict(),
   z.object({ type: z.literal('lead_captured') }).strict(),
+  /** Fired when the conversation is handed to a person (e.g. to open a ticket or tell the helpdesk). */
+  z.object({ type: z.literal('handoff') }).strict(),
 ]);
 
 /** A complete action definition as an operator writes it. */

@@ -88,7 +88,7 @@ export type ActionCatalog = {
 export type PendingAction = {
   action: ActionDefinition;
   version: number;
-  trigger: 'intent' | 'button' | 'lead_captured';
+  trigger: 'intent' | 'button' | 'lead_captured' | 'handoff';
   userMessage: string;
   values: Record<string, Json>;
   asking: string | null;
@@ -441,9 +441,12 @@ function handOff(state: ConversationState, message: string, catalog: ActionCatal
     at: now,
   };
   const next = say({ ...state, mode: 'human' }, [text(handoff.reply)], now);
-  const entry = catalog?.actions.find((candidate) => candidate.definition.name === handoff.action);
+  // The action the setting names, else the first with a handoff trigger.
+  const entry =
+    catalog?.actions.find((candidate) => candidate.definition.name === handoff.action) ??
+    catalog?.actions.find((candidate) => candidate.definition.triggers.some((trigger) => trigger.type === 'handoff'));
   if (!entry) return { state: next, run: null, handoff: event };
-  return { ...startAction(next, entry, 'intent', message, now), handoff: event };
+  return { ...startAction(next, entry, 'handoff', message, now), handoff: event };
 }
 
 /** The fallback; with `offerButtons`, it carries the buttons of button-triggered actions again. */

@@ -12,7 +12,10 @@ export const HandoffSchema = z
   .object({
     /** Said when the conversation is handed to a person. */
     reply: z.string().min(1).max(2000).default("I'm connecting you with a person. They'll reply here shortly."),
-    /** An action of this chatbot fired on handoff (collecting what it needs first), e.g. one that opens a ticket. */
+    /**
+     * An action of this chatbot fired on handoff (collecting what it needs first), e.g. one that opens a ticket;
+     * without one, the first action with a `handoff` trigger.
+     */
     action: z.string().regex(ACTION_NAME, 'must be an action name').nullable().default(null),
     /** Where the `handoff.requested` event is posted (http/https; the same egress rules as actions). */
     webhook: z

@@ -37,6 +37,7 @@ const INVENTORY = [
 /** Creates (without listening) the Acme demo API, accepting only `token`. */
 export function createAcmeApi(token: string): Server {
   const tickets: { id: string; customerId: string; subject: string }[] = [];
+  let handoffs = 0;
   return createServer((req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -78,6 +79,16 @@ export function createAcmeApi(token: string): Server {
         send(201, { data: { ticket: { ...ticket, status: 'open' } } });
       });
       return;
+    }
+    if (req.method === 'POST' && url.pathname === '/handoffs') {
+      handoffs += 1;
+      const handoff = {
+        reference: `H-${1000 + handoffs}`,
+        queue: 'Customer care',
+        position: 1,
+        expected_wait: 'about 5 minutes',
+      };
+      return send(201, { data: { handoff } });
     }
     send(404, { error: 'not found' });
   });

@@ -7,6 +7,11 @@ export const DEMO_CHATBOT = {
   publishableKey: 'pk_demo_acme_0123456789',
   name: 'Acme store assistant',
   greeting: 'Hi! I am the Acme store assistant. I can track orders, check stock and open support tickets.',
+  /** "I want to talk to a human": the bot says so, fires `hand_to_person` and stays silent until an agent hands back. */
+  handoff: {
+    reply: "I'm connecting you with a person from our customer care team. They'll reply here.",
+    action: 'hand_to_person',
+  },
 };
 
 /** The secret the demo actions authenticate with. */
@@ -121,6 +126,24 @@ export function demoActions(acmeUrl: string): ActionDefinitionInput[] {
         template:
           "Thanks {{steps.customer.name}}! Ticket {{steps.ticket.ticket_id}} is open; we'll reply to {{email}}.",
       },
+    },
+    {
+      // Fired by the handoff; no template: the reply is the API's data, rendered readably.
+      name: 'hand_to_person',
+      title: 'Talk to a person',
+      description: 'Puts the visitor in the customer care queue when they ask for a person',
+      triggers: [{ type: 'handoff' }],
+      steps: [
+        {
+          id: 'queue',
+          request: {
+            method: 'POST',
+            url: `${acmeUrl}/handoffs`,
+            auth: { type: 'bearer', secret: DEMO_SECRET.name },
+            body: { conversation_id: '{{conversation_id}}' },
+          },
+        },
+      ],
     },
   ];
 }
