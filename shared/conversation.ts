@@ -8,7 +8,7 @@ import {
   type RunProgress,
 } from './interpreter';
 import type { Json, JsonObject } from './json';
-import { boundedTranscript, mergeAttributes } from './limits';
+import { mergeAttributes } from './limits';
 import { text, type BotMessage, type Button, type TranscriptEntry } from './messages';
 import {
   contextValues,
@@ -27,6 +27,17 @@ import {
 } from './handoff';
 import { extractParameter, isCancellation, nextMissing, promptFor, withDefaults } from './parameters';
 import { smallTalkKinds, smallTalkReply, type SmallTalkSettings } from './smalltalk';
+import { append, buttonLabel, earlierMessages, lastVisitorMessage, say } from './transcript';
+
+export {
+  HANDLED_LIMIT,
+  markHandled,
+  recentLines,
+  repliesTo,
+  say,
+  transcriptAfter,
+  TRANSCRIPT_LIMIT,
+} from './transcript';
 import type { RouterModel } from './understanding/model';
 import { routeWithModel } from './understanding/routing';
 import type { PackedVector } from './understanding/semantic';
@@ -40,11 +51,6 @@ import { renderText } from './template';
 
 /** How many times an invalid answer is re-asked before the bot gives up on the action. */
 export const MAX_ANSWER_ATTEMPTS = 3;
-/** How much transcript the conversation keeps (and carries across continue-as-new). */
-export const TRANSCRIPT_LIMIT = 500;
-/** How many handled message ids are remembered for idempotent delivery. */
-export const HANDLED_LIMIT = 500;
-
 export type Visitor = { id?: string; name?: string; email?: string; phone?: string; locale?: string };
 
 /** Per-chatbot behaviour a conversation starts with. */
@@ -235,49 +241,6 @@ export function openConversation(init: ConversationStart, now: string): Conversa
   return say(state, openingMessages(init.settings, init.buttons), now);
 }
 
-/** Appends bot messages to the transcript. */
-export function say(state: ConversationState, messages: BotMessage[], now: string): ConversationState {
-  return append(state, 'bot', messages, now);
-}
-
-function append(
-  state: ConversationState,
-  from: TranscriptEntry['from'],
-  messages: BotMessage[],
-  now: string,
-): ConversationState {
-  if (messages.length === 0) return state;
-  const entries = messages.map((message, index) => ({ seq: state.nextSeq + index, from, at: now, message }));
-  return {
-    ...state,
-    transcript: [...state.transcript, ...entries].slice(-TRANSCRIPT_LIMIT),
-    nextSeq: state.nextSeq + messages.length,
-  };
-}
-
-/** The bot messages that answered a message id, or undefined when that id has not been handled. */
-export function repliesTo(state: ConversationState, messageId: string): BotMessage[] | undefined {
-  const handled = state.handled.find((entry) => entry.messageId === messageId);
-  if (!handled) return undefined;
-  return state.transcript
-    .filter((entry) => entry.from === 'bot' && entry.seq >= handled.from && entry.seq < handled.to)
-    .map((entry) => entry.message);
-}
-
-/**
- * Records that a message id's turn is over; its replies are the bot messages since `fromSeq`. Older transcript
- * entries beyond the size bound are dropped here, once the turn's own are recorded.
- */
-export function markHandled(state: ConversationState, messageId: string, fromSeq: number): ConversationState {
-  const handled = [...state.handled, { messageId, from: fromSeq, to: state.nextSeq }].slice(-HANDLED_LIMIT);
-  return { ...state, handled, transcript: boundedTranscript(state.transcript, fromSeq) };
-}
-
-/** Transcript entries after a sequence number. */
-export function transcriptAfter(state: ConversationState, after = 0): TranscriptEntry[] {
-  return state.transcript.filter((entry) => entry.seq > after);
-}
-
 /**
  * Plans a turn: records the visitor's event, then answers a pending question, routes a new message,
  * fires a button's action or a lead-captured action. The catalogue also lets a pending question give way to a
@@ -292,7 +255,8 @@ export function planTurn(
 ): TurnDecision {
   catalog = catalog && { ...catalog, actions: catalog.actions.filter((entry) => inChat(entry.definition)) };
   if (event.kind === 'agent') {
-    return { state: append({ ...state, mode: 'human', pending: null }, 'agent', [text(event.text)], now), run: null };
+    const takenOver: ConversationState = { ...state, mode: 'human', pending: null };
+    return { state: append(takenOver, 'agent', [text(event.text)], now), run: null };
   }
   if (event.kind === 'handback') {
     const back = event.text ?? state.settings.handoff?.handBackReply ?? 'How can I help?';
@@ -368,17 +332,6 @@ export function planTurn(
   }
 }
 
-function buttonLabel(state: ConversationState, payload: string): string {
-  for (let i = state.transcript.length - 1; i >= 0; i -= 1) {
-    const message = state.transcript[i]?.message;
-    const buttons =
-      message?.type === 'buttons' ? message.buttons : message?.type === 'quick_replies' ? message.replies : [];
-    const found = buttons.find((button) => button.payload === payload);
-    if (found) return found.label;
-  }
-  return payload;
-}
-
 /** What a lead "says", as the message that fired a `lead_captured` action. */
 function leadLine(lead: Lead): string {
   return `Lead form: ${[lead.name, lead.email, lead.phone].filter(Boolean).join(', ')}`;
@@ -440,7 +393,8 @@ function handOff(state: ConversationState, message: string, catalog: ActionCatal
     conversationId: state.conversationId,
     at: now,
   };
-  const next = say({ ...state, mode: 'human' }, [text(handoff.reply)], now);
+  const handed: ConversationState = { ...state, mode: 'human' };
+  const next = say(handed, [text(handoff.reply)], now);
   // The action the setting names, else the first with a handoff trigger.
   const entry =
     catalog?.actions.find((candidate) => candidate.definition.name === handoff.action) ??
@@ -547,21 +501,6 @@ function validated(action: ActionDefinition, suggested: Record<string, Json>, no
     if (checked?.ok) values[param.name] = checked.value;
   }
   return values;
-}
-
-/** The visitor's earlier messages (the current one, already in the transcript, left out). */
-function earlierMessages(state: ConversationState): string[] {
-  const said = state.transcript.filter((entry) => entry.from === 'visitor' && entry.message.type === 'text');
-  return said.slice(0, -1).map((entry) => ('text' in entry.message ? (entry.message.text ?? '') : ''));
-}
-
-/** The visitor's last message, or '' when they have said nothing yet. */
-function lastVisitorMessage(state: ConversationState): string {
-  for (let i = state.transcript.length - 1; i >= 0; i -= 1) {
-    const entry = state.transcript[i];
-    if (entry?.from === 'visitor' && entry.message.type === 'text') return entry.message.text;
-  }
-  return '';
 }
 
 function knownValues(
@@ -853,17 +792,6 @@ export function routableActions(catalog: ActionCatalog | null): ActionDefinition
   return (catalog?.actions ?? [])
     .map((entry) => entry.definition)
     .filter((action) => inChat(action) && action.triggers.some((trigger) => trigger.type === 'intent'));
-}
-
-/** The last lines of the conversation as text, for the LLM router's context. */
-export function recentLines(state: ConversationState, count: number): { from: 'visitor' | 'bot'; text: string }[] {
-  return state.transcript
-    .filter((entry) => entry.message.type === 'text' || entry.message.type === 'buttons')
-    .slice(-count)
-    .map((entry) => ({
-      from: entry.from === 'visitor' ? ('visitor' as const) : ('bot' as const),
-      text: 'text' in entry.message ? (entry.message.text ?? '') : '',
-    }));
 }
 
 /** The parameters still missing while a question is pending: what the LLM extractor is asked for. */

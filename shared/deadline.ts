@@ -1,7 +1,6 @@
 import type { BotMessage } from './messages';
-import type { ConversationState } from './conversation';
-import { say } from './conversation';
 import { text } from './messages';
+import { say, type TranscriptHolder } from './transcript';
 
 /**
  * The turn deadline: a visitor waits at most this long for the answer to a message. When an action is still
@@ -21,11 +20,11 @@ export const STILL_WORKING = "I'm still working on that. I'll post the answer he
  * The answer at the deadline: the bot messages the turn has said so far (from `fromSeq`; none when the turn has
  * not started) and the still-working note, which also joins the transcript.
  */
-export function answerAtDeadline(
-  state: ConversationState,
+export function answerAtDeadline<S extends TranscriptHolder>(
+  state: S,
   fromSeq: number | null,
   now: string,
-): { state: ConversationState; messages: BotMessage[] } {
+): { state: S; messages: BotMessage[] } {
   const soFar =
     fromSeq === null
       ? []

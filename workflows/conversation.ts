@@ -17,18 +17,13 @@ import type { Activities } from '../activities';
 import {
   closeConversation,
   completeRun,
-  markHandled,
   nextQueued,
   openConversation,
   planTurn,
-  repliesTo,
   runEnvironment,
-  say,
   stateSummary,
-  transcriptAfter,
   composerInput,
   missingParameters,
-  recentLines,
   routableActions,
   upgradeCatalog,
   upgradeState,
@@ -42,6 +37,7 @@ import {
 } from '../shared/conversation';
 import { answerAtDeadline } from '../shared/deadline';
 import { text } from '../shared/messages';
+import { markHandled, recentLines, repliesTo, say, transcriptAfter } from '../shared/transcript';
 import {
   agentMessageUpdate,
   buttonClickedSignal,
