@@ -90,6 +90,38 @@ describe('conversations with the optional LLM', () => {
     expect(orders.requests.at(-1)?.path).toBe('/orders/77777');
   });
 
+  it('lets the composer word an error reply too, following the same instructions', async () => {
+    const broken = await startFakeApi(() => ({ status: 503, body: {} }));
+    try {
+      const chat = await parley.startConversation(
+        await parley.createChatbot([
+          orderStatusAction(broken.url, {
+            steps: [
+              {
+                id: 'lookup',
+                request: { method: 'GET', url: `${broken.url}/orders/{{order_number}}` },
+                retry: { maxAttempts: 1 },
+                onError: { then: 'stop', reply: "Sorry, I can't reach the order system right now." },
+              },
+            ],
+            reply: { template: 'Your order is {{steps.lookup.status}}.', instructions: 'Be warm and brief.' },
+          }),
+        ]),
+      );
+      const before = llm.requests.length;
+      expect(await chat.say('where is my order 12345')).toHaveLength(1);
+      const composer = llm.requests
+        .slice(before)
+        .map((request) => JSON.parse(request.body) as ChatRequest)
+        .find((body) => !body.tools);
+      expect(composer?.messages[0]?.content).toContain('Be warm and brief.');
+      expect(composer?.messages.at(-1)?.content).toContain("Sorry, I can't reach the order system right now.");
+      expect(composer?.messages.at(-1)?.content).toContain('http_server_error');
+    } finally {
+      await broken.close();
+    }
+  });
+
   it('falls back to the deterministic router, extractor and template when the LLM fails', async () => {
     const chat = await fallback.startConversation(await fallback.createChatbot([action()]));
     expect(await chat.say('where is my order?')).toEqual(['What is your order number?']);
