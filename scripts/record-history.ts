@@ -53,6 +53,17 @@ async function main(): Promise<void> {
   ]) {
     await post(`/v1/conversations/${conversationId}/messages`, { text }, token);
   }
+  // Small talk, a value the visitor gave earlier, and a handoff to a person (the bot then stays silent).
+  for (const text of [
+    'cancel',
+    'hi',
+    'my order 23456 is late',
+    'thanks!',
+    'where is my order?',
+    'I want to talk to a human',
+  ]) {
+    await post(`/v1/conversations/${conversationId}/messages`, { text }, token);
+  }
   await post(`/v1/conversations/${conversationId}/close`, { reason: 'recorded' }, token);
 
   const connection = await Connection.connect({ address: config.temporal.address });
