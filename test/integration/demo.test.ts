@@ -79,4 +79,28 @@ describe('the demo chatbot', () => {
     const chat = await parley.startConversation(DEMO_CHATBOT.id);
     expect(await chat.say('is MUG-01 in stock?')).toEqual(['Acme mug: 42 in stock.']);
   });
+
+  it('hands off to a person: queues the visitor, says where in readable text, stays silent for the agent, and takes over again', async () => {
+    const chat = await parley.startConversation(DEMO_CHATBOT.id);
+    expect(await chat.say('hi')).toEqual(['Hi! How can I help you today?']);
+    expect(await chat.say('I want to talk to a human')).toEqual([
+      "I'm connecting you with a person from our customer care team. They'll reply here.",
+      'Handoff:\n  Reference: H-1001\n  Queue: Customer care\n  Position: 1\n  Expected wait: about 5 minutes',
+    ]);
+    expect(await chat.say('my mug arrived broken')).toEqual([]);
+    const admin = `/v1/chatbots/${DEMO_CHATBOT.id}/conversations/${chat.conversationId}`;
+    await parley
+      .admin('post', `${admin}/agent-messages`)
+      .send({ text: 'Hi, Sam here. Sorry about the mug!' })
+      .expect(200);
+    expect((await chat.transcript()).at(-1)).toMatchObject({
+      from: 'agent',
+      message: { text: 'Hi, Sam here. Sorry about the mug!' },
+    });
+    await parley.admin('post', `${admin}/hand-back`).send({}).expect(200);
+    expect(await chat.say('where is my order 12345?')).toEqual([
+      'Let me look that up.',
+      'Order 12345 is shipped (ETA 2026-11-24).',
+    ]);
+  });
 });
