@@ -36,34 +36,19 @@ async function main(): Promise<void> {
     conversationId: string;
     token: string;
   };
-  for (const text of ['where is my order?', 'it is 12345', 'is the mug in stock?', 'nope', 'cancel', 'hello']) {
-    await post(`/v1/conversations/${conversationId}/messages`, { text }, token);
-  }
+  const say = (text: string) => post(`/v1/conversations/${conversationId}/messages`, { text }, token);
+  for (const text of ['where is my order?', 'it is 12345', 'is the mug in stock?', 'nope', 'cancel', 'hello'])
+    await say(text);
   await post(`/v1/conversations/${conversationId}/buttons`, { payload: 'action:check_order_status' }, token);
-  await post(`/v1/conversations/${conversationId}/messages`, { text: '34567' }, token);
-  for (const text of ['I want to open a support ticket', 'ada@example.com', 'My mug arrived broken']) {
-    await post(`/v1/conversations/${conversationId}/messages`, { text }, token);
-  }
-  // Visitors' own words, routed by meaning; an invalid answer to a structured question that asks for another action.
-  for (const text of [
-    'is the tee shirt available?',
-    'TEE-02',
-    'my mug came broken, I need help',
-    'where is my order?',
-  ]) {
-    await post(`/v1/conversations/${conversationId}/messages`, { text }, token);
-  }
-  // Small talk, a value the visitor gave earlier, and a handoff to a person (the bot then stays silent).
-  for (const text of [
-    'cancel',
-    'hi',
-    'my order 23456 is late',
-    'thanks!',
-    'where is my order?',
-    'I want to talk to a human',
-  ]) {
-    await post(`/v1/conversations/${conversationId}/messages`, { text }, token);
-  }
+  const turns = [
+    '34567',
+    ...['I want to open a support ticket', 'ada@example.com', 'My mug arrived broken'],
+    // Visitors' own words, routed by meaning; an invalid answer to a structured question that asks for another action.
+    ...['is the tee shirt available?', 'TEE-02', 'my mug came broken, I need help', 'where is my order?'],
+    // Small talk, a value the visitor gave earlier, and a handoff to a person (the bot then stays silent).
+    ...['cancel', 'hi', 'my order 23456 is late', 'thanks!', 'where is my order?', 'I want to talk to a human'],
+  ];
+  for (const text of turns) await say(text);
   await post(`/v1/conversations/${conversationId}/close`, { reason: 'recorded' }, token);
 
   const connection = await Connection.connect({ address: config.temporal.address });
