@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { RoutableAction, TextEmbeddings } from '../shared/understanding/model';
+import { trainingTexts } from '../shared/understanding/training';
 
 /**
  * The sentence encoder behind semantic routing: all-MiniLM-L6-v2 (int8 ONNX) run by onnxruntime on the CPU,
@@ -33,6 +35,21 @@ export type SentenceEncoder = {
   /** Frees the ONNX session; a later `embed` loads it again. */
   close(): Promise<void>;
 };
+
+/**
+ * The embeddings a router trains on: every action's training texts (examples, then description), embedded in one
+ * batch and grouped back by action, as `trainRouter` takes them.
+ */
+export async function embedTrainingTexts(encoder: SentenceEncoder, actions: RoutableAction[]): Promise<TextEmbeddings> {
+  const texts = actions.map((action) => trainingTexts(action));
+  const vectors = await encoder.embed(texts.flat());
+  let next = 0;
+  return {
+    encoder: encoder.id,
+    dimension: encoder.dimension,
+    vectors: texts.map((list) => list.map(() => vectors[next++]!)),
+  };
+}
 
 /** Whether an encoder is installed in `dir`. */
 export function encoderInstalled(dir: string): boolean {

@@ -4,9 +4,9 @@ import { ActionDefinitionSchema, type ActionDefinition, type StoredAction } from
 import type { Chatbot, ChatbotInput, ChatbotPatch } from '../shared/chatbot';
 import type { SecretHostBindings } from '../shared/address-policy';
 import { routableActions, type ActionCatalog } from '../shared/conversation';
-import type { RoutableAction, RouterModel, TextEmbeddings } from '../shared/understanding/model';
-import { trainingTexts, trainRouter } from '../shared/understanding/training';
-import type { SentenceEncoder } from './encoder';
+import type { RouterModel } from '../shared/understanding/model';
+import { trainRouter } from '../shared/understanding/training';
+import { embedTrainingTexts, type SentenceEncoder } from './encoder';
 import { maskSecret, openSecret, sealSecret, type KeyRing, type SealedSecret } from './secret-box';
 
 /**
@@ -110,23 +110,10 @@ export function createStore(
       actions: stored.map((a) => ({ version: a.version, definition: a.definition })),
     });
     const actionsToRoute = routable.map(({ name, description, examples }) => ({ name, description, examples }));
-    const router = trainRouter(actionsToRoute, {}, await embedTrainingTexts(actionsToRoute));
+    const embeddings = options.encoder ? await embedTrainingTexts(options.encoder, actionsToRoute) : null;
+    const router = trainRouter(actionsToRoute, {}, embeddings);
     await chatbots.updateOne({ _id: chatbotId }, { $set: { routerJson: JSON.stringify(router) } });
     await bumpRevision(chatbotId);
-  }
-
-  /** The embeddings semantic routing trains on, or null without an encoder (the router is then lexical). */
-  async function embedTrainingTexts(routable: RoutableAction[]): Promise<TextEmbeddings | null> {
-    const encoder = options.encoder;
-    if (!encoder) return null;
-    const texts = routable.map((action) => trainingTexts(action));
-    const vectors = await encoder.embed(texts.flat());
-    let next = 0;
-    return {
-      encoder: encoder.id,
-      dimension: encoder.dimension,
-      vectors: texts.map((list) => list.map(() => vectors[next++]!)),
-    };
   }
 
   async function bumpRevision(chatbotId: string) {

@@ -1,11 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createSentenceEncoder, encoderInstalled, type SentenceEncoder } from '../activities/encoder';
+import {
+  createSentenceEncoder,
+  embedTrainingTexts,
+  encoderInstalled,
+  type SentenceEncoder,
+} from '../activities/encoder';
 import { DEFAULT_ENCODER_DIR } from '../shared/config';
 import type { RoutableAction } from '../shared/understanding/model';
 import { routeWithModel } from '../shared/understanding/routing';
-import { seededRandom, trainingTexts, trainRouter } from '../shared/understanding/training';
+import { seededRandom, trainRouter } from '../shared/understanding/training';
 import { packVector } from '../shared/understanding/semantic';
 
 /**
@@ -111,14 +116,7 @@ async function bench(
   withTargets: boolean,
 ): Promise<void> {
   const saveStarted = performance.now();
-  const texts = actions.map((action) => trainingTexts(action));
-  const flat = encoder ? await encoder.embed(texts.flat()) : [];
-  let next = 0;
-  const embeddings = encoder && {
-    encoder: encoder.id,
-    dimension: encoder.dimension,
-    vectors: texts.map((list) => list.map(() => flat[next++]!)),
-  };
+  const embeddings = encoder ? await embedTrainingTexts(encoder, actions) : null;
   const embedMs = performance.now() - saveStarted;
   const model = trainRouter(actions, {}, embeddings);
   const saveMs = performance.now() - saveStarted;
