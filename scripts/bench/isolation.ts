@@ -1,5 +1,15 @@
 import { cpus } from 'node:os';
-import { call, type BenchStack } from './stack';
+import {
+  createChatbot,
+  firstReply,
+  ORDER_REPLY,
+  sendMessage,
+  sleep,
+  startConversation,
+  type Conversation,
+} from './chat';
+import type { BenchStack } from './stack';
+import { summarise, type Latencies } from './stats';
 
 /**
  * `npm run bench -- --isolation`: how much a flood on one chatbot slows another. Chatbot B's visitors run order
@@ -29,75 +39,6 @@ export const DEFAULT_ISOLATION_OPTIONS: IsolationOptions = {
 
 /** Turns of one conversation before a visitor starts a new one (within the per-conversation budgets). */
 const TURNS_PER_CONVERSATION = 10;
-const MESSAGE = 'track order 12345';
-const EXPECTED_REPLY = 'Your order is shipped (ETA 2026-11-24).';
-
-type Latencies = { turns: number; errors: number; p50: number; p95: number; p99: number; max: number };
-
-function summarise(samples: number[], errors: number): Latencies {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN);
-  return { turns: sorted.length, errors, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function orderAction(upstreamUrl: string) {
-  return {
-    description: "Look up an order's status when the visitor asks where their order is",
-    examples: ['where is my order', 'track order 12345', 'has my order shipped'],
-    parameters: [
-      {
-        name: 'order_number',
-        type: 'text',
-        description: 'Order number',
-        pattern: '^[0-9]{5,10}$',
-        prompt: 'What is your order number?',
-      },
-    ],
-    steps: [
-      {
-        id: 'lookup',
-        request: { method: 'GET', url: `${upstreamUrl}/orders/{{order_number}}` },
-        response: { fields: { status: 'data.order.status', eta: 'data.order.eta' } },
-        timeoutMs: 5000,
-        onError: { then: 'stop', reply: "Sorry, I can't reach the order system right now." },
-      },
-    ],
-    reply: { template: 'Your order is {{steps.lookup.status}} (ETA {{steps.lookup.eta}}).' },
-  };
-}
-
-async function createChatbot(stack: BenchStack, id: string, extra: Record<string, unknown>): Promise<string> {
-  const admin = { authorization: `Bearer ${stack.adminKey}` };
-  const created = await call(stack, 'POST', '/v1/chatbots', { body: { id, name: id, ...extra }, headers: admin });
-  if (created.status !== 201) throw new Error(`creating ${id}: ${created.status} ${JSON.stringify(created.body)}`);
-  const saved = await call(stack, 'PUT', `/v1/chatbots/${id}/actions/check_order_status`, {
-    body: orderAction(stack.upstreamUrl),
-    headers: admin,
-  });
-  if (saved.status !== 201) throw new Error(`saving ${id}'s action: ${saved.status} ${JSON.stringify(saved.body)}`);
-  return (created.body as { publishableKey: string }).publishableKey;
-}
-
-async function startConversation(stack: BenchStack, chatbotId: string, key: string) {
-  for (;;) {
-    const started = await call(stack, 'POST', `/v1/chatbots/${chatbotId}/conversations`, {
-      body: {},
-      headers: { 'x-parley-key': key },
-    });
-    if (started.status === 201) return started.body as { conversationId: string; token: string };
-    if (started.status !== 429) throw new Error(`start: ${started.status} ${JSON.stringify(started.body)}`);
-    await sleep((started.retryAfter ?? 1) * 1000);
-  }
-}
-
-async function sendMessage(stack: BenchStack, conversation: { conversationId: string; token: string }) {
-  return call(stack, 'POST', `/v1/conversations/${conversation.conversationId}/messages`, {
-    body: { text: MESSAGE },
-    headers: { authorization: `Bearer ${conversation.token}` },
-  });
-}
 
 /** Chatbot B's visitors: each runs turns with think time until `until`, measuring turns that end after `from`. */
 async function visitorsOfB(
@@ -117,9 +58,9 @@ async function visitorsOfB(
           const started = performance.now();
           const answer = await sendMessage(stack, conversation);
           const took = performance.now() - started;
-          const text = (answer.body as { messages?: { text?: string }[] } | null)?.messages?.[0]?.text;
+          const text = firstReply(answer.body);
           const counted = Date.now() >= window.from;
-          if (answer.status === 200 && text === EXPECTED_REPLY) {
+          if (answer.status === 200 && text === ORDER_REPLY) {
             if (counted) samples.push(took);
           } else if (counted) {
             if (answer.status === 429) refused++;
@@ -152,7 +93,7 @@ function floodA(stack: BenchStack, key: string, options: IsolationOptions, stop:
   let markLooping = () => {};
   const looping = new Promise<void>((resolve) => (markLooping = resolve));
   const done = (async (): Promise<FloodStats> => {
-    const conversations: { conversationId: string; token: string }[] = [];
+    const conversations: Conversation[] = [];
     for (let batch = 0; batch < options.flood; batch += 20) {
       const size = Math.min(20, options.flood - batch);
       conversations.push(
@@ -181,8 +122,8 @@ function floodA(stack: BenchStack, key: string, options: IsolationOptions, stop:
             continue;
           }
           if (answer.status === 200) {
-            const text = (answer.body as { messages?: { text?: string }[] }).messages?.[0]?.text;
-            if (text === EXPECTED_REPLY) stats.answered++;
+            const text = firstReply(answer.body);
+            if (text === ORDER_REPLY) stats.answered++;
             else stats.apologies++;
           } else if (answer.status === 429) {
             const reason = refusalReason((answer.body as { error?: { message?: string } }).error?.message ?? '');
