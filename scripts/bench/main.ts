@@ -1,96 +1,158 @@
 import { DEFAULT_ISOLATION_OPTIONS, runIsolation, type IsolationOptions } from './isolation';
-import { startBenchStack } from './stack';
+import { startBenchStack, type BenchStack } from './stack';
+import { table } from './stats';
+import { DEFAULT_TURNS_OPTIONS, runTurns, TURNS_STACK_ENV, type TurnsOptions } from './turns';
 
 /**
- * `npm run bench -- --isolation [--seconds 20] [--flood 200] [--visitors 4] [--think-ms 500] [--hostile]`:
- * starts a whole Parley on loopback (scripts/bench/stack.ts), runs the chosen benchmark, prints its result as a
- * table and as JSON (last line), and stops everything. Bounded: every phase has a duration and a count, and the
- * whole run a deadline.
+ * `npm run bench [-- --turns] [--rounds N] [--seconds N] [--conversations N] [--check]`: what a turn costs as
+ * multiples of a no-op Temporal Update (scripts/bench/turns.ts; `--check` exits 1 unless every target is met).
+ * `npm run bench -- --isolation [--seconds 20] [--flood 200] [--visitors 4] [--think-ms 500] [--hostile]`: how
+ * a flood on one chatbot slows another (scripts/bench/isolation.ts).
+ * Either starts a whole Parley on loopback (scripts/bench/stack.ts), prints its result as tables and as JSON
+ * (last line), and stops everything. Bounded: every phase has a duration and a count, and the whole run a
+ * deadline after which everything is stopped.
  */
-const USAGE = 'usage: npm run bench -- --isolation [--seconds N] [--flood N] [--visitors N] [--think-ms N] [--hostile]';
+const USAGE = [
+  'usage: npm run bench [-- --turns] [--rounds N] [--seconds N] [--conversations N] [--check]',
+  '       npm run bench -- --isolation [--seconds N] [--flood N] [--visitors N] [--think-ms N] [--hostile]',
+].join('\n');
 
-function parseArgs(argv: string[]): IsolationOptions | null {
-  if (!argv.includes('--isolation')) return null;
-  const options = { ...DEFAULT_ISOLATION_OPTIONS };
+type Mode = { kind: 'turns'; options: TurnsOptions; check: boolean } | { kind: 'isolation'; options: IsolationOptions };
+
+function parseArgs(argv: string[]): Mode {
   const number = (flag: string, min: number, max: number): number | undefined => {
     const index = argv.indexOf(flag);
     if (index < 0) return undefined;
     const value = Number(argv[index + 1]);
     if (!Number.isInteger(value) || value < min || value > max)
-      throw new Error(`${flag} must be an integer ${min}-${max}`);
+      throw new Error(`${flag} must be an integer ${min}-${max}\n${USAGE}`);
     return value;
   };
-  options.seconds = number('--seconds', 5, 120) ?? options.seconds;
-  options.flood = number('--flood', 1, 1000) ?? options.flood;
-  options.visitors = number('--visitors', 1, 50) ?? options.visitors;
-  options.thinkMs = number('--think-ms', 0, 10_000) ?? options.thinkMs;
-  options.hostile = argv.includes('--hostile');
-  return options;
+  if (argv.includes('--isolation')) {
+    const options = { ...DEFAULT_ISOLATION_OPTIONS };
+    options.seconds = number('--seconds', 5, 120) ?? options.seconds;
+    options.flood = number('--flood', 1, 1000) ?? options.flood;
+    options.visitors = number('--visitors', 1, 50) ?? options.visitors;
+    options.thinkMs = number('--think-ms', 0, 10_000) ?? options.thinkMs;
+    options.hostile = argv.includes('--hostile');
+    return { kind: 'isolation', options };
+  }
+  const options = { ...DEFAULT_TURNS_OPTIONS };
+  options.rounds = number('--rounds', 10, 1000) ?? options.rounds;
+  options.seconds = number('--seconds', 2, 60) ?? options.seconds;
+  options.conversations = number('--conversations', 10, 1000) ?? options.conversations;
+  return { kind: 'turns', options, check: argv.includes('--check') };
 }
 
-function table(rows: (string | number)[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => String(row[column]).length)));
-  const line = (row: (string | number)[]) => `| ${row.map((cell, i) => String(cell).padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(rows[0]!), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+async function isolation(stack: BenchStack, options: IsolationOptions, log: (line: string) => void) {
+  const result = await runIsolation(stack, options, log);
+  const { idle, flooded } = result.chatbotB;
+  const a = result.chatbotA;
+  console.log(
+    table([
+      ['Chatbot B (one-step action turns)', 'turns', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', '429'],
+      ['idle', idle.turns, idle.p50, idle.p95, idle.p99, idle.max, idle.errors, idle.refused],
+      [
+        `A flooded by ${a.visitors}`,
+        flooded.turns,
+        flooded.p50,
+        flooded.p95,
+        flooded.p99,
+        flooded.max,
+        flooded.errors,
+        flooded.refused,
+      ],
+    ]),
+  );
+  console.log(
+    `\ntarget: flooded p95 ${flooded.p95} ms ≤ 2 × ${idle.p95} + 250 = ${result.target.p95Ms} ms: ${result.target.met ? 'met' : 'NOT met'}\n`,
+  );
+  console.log(
+    table([
+      ['Chatbot A (flood)', 'value'],
+      ['requests', a.requests],
+      ['requests/s', a.requestsPerSecond],
+      ['answered turns', a.answered],
+      ['apologies (turn ran, call refused)', a.apologies],
+      ['admitted turns/s', a.admittedTurnsPerSecond],
+      ...Object.entries(a.refused).map(([reason, count]) => [`429: ${reason}`, count]),
+      ['other errors', a.otherErrors],
+    ]),
+  );
+  console.log(JSON.stringify(result));
+  return result.target.met;
+}
+
+async function turns(stack: BenchStack, options: TurnsOptions, log: (line: string) => void) {
+  const result = await runTurns(stack, options, log);
+  console.log(
+    table([
+      ['Measure', 'Parley', 'No-op Update', 'Ratio', 'Target', 'Met'],
+      ...result.rows.map((row) => [
+        row.measure,
+        row.parley,
+        row.baseline,
+        row.ratio,
+        row.target,
+        row.met === null ? '—' : row.met ? 'met' : 'NOT met',
+      ]),
+    ]),
+  );
+  const { events, throughput } = result;
+  console.log('\nHistory events per turn:');
+  console.log(`  no-op Update (${events.noop.count}): ${events.noop.types.join(', ')}`);
+  console.log(`  no-API turn (${events.noApi.count}): ${events.noApi.types.join(', ')}`);
+  console.log(`  one-step action turn (${events.action.count}): ${events.action.types.join(', ')}`);
+  const odd = (['noop', 'noApi', 'action'] as const).flatMap((kind) =>
+    Object.values(throughput[kind])
+      .filter((phase) => phase.errors + phase.other > 0)
+      .map(
+        (phase) =>
+          `${kind} at ${phase.visitors}: ${phase.errors} errors, ${phase.other} answers other than the expected ` +
+          'reply (a turn past its deadline says it is still working), left out of turns/s and p99',
+      ),
+  );
+  const serialErrors = Object.entries(result.latency).filter(([, latencies]) => latencies.errors > 0);
+  console.log(
+    `\n${result.met} targets met, ${result.notMet} not met; ${result.machine.cpus} CPUs, load ${result.machine.loadavg.join(' ')}.` +
+      `\nSerial samples: ${result.latency.noop.turns} no-op Updates, ${result.latency.noApi.turns} no-API turns, ` +
+      `${result.latency.action.turns} action turns, ${result.latency.direct.turns} direct calls` +
+      (serialErrors.length ? ` (errors: ${serialErrors.map(([kind, l]) => `${kind} ${l.errors}`).join(', ')})` : '') +
+      `.${odd.length ? `\nUnder load: ${odd.join('; ')}.` : ''}` +
+      `\nAdmission and budgets raised for the benchmark (one chatbot, every visitor from 127.0.0.1; the limiter ` +
+      `still runs): ${Object.entries(result.stackEnv)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(' ')}; the chatbot's rateLimitPerMinute=100000.`,
+  );
+  console.log(JSON.stringify(result));
+  return result.notMet === 0;
 }
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
-  if (!options) {
-    console.error(USAGE);
+  let mode: Mode;
+  try {
+    mode = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error((error as Error).message);
     process.exit(2);
   }
   const log = (line: string) => console.error(`[bench] ${line}`);
-  const deadline = setTimeout(
-    () => {
-      console.error('[bench] the run passed its deadline; stopping');
-      process.exit(1);
-    },
-    (2 * options.seconds + 240) * 1000,
-  );
   const stack = await startBenchStack({
     log,
     // Every benchmark visitor comes from 127.0.0.1: lift the per-address start limit so only the per-chatbot
-    // budgets and the turn share are measured. Everything else keeps its default.
-    env: { PARLEY_STARTS_PER_ADDRESS_PER_MINUTE: '100000' },
+    // budgets and the turn share are measured (isolation); the turn benchmark raises those too (see turns.ts).
+    env: { PARLEY_STARTS_PER_ADDRESS_PER_MINUTE: '100000', ...(mode.kind === 'turns' ? TURNS_STACK_ENV : {}) },
+    probeWorkerMemory: mode.kind === 'turns',
   });
+  const seconds = mode.kind === 'turns' ? 300 : 2 * mode.options.seconds + 240;
+  const deadline = setTimeout(() => {
+    console.error('[bench] the run passed its deadline; stopping');
+    void stack.stop().finally(() => process.exit(1));
+  }, seconds * 1000);
   try {
-    const result = await runIsolation(stack, options, log);
-    const { idle, flooded } = result.chatbotB;
-    const a = result.chatbotA;
-    console.log(
-      table([
-        ['Chatbot B (one-step action turns)', 'turns', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', '429'],
-        ['idle', idle.turns, idle.p50, idle.p95, idle.p99, idle.max, idle.errors, idle.refused],
-        [
-          `A flooded by ${a.visitors}`,
-          flooded.turns,
-          flooded.p50,
-          flooded.p95,
-          flooded.p99,
-          flooded.max,
-          flooded.errors,
-          flooded.refused,
-        ],
-      ]),
-    );
-    console.log(
-      `\ntarget: flooded p95 ${flooded.p95} ms ≤ 2 × ${idle.p95} + 250 = ${result.target.p95Ms} ms: ${result.target.met ? 'met' : 'NOT met'}\n`,
-    );
-    console.log(
-      table([
-        ['Chatbot A (flood)', 'value'],
-        ['requests', a.requests],
-        ['requests/s', a.requestsPerSecond],
-        ['answered turns', a.answered],
-        ['apologies (turn ran, call refused)', a.apologies],
-        ['admitted turns/s', a.admittedTurnsPerSecond],
-        ...Object.entries(a.refused).map(([reason, count]) => [`429: ${reason}`, count]),
-        ['other errors', a.otherErrors],
-      ]),
-    );
-    console.log(JSON.stringify(result));
-    process.exitCode = result.target.met ? 0 : 1;
+    const met =
+      mode.kind === 'turns' ? await turns(stack, mode.options, log) : await isolation(stack, mode.options, log);
+    process.exitCode = met || (mode.kind === 'turns' && !mode.check) ? 0 : 1;
   } finally {
     clearTimeout(deadline);
     await stack.stop();

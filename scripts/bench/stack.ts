@@ -1,18 +1,23 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { freePort, spawnService, startFerretDb, startTemporalDevServer, type Service } from '../infra';
+import { MEMORY_PROBE_ARGS } from './memory';
 
 /**
  * A whole Parley for benchmarks, on loopback only: the Temporal dev server (in memory) and FerretDB in a
  * temporary folder, the worker and the API as their own processes (as `npm start` runs them), and an upstream
- * "order API" that answers at once. Everything stops, and the folder goes, on `stop()`.
+ * "order API" that answers at once. With `probeWorkerMemory` the worker runs with the memory probe
+ * (memory-probe.ts) writing to `workerMemoryDir`. `spawn` runs another process of the benchmark's own (the
+ * no-op worker) that stops with the rest. Everything stops, and the folder goes, on `stop()`.
  */
-export async function startBenchStack(options: { env?: Record<string, string>; log?: (line: string) => void } = {}) {
+export async function startBenchStack(
+  options: { env?: Record<string, string>; log?: (line: string) => void; probeWorkerMemory?: boolean } = {},
+) {
   const log = options.log ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
   const services: Service[] = [];
@@ -57,13 +62,25 @@ export async function startBenchStack(options: { env?: Record<string, string>; l
       LOG_LEVEL: 'warn',
       ...options.env,
     };
+    /** Runs a TypeScript file as a child process (with the memory probe writing to `memoryDir`, if given). */
+    const spawn = (name: string, file: string, args: string[] = [], memoryDir?: string) => {
+      const probe = memoryDir ? MEMORY_PROBE_ARGS : [];
+      if (memoryDir) mkdirSync(memoryDir, { recursive: true });
+      const childEnv = memoryDir ? { ...env, PARLEY_BENCH_MEMORY_DIR: memoryDir } : env;
+      const service = spawnService(
+        name,
+        process.execPath,
+        ['--import', 'tsx', ...probe, file, ...args],
+        join(dir, `${name}.log`),
+        childEnv,
+      );
+      services.push(service);
+      return service;
+    };
+    const workerMemoryDir = join(dir, 'memory-worker');
     log('starting the worker and the API');
-    for (const [name, file] of [
-      ['worker', 'worker/main.ts'],
-      ['api', 'api/main.ts'],
-    ] as const) {
-      services.push(spawnService(name, process.execPath, ['--import', 'tsx', file], join(dir, `${name}.log`), env));
-    }
+    spawn('worker', 'worker/main.ts', [], options.probeWorkerMemory ? workerMemoryDir : undefined);
+    spawn('api', 'api/main.ts');
     const api = `http://127.0.0.1:${apiPort}`;
     const deadline = Date.now() + 120_000;
     for (;;) {
@@ -75,7 +92,17 @@ export async function startBenchStack(options: { env?: Record<string, string>; l
       if (Date.now() > deadline) throw new Error(`the API did not become healthy; logs in ${dir}`);
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
-    return { api, adminKey, upstreamUrl, dispatcher, dir, stop };
+    return {
+      api,
+      adminKey,
+      upstreamUrl,
+      dispatcher,
+      dir,
+      temporalAddress: temporal.address,
+      workerMemoryDir,
+      spawn,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
