@@ -5,8 +5,10 @@ import {
   actionWarnings,
   hasRoutableWords,
   secretNamesOf,
+  upgradeAction,
   type ActionDefinitionInput,
 } from '../../shared/action';
+import { extractParameter } from '../../shared/parameters';
 import { orderStatusInput, simpleAction } from './fixtures';
 
 /** The issues a definition is refused with, as `path: message` lines. */
@@ -820,5 +822,26 @@ describe('actionWarnings', () => {
     expect(
       actionWarnings({ ...base, description: '--', examples: [], triggers: [{ type: 'button', label: 'Go' }] }),
     ).toEqual([]);
+  });
+});
+
+describe('upgradeAction', () => {
+  it('keeps a stored action whose pattern the save check now refuses, with the pattern kept and matching nothing', () => {
+    const stored = {
+      ...orderStatusInput(),
+      parameters: [{ name: 'order_number', type: 'text', description: 'Order number', pattern: '^(?=\\d)\\d{5}$' }],
+    };
+    expect(problemsOf(stored)[0]?.path).toEqual(['parameters', 0, 'pattern']);
+    const upgraded = upgradeAction(stored);
+    expect(upgraded?.name).toBe('check_order_status');
+    expect(upgraded?.parameters[0]?.pattern).toBe('^(?=\\d)\\d{5}$');
+    expect(extractParameter(upgraded!.parameters[0]!, '12345', true)).toMatchObject({ ok: false });
+  });
+
+  it('still drops a definition that is wrong in any other way', () => {
+    expect(upgradeAction({ ...orderStatusInput(), steps: [] })).toBeNull();
+    expect(
+      upgradeAction({ ...orderStatusInput(), steps: [], parameters: [{ name: 'n', pattern: '(?=x)' }] }),
+    ).toBeNull();
   });
 });
