@@ -1,21 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ActionDefinitionSchema, type ActionDefinitionInput, type RequestDefinition } from '../../shared/action';
+import { ActionDefinitionSchema } from '../../shared/action';
 import { escapeXml, isXmlContentType, renderRequest } from '../../shared/request';
 import { renderHeaderValue, TemplateError } from '../../shared/template';
-import { simpleAction } from './fixtures';
-
-type StepInput = ActionDefinitionInput['steps'][number];
-
-function requestOf(step: Omit<StepInput, 'id'>, parameters: string[] = []): RequestDefinition {
-  const action = simpleAction({
-    name: 'call_api',
-    parameters: parameters.map((name) => ({ name })),
-    steps: [{ id: 'call', ...step }],
-  });
-  const [parsed] = action.steps;
-  if (!parsed) throw new Error('the action has a step');
-  return parsed.request;
-}
+import { requestOf } from './fixtures';
 
 describe('header values a visitor fills', () => {
   it('refuses a character an HTTP header cannot carry, naming the header and the character', () => {

@@ -1,4 +1,9 @@
-import { ActionDefinitionSchema, type ActionDefinition, type ActionDefinitionInput } from '../../shared/action';
+import {
+  ActionDefinitionSchema,
+  type ActionDefinition,
+  type ActionDefinitionInput,
+  type RequestDefinition,
+} from '../../shared/action';
 import {
   decideNext,
   recordCompensation,
@@ -67,6 +72,21 @@ export function simpleAction(overrides: Partial<ActionDefinitionInput> & { name:
     steps: [{ id: 'call', request: { method: 'GET', url: 'https://api.acme.test/things' } }],
     ...overrides,
   });
+}
+
+/** A parsed step's request, with the parameters it mentions declared so the definition is valid. */
+export function requestOf(
+  step: Omit<ActionDefinitionInput['steps'][number], 'id'>,
+  parameters: string[] = [],
+): RequestDefinition {
+  const action = simpleAction({
+    name: 'call_api',
+    parameters: parameters.map((name) => ({ name })),
+    steps: [{ id: 'call', ...step }],
+  });
+  const [parsed] = action.steps;
+  if (!parsed) throw new Error('the action has a step');
+  return parsed.request;
 }
 
 /** The DESIGN.md example action, parsed. */

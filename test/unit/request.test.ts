@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionDefinitionInput, RequestDefinition } from '../../shared/action';
+import type { ActionDefinitionInput } from '../../shared/action';
 import { renderRequest, responseConventions, type RequestContext, type RequestMeta } from '../../shared/request';
 import { TemplateError } from '../../shared/template';
-import { simpleAction } from './fixtures';
-
-type StepInput = ActionDefinitionInput['steps'][number];
-
-/** A parsed step's request, with the parameters it mentions declared so the definition is valid. */
-function requestOf(step: Omit<StepInput, 'id'>, parameters: string[] = []): RequestDefinition {
-  const action = simpleAction({
-    name: 'call_api',
-    parameters: parameters.map((name) => ({ name })),
-    steps: [{ id: 'call', ...step }],
-  });
-  const [parsed] = action.steps;
-  if (!parsed) throw new Error('the action has a step');
-  return parsed.request;
-}
+import { requestOf } from './fixtures';
 
 const context: RequestContext = {
   order_number: '12345',
@@ -273,7 +259,7 @@ describe('request bodies', () => {
   });
 
   it.each(['GET', 'HEAD'] as const)('never sends a body with a %s, whatever the body type', (method) => {
-    const bodies: Omit<StepInput, 'id'>['request'][] = [
+    const bodies: ActionDefinitionInput['steps'][number]['request'][] = [
       { method, url: 'https://api.acme.test/', body: { a: 1 } },
       { method, url: 'https://api.acme.test/', bodyType: 'form', body: { a: 'b' } },
       { method, url: 'https://api.acme.test/', bodyType: 'raw', body: 'text' },
