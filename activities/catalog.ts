@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActionCatalog } from '../shared/conversation';
-import type { Store } from './store';
+import type { Store } from '../infrastructure/store';
 
 /** Activities that read chatbot data for conversations. */
 export function createCatalogActivities({ store }: { store: Store }) {

@@ -11,11 +11,11 @@ import { REDACTED, redactBody, redactJson, redactText, secretForms } from '../sh
 import { renderRequest, responseConventions, type RenderedRequest, type RequestMeta } from '../shared/request';
 import { TemplateError, type TemplateContext } from '../shared/template';
 import { limiterKeys } from '../shared/traffic';
-import type { CallLogEntry, createCallLog } from './call-log';
-import { EgressError, type Egress } from './egress';
-import type { createRateLimiter } from './rate-limit';
-import { standardWebhookHeaders } from './signing';
-import type { SecretsForCall } from './store';
+import type { CallLogEntry, createCallLog } from '../infrastructure/call-log';
+import { EgressError, type Egress } from '../infrastructure/egress';
+import type { createRateLimiter } from '../infrastructure/rate-limit';
+import { standardWebhookHeaders } from '../infrastructure/signing';
+import type { SecretsForCall } from '../infrastructure/store';
 
 /** What the workflow hands the HTTP activity for one call: templates and values, never secret values. */
 export type HttpCallInput = {

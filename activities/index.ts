@@ -2,13 +2,13 @@ import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { LlmSettings } from '../shared/llm';
 import { DEFAULT_TRAFFIC_LIMITS } from '../shared/traffic';
-import type { AlertSettings, FailureAlert } from './alerts';
+import type { AlertSettings, FailureAlert } from '../infrastructure/alerts';
 import { createCatalogActivities } from './catalog';
-import type { Egress } from './egress';
+import type { Egress } from '../infrastructure/egress';
 import { createHandoffActivities } from './handoff';
 import { createHttpActivities } from './http';
 import { createLlmActivities } from './llm';
-import type { Services } from './services';
+import type { Services } from '../infrastructure/services';
 import { createUnderstandingActivities } from './understanding';
 
 /** Everything activities need from the outside world, built by the worker's composition root. */

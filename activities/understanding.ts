@@ -1,6 +1,6 @@
 import type { PackedVector } from '../shared/understanding/semantic';
 import { packVector } from '../shared/understanding/semantic';
-import type { SentenceEncoder } from './encoder';
+import type { SentenceEncoder } from '../infrastructure/encoder';
 
 /** Activities that help the conversation understand visitors: the sentence embedding behind semantic routing. */
 export function createUnderstandingActivities({ encoder }: { encoder: SentenceEncoder | null }) {

@@ -1,7 +1,7 @@
 import type { PayloadCodec } from '@temporalio/common';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import type { Services } from '../activities/services';
+import type { Services } from '../infrastructure/services';
 import type { EgressPolicy } from '../shared/address-policy';
 import { bearerToken, requireAdmin, sameSecret } from './auth';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../shared/limits';

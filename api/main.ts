@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { EncryptionCodec, encryptedDataConverter } from '../activities/payload-codec';
-import { createRuntime, keyRingFrom } from '../activities/runtime';
+import { EncryptionCodec, encryptedDataConverter } from '../infrastructure/payload-codec';
+import { createRuntime, keyRingFrom } from '../infrastructure/runtime';
 import { loadConfig } from '../shared/config';
-import { createLogger } from '../shared/logger';
+import { createLogger } from '../infrastructure/logger';
 import { createApp } from './app';
 import { ensureSearchAttributes } from './temporal';
 

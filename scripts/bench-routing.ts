@@ -6,7 +6,7 @@ import {
   embedTrainingTexts,
   encoderInstalled,
   type SentenceEncoder,
-} from '../activities/encoder';
+} from '../infrastructure/encoder';
 import { DEFAULT_ENCODER_DIR } from '../shared/config';
 import type { RoutableAction } from '../shared/understanding/model';
 import { routeWithModel } from '../shared/understanding/routing';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createSentenceEncoder, encoderInstalled } from '../activities/encoder';
+import { createSentenceEncoder, encoderInstalled } from '../infrastructure/encoder';
 import { DEFAULT_ENCODER_DIR } from '../shared/config';
 import type { RoutableAction, RouterModel, TextEmbeddings } from '../shared/understanding/model';
 import { DEFAULT_AMBIGUITY_MARGIN, DEFAULT_THRESHOLD, routeWithModel } from '../shared/understanding/routing';

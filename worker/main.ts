@@ -1,10 +1,10 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createLlmDispatcher } from '../activities/llm';
-import { encryptedDataConverter } from '../activities/payload-codec';
-import { createRuntime, keyRingFrom } from '../activities/runtime';
+import { encryptedDataConverter } from '../infrastructure/payload-codec';
+import { createRuntime, keyRingFrom } from '../infrastructure/runtime';
 import { loadConfig } from '../shared/config';
-import { createLogger } from '../shared/logger';
+import { createLogger } from '../infrastructure/logger';
 import { createWorker } from './worker';
 
 /** The worker process: reads config, builds dependencies, runs until SIGINT/SIGTERM, closes everything. */

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
-import { maskSecret } from '../../activities/secret-box';
-import type { Services } from '../../activities/services';
-import { DuplicateError } from '../../activities/store';
+import { maskSecret } from '../../infrastructure/secret-box';
+import type { Services } from '../../infrastructure/services';
+import { DuplicateError } from '../../infrastructure/store';
 import { ACTION_NAME, ActionDefinitionSchema, actionWarnings, type StoredAction } from '../../shared/action';
 import type { EgressPolicy } from '../../shared/address-policy';
 import {

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import type { RateLimiter } from '../../activities/rate-limit';
-import type { ConversationRecord, Store } from '../../activities/store';
+import type { RateLimiter } from '../../infrastructure/rate-limit';
+import type { ConversationRecord, Store } from '../../infrastructure/store';
 import type { Chatbot } from '../../shared/chatbot';
 import { conversationSettings } from '../../shared/chatbot';
 import { actionButtons, openingMessages } from '../../shared/conversation';

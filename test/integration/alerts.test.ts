@@ -10,8 +10,8 @@ import {
   type AlertSettings,
   type FailureAlert,
   type MailTransport,
-} from '../../activities/alerts';
-import { createEgress } from '../../activities/egress';
+} from '../../infrastructure/alerts';
+import { createEgress } from '../../infrastructure/egress';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
 import { startSmtpServer } from '../support/smtp';
 

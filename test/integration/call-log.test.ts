@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createCallLog, type CallLogEntry } from '../../activities/call-log';
+import { createCallLog, type CallLogEntry } from '../../infrastructure/call-log';
 import { redactSecrets } from '../../shared/redact';
 
 const SECRET = 'sk_live_9f8e7d6c5b4a3210';

@@ -4,8 +4,8 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { bearerToken, sameSecret } from '../../api/auth';
 import { codecRoutes } from '../../api/routes/codec';
-import { EncryptionCodec, KEY_ID_METADATA } from '../../activities/payload-codec';
-import { parseKeyRing } from '../../activities/secret-box';
+import { EncryptionCodec, KEY_ID_METADATA } from '../../infrastructure/payload-codec';
+import { parseKeyRing } from '../../infrastructure/secret-box';
 
 const TOKEN = 'codec-token-0123456789';
 const UI_ORIGIN = 'http://localhost:8233';

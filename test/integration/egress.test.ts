@@ -4,7 +4,7 @@ import { isIP, type AddressInfo, type LookupFunction } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { brotliCompressSync, createGzip, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createEgress, EgressError, type EgressOptions, type EgressRequest } from '../../activities/egress';
+import { createEgress, EgressError, type EgressOptions, type EgressRequest } from '../../infrastructure/egress';
 import { assertSecretHostAllowed, blockedReason, type BlockReason } from '../../shared/address-policy';
 
 type Received = { method: string; path: string; headers: IncomingHttpHeaders; body: string };

@@ -12,8 +12,8 @@ import {
   encryptedDataConverter,
   failureConverterPath,
   KEY_ID_METADATA,
-} from '../../activities/payload-codec';
-import { parseKeyRing } from '../../activities/secret-box';
+} from '../../infrastructure/payload-codec';
+import { parseKeyRing } from '../../infrastructure/secret-box';
 import type { CodecTestActivities } from '../support/codec-workflows';
 
 const K1 = randomBytes(32).toString('base64');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createRateLimiter } from '../../activities/rate-limit';
+import { createRateLimiter } from '../../infrastructure/rate-limit';
 
 /** The per-chatbot call rate limit shared by all workers, on FerretDB. */
 describe('the call rate limiter', () => {

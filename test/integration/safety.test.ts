@@ -208,12 +208,12 @@ describe('safety', () => {
   it('sends operator URLs only through the egress module: no other Parley file calls undici or fetch', () => {
     const root = join(__dirname, '..', '..');
     const allowed = new Set([
-      'activities/egress.ts',
+      'infrastructure/egress.ts',
       // The LLM endpoint is Parley's own configuration (PARLEY_LLM_BASE_URL), never an operator URL.
       'activities/llm.ts',
     ]);
     const offenders: string[] = [];
-    for (const dir of ['activities', 'api', 'shared', 'workflows', 'worker']) {
+    for (const dir of ['activities', 'infrastructure', 'api', 'shared', 'workflows', 'worker']) {
       for (const file of sourceFiles(join(root, dir))) {
         const path = relative(root, file);
         const text = readFileSync(file, 'utf8');

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createSentenceEncoder, encoderInstalled, type SentenceEncoder } from '../../activities/encoder';
+import { createSentenceEncoder, encoderInstalled, type SentenceEncoder } from '../../infrastructure/encoder';
 import { DEFAULT_ENCODER_DIR } from '../../shared/config';
 
 let shared: SentenceEncoder | null = null;

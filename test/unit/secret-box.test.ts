@@ -7,7 +7,7 @@ import {
   sealSecret,
   SecretBoxError,
   type SealedSecret,
-} from '../../activities/secret-box';
+} from '../../infrastructure/secret-box';
 
 const K1 = randomBytes(32).toString('base64');
 const K2 = randomBytes(32).toString('base64');

@@ -1,5 +1,5 @@
 import pino, { type Logger } from 'pino';
-import type { Config } from './config';
+import type { Config } from '../shared/config';
 
 /**
  * Parley's structured logger (JSON lines). Built once by each composition root and passed down;

@@ -86,8 +86,8 @@ export class EncryptionCodec implements PayloadCodec {
  */
 export const failureConverterPath =
   ['failure-converter.ts', 'failure-converter.js']
-    .map((file) => join(__dirname, '..', 'shared', file))
-    .find((path) => existsSync(path)) ?? join(__dirname, '..', 'shared', 'failure-converter');
+    .map((file) => join(__dirname, file))
+    .find((path) => existsSync(path)) ?? join(__dirname, 'failure-converter');
 
 /** The data converter an encrypting Parley worker and client share: the encryption codec and the failure converter. */
 export function encryptedDataConverter(ring: KeyRing): DataConverter {
