@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import type { ActionDefinition, ParameterDefinition } from '../shared/action';
 import { isRetryableStatus } from '../shared/failures';
 import type { Json } from '../shared/json';
@@ -17,11 +17,6 @@ import {
   type LlmSettings,
   type TranscriptLine,
 } from '../shared/llm';
-
-/** The HTTP dispatcher for the LLM endpoint (Parley's own configuration, so not the operators' egress). */
-export function createLlmDispatcher(connectTimeoutMs: number): Dispatcher {
-  return new Agent({ connect: { timeout: connectTimeoutMs } });
-}
 
 export type LlmActivityDeps = { settings: LlmSettings | null; dispatcher: Dispatcher; logger: Logger };
 

@@ -1,6 +1,6 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { createActivities } from '../activities';
-import { createLlmDispatcher } from '../activities/llm';
+import { createLlmDispatcher } from '../infrastructure/llm-dispatcher';
 import { encryptedDataConverter } from '../infrastructure/payload-codec';
 import { createRuntime, keyRingFrom } from '../infrastructure/runtime';
 import { loadConfig } from '../shared/config';

@@ -211,6 +211,7 @@ describe('safety', () => {
       'infrastructure/egress.ts',
       // The LLM endpoint is Parley's own configuration (PARLEY_LLM_BASE_URL), never an operator URL.
       'activities/llm.ts',
+      'infrastructure/llm-dispatcher.ts',
     ]);
     const offenders: string[] = [];
     for (const dir of ['activities', 'infrastructure', 'api', 'shared', 'workflows', 'worker']) {
