@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import type { LlmSettings } from '../shared/llm';
-import { DEFAULT_TRAFFIC_LIMITS } from '../shared/traffic';
+import type { LlmSettings } from '../shared/understanding/llm';
+import { DEFAULT_TRAFFIC_LIMITS } from '../shared/security/traffic';
 import type { AlertSettings, FailureAlert } from '../infrastructure/alerts';
 import { createCatalogActivities } from './catalog';
 import type { Egress } from '../infrastructure/egress';

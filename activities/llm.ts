@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { request, type Dispatcher } from 'undici';
-import type { ActionDefinition, ParameterDefinition } from '../shared/action';
+import type { ActionDefinition, ParameterDefinition } from '../shared/actions/action';
 import { isRetryableStatus } from '../shared/failures';
 import type { Json } from '../shared/json';
 import {
@@ -16,7 +16,7 @@ import {
   type LlmRoute,
   type LlmSettings,
   type TranscriptLine,
-} from '../shared/llm';
+} from '../shared/understanding/llm';
 
 export type LlmActivityDeps = { settings: LlmSettings | null; dispatcher: Dispatcher; logger: Logger };
 

@@ -2,7 +2,7 @@ import { MongoServerError, type Db } from 'mongodb';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import type { Logger } from 'pino';
-import type { FailureAlert } from '../shared/interpreter';
+import type { FailureAlert } from '../shared/actions/interpreter';
 import type { Egress } from './egress';
 
 /**

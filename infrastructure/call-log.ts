@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { MongoServerError, type Collection, type Db, type Document, type ObjectId } from 'mongodb';
 import type { Json, JsonObject } from '../shared/json';
-import { REDACTED } from '../shared/redact';
-import { jsonShape } from '../shared/shape';
+import { REDACTED } from '../shared/actions/redact';
+import { jsonShape } from '../shared/actions/json-shape';
 
 /** One attempt of one HTTP step, as operators see it in an action's logs. */
 export type CallLogEntry = {

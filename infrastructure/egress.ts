@@ -10,7 +10,7 @@ import {
   type ZlibOptions,
 } from 'node:zlib';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
-import { checkAddress, checkHost, type BlockReason, type EgressPolicy } from '../shared/address-policy';
+import { checkAddress, checkHost, type BlockReason, type EgressPolicy } from '../shared/security/address-policy';
 
 /** The most redirects a step may follow, whatever it asks for. */
 export const MAX_REDIRECTS = 3;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { allowlistEntryProblem } from './address-policy';
-import { DEFAULT_TRAFFIC_LIMITS as TRAFFIC, parseTrustProxy, type TrafficLimits, type TrustProxy } from './traffic';
+import { allowlistEntryProblem } from './security/address-policy';
+import { DEFAULT_TRAFFIC_LIMITS as TRAFFIC, parseTrustProxy, type TrafficLimits, type TrustProxy } from './security/traffic';
 
 /**
  * Parley's configuration, parsed once from the environment at start-up and passed down.

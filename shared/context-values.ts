@@ -1,8 +1,8 @@
-import type { ActionDefinition, ParameterDefinition, RequestDefinition } from './action';
+import type { ActionDefinition, ParameterDefinition, RequestDefinition } from './actions/action';
 import type { Json, JsonObject } from './json';
-import { extractParameter } from './parameters';
+import { extractParameter } from './understanding/parameters';
 import { parameterLabel } from './questions';
-import { jsonTemplateReferences, templateReferences, valueAsText } from './template';
+import { jsonTemplateReferences, templateReferences, valueAsText } from './actions/template';
 
 /**
  * Collection from context: values an action needs that the conversation already holds — given in an earlier

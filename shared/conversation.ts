@@ -1,4 +1,4 @@
-import { actionTitle, upgradeAction, type ActionDefinition } from './action';
+import { actionTitle, upgradeAction, type ActionDefinition } from './actions/action';
 import {
   composeReply,
   mergedAttributes,
@@ -6,9 +6,9 @@ import {
   templateContext,
   type RunEnvironment,
   type RunProgress,
-} from './interpreter';
+} from './actions/interpreter';
 import type { Json, JsonObject } from './json';
-import { mergeAttributes } from './limits';
+import { mergeAttributes } from './security/visitor-limits';
 import { text, type BotMessage, type Button, type TranscriptEntry } from './messages';
 import {
   contextValues,
@@ -25,7 +25,7 @@ import {
   type HandoffEvent,
   type HandoffSettings,
 } from './handoff';
-import { extractParameter, isCancellation, nextMissing, promptFor, withDefaults } from './parameters';
+import { extractParameter, isCancellation, nextMissing, promptFor, withDefaults } from './understanding/parameters';
 import { smallTalkKinds, smallTalkReply, type SmallTalkSettings } from './smalltalk';
 import { append, buttonLabel, earlierMessages, lastVisitorMessage, say } from './transcript';
 
@@ -41,8 +41,8 @@ export {
 import type { RouterModel } from './understanding/model';
 import { routeWithModel } from './understanding/routing';
 import type { PackedVector } from './understanding/semantic';
-import { routeMessage } from './understanding/word-overlap';
-import { renderText } from './template';
+import { routeMessage } from './understanding/legacy-word-overlap';
+import { renderText } from './actions/template';
 
 /**
  * The conversation state machine: a turn is a pure function from state and visitor event to new state,

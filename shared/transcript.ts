@@ -1,4 +1,4 @@
-import { boundedTranscript } from './limits';
+import { boundedTranscript } from './security/visitor-limits';
 import type { BotMessage, TranscriptEntry } from './messages';
 
 /**

@@ -1,6 +1,6 @@
 import { workflowInfo } from '@temporalio/workflow';
-import type { ActionDefinition } from '../shared/action';
-import { composeReply, templateContext, type RunEnvironment, type RunProgress } from '../shared/interpreter';
+import type { ActionDefinition } from '../shared/actions/action';
+import { composeReply, templateContext, type RunEnvironment, type RunProgress } from '../shared/actions/interpreter';
 import type { Json, JsonObject } from '../shared/json';
 import type { BotMessage } from '../shared/messages';
 import { executeAction, type CallReport } from './run-action';

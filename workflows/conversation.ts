@@ -51,7 +51,7 @@ import {
   type ConversationInput,
 } from './messages';
 import { executeAction } from './run-action';
-import { failureAlert, type RunProgress } from '../shared/interpreter';
+import { failureAlert, type RunProgress } from '../shared/actions/interpreter';
 import type { PackedVector } from '../shared/understanding/semantic';
 
 /** Option preset for reading chatbot data: quick, retried a few times, then the turn apologises. */

@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, log, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CallDetail } from '../activities/http';
-import type { ActionDefinition, RequestDefinition, RetryPolicy, StepDefinition } from '../shared/action';
+import type { ActionDefinition, RequestDefinition, RetryPolicy, StepDefinition } from '../shared/actions/action';
 import { failureReason, NON_RETRYABLE_FAILURES } from '../shared/failures';
 import { idempotencyKey } from '../shared/ids';
 import {
@@ -15,7 +15,7 @@ import {
   type RunEnvironment,
   type RunProgress,
   type StepOutcome,
-} from '../shared/interpreter';
+} from '../shared/actions/interpreter';
 import type { Json } from '../shared/json';
 
 /** Option preset for one HTTP call: the step's timeout and retry policy; typed failures that retrying cannot fix. */

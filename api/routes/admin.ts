@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { maskSecret } from '../../infrastructure/secret-box';
 import type { Services } from '../../infrastructure/services';
 import { DuplicateError } from '../../infrastructure/store';
-import { ACTION_NAME, ActionDefinitionSchema, actionWarnings, type StoredAction } from '../../shared/action';
-import type { EgressPolicy } from '../../shared/address-policy';
+import { ACTION_NAME, ActionDefinitionSchema, actionWarnings, type StoredAction } from '../../shared/actions/action';
+import type { EgressPolicy } from '../../shared/security/address-policy';
 import {
   chatbotWarnings,
   ChatbotInputSchema,
@@ -15,7 +15,7 @@ import {
   type Chatbot,
 } from '../../shared/chatbot';
 import { isJsonObject, JsonSchema } from '../../shared/json';
-import { nextMissing, withDefaults } from '../../shared/parameters';
+import { nextMissing, withDefaults } from '../../shared/understanding/parameters';
 import { conversationWorkflowId } from '../../shared/ids';
 import { actionTest } from '../../workflows/action-test';
 import { agentMessageUpdate, handBackUpdate, stateQuery, transcriptQuery } from '../../workflows/messages';

@@ -18,10 +18,10 @@ import {
   type ConversationInput,
 } from '../../workflows/messages';
 import { bearerToken, hashToken, sameSecret } from '../auth';
-import { attributesProblem, VISITOR_LIMITS } from '../../shared/limits';
+import { attributesProblem, VISITOR_LIMITS } from '../../shared/security/visitor-limits';
 import { ApiError, decodePathSegment, parseOr400, validationError } from '../errors';
 import { createTurnAdmission } from '../admission';
-import { clientAddressKey, limiterKeys, retryAfterSeconds, type TrafficLimits } from '../../shared/traffic';
+import { clientAddressKey, limiterKeys, retryAfterSeconds, type TrafficLimits } from '../../shared/security/traffic';
 import { ChatbotIdSearchAttribute, conversationError, type TemporalDeps } from '../temporal';
 
 /** Conversation records an API process keeps in memory (about 200 bytes each). */

@@ -1,4 +1,4 @@
-import type { ActionDefinitionInput } from '../../shared/action';
+import type { ActionDefinitionInput } from '../../shared/actions/action';
 
 /** The demo chatbot `npm start` seeds, and its actions against the Acme store API at `acmeUrl`. */
 export const DEMO_CHATBOT = {

@@ -1,7 +1,7 @@
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActionDefinitionInput } from '../../shared/action';
-import { VISITOR_LIMITS } from '../../shared/limits';
+import type { ActionDefinitionInput } from '../../shared/actions/action';
+import { VISITOR_LIMITS } from '../../shared/security/visitor-limits';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
 import { startParley, type Parley } from '../support/parley';
 

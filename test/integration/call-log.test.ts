@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCallLog, type CallLogEntry } from '../../infrastructure/call-log';
-import { redactSecrets } from '../../shared/redact';
+import { redactSecrets } from '../../shared/actions/redact';
 
 const SECRET = 'sk_live_9f8e7d6c5b4a3210';
 const redact = (text: string) => redactSecrets(text, { acme_token: SECRET });

@@ -5,7 +5,7 @@ import { networkInterfaces } from 'node:os';
 import { brotliCompressSync, createGzip, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEgress, EgressError, type EgressOptions, type EgressRequest } from '../../infrastructure/egress';
-import { assertSecretHostAllowed, blockedReason, type BlockReason } from '../../shared/address-policy';
+import { assertSecretHostAllowed, blockedReason, type BlockReason } from '../../shared/security/address-policy';
 
 type Received = { method: string; path: string; headers: IncomingHttpHeaders; body: string };
 type Handler = (request: Received, res: ServerResponse) => void;

@@ -3,7 +3,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../api/app';
-import type { ActionDefinitionInput } from '../../shared/action';
+import type { ActionDefinitionInput } from '../../shared/actions/action';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
 import { ADMIN_KEY, startParley, type Parley } from '../support/parley';
 

@@ -5,8 +5,8 @@ import pino from 'pino';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLlmActivities } from '../../activities/llm';
-import { ActionDefinitionSchema, type ActionDefinition } from '../../shared/action';
-import type { LlmSettings } from '../../shared/llm';
+import { ActionDefinitionSchema, type ActionDefinition } from '../../shared/actions/action';
+import type { LlmSettings } from '../../shared/understanding/llm';
 import { startFakeApi, type FakeApi, type FakeResponse, type ReceivedRequest } from '../support/fake-api';
 
 const API_KEY = 'sk-test-7f3a9c0d2e1b';

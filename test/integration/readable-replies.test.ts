@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ActionDefinitionInput } from '../../shared/action';
+import type { ActionDefinitionInput } from '../../shared/actions/action';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
 import { startParley, type Parley } from '../support/parley';
 

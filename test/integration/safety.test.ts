@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ActionDefinitionInput } from '../../shared/action';
+import type { ActionDefinitionInput } from '../../shared/actions/action';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
 import { startParley, type Parley } from '../support/parley';
 

@@ -1,6 +1,6 @@
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ActionDefinitionInput } from '../../shared/action';
+import type { ActionDefinitionInput } from '../../shared/actions/action';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
 import { startParley, type Parley } from '../support/parley';
 

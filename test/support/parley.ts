@@ -13,10 +13,10 @@ import { createEgress } from '../../infrastructure/egress';
 import { parseKeyRing } from '../../infrastructure/secret-box';
 import { createServices } from '../../infrastructure/services';
 import { testEncoder } from './encoder';
-import type { LlmSettings } from '../../shared/llm';
+import type { LlmSettings } from '../../shared/understanding/llm';
 import { createApp } from '../../api/app';
-import type { ActionDefinitionInput } from '../../shared/action';
-import type { TrafficLimits, TrustProxy } from '../../shared/traffic';
+import type { ActionDefinitionInput } from '../../shared/actions/action';
+import type { TrafficLimits, TrustProxy } from '../../shared/security/traffic';
 import { createWorker } from '../../worker/worker';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';

@@ -7,8 +7,8 @@ import {
   secretNamesOf,
   upgradeAction,
   type ActionDefinitionInput,
-} from '../../shared/action';
-import { extractParameter } from '../../shared/parameters';
+} from '../../shared/actions/action';
+import { extractParameter } from '../../shared/understanding/parameters';
 import { orderStatusInput, simpleAction } from './fixtures';
 
 /** The issues a definition is refused with, as `path: message` lines. */

@@ -11,7 +11,7 @@ import {
   SecretHostError,
   type BlockReason,
   type EgressPolicy,
-} from '../../shared/address-policy';
+} from '../../shared/security/address-policy';
 
 const strict: EgressPolicy = { allowLoopback: false, allowlist: [] };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ActionDefinitionSchema } from '../../shared/action';
-import { escapeXml, isXmlContentType, renderRequest } from '../../shared/request';
-import { renderHeaderValue, TemplateError } from '../../shared/template';
+import { ActionDefinitionSchema } from '../../shared/actions/action';
+import { escapeXml, isXmlContentType, renderRequest } from '../../shared/actions/request';
+import { renderHeaderValue, TemplateError } from '../../shared/actions/template';
 import { requestOf } from './fixtures';
 
 describe('header values a visitor fills', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ActionDefinitionSchema, type ActionDefinitionInput } from '../../shared/action';
+import { ActionDefinitionSchema, type ActionDefinitionInput } from '../../shared/actions/action';
 import {
   confirmationPrompt,
   openConversation,

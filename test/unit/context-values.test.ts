@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ActionDefinitionSchema, ParameterSchema } from '../../shared/action';
+import { ActionDefinitionSchema, ParameterSchema } from '../../shared/actions/action';
 import {
   contextValues,
   filledConfirmation,

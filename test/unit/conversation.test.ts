@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionDefinition } from '../../shared/action';
+import type { ActionDefinition } from '../../shared/actions/action';
 import {
   actionButtonPayload,
   actionButtons,
@@ -21,7 +21,7 @@ import {
   type TurnEvent,
   type Visitor,
 } from '../../shared/conversation';
-import { DEFAULT_ERROR_REPLY, templateContext } from '../../shared/interpreter';
+import { DEFAULT_ERROR_REPLY, templateContext } from '../../shared/actions/interpreter';
 import type { JsonObject } from '../../shared/json';
 import type { BotMessage } from '../../shared/messages';
 import { failedWith, orderStatusAction, playRun, simpleAction, succeeded } from './fixtures';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { StepSchema } from '../../shared/action';
+import { StepSchema } from '../../shared/actions/action';
 import { failureReason, FailureType } from '../../shared/failures';
-import { errorReply } from '../../shared/interpreter';
+import { errorReply } from '../../shared/actions/interpreter';
 
 const step = (onError: Record<string, unknown>) =>
   StepSchema.parse({ id: 's', request: { method: 'GET', url: 'https://api.example.com/' }, onError });

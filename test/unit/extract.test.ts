@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractFields, extractPath, isResponsePath } from '../../shared/extract';
+import { extractFields, extractPath, isResponsePath } from '../../shared/actions/extract';
 import type { Json } from '../../shared/json';
 
 const body: Json = {

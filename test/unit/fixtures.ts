@@ -3,7 +3,7 @@ import {
   type ActionDefinition,
   type ActionDefinitionInput,
   type RequestDefinition,
-} from '../../shared/action';
+} from '../../shared/actions/action';
 import {
   decideNext,
   recordCompensation,
@@ -12,9 +12,9 @@ import {
   startRun,
   type RunProgress,
   type StepOutcome,
-} from '../../shared/interpreter';
+} from '../../shared/actions/interpreter';
 import type { JsonObject } from '../../shared/json';
-import type { TemplateContext } from '../../shared/template';
+import type { TemplateContext } from '../../shared/actions/template';
 
 /** Actions the unit tests share, written as an operator would write them and parsed with defaults applied. */
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionDefinition, Condition } from '../../shared/action';
+import type { ActionDefinition, Condition } from '../../shared/actions/action';
 import {
   composeReply,
   conditionHolds,
@@ -16,8 +16,8 @@ import {
   templateContext,
   type RunEnvironment,
   type RunProgress,
-} from '../../shared/interpreter';
-import type { TemplateContext } from '../../shared/template';
+} from '../../shared/actions/interpreter';
+import type { TemplateContext } from '../../shared/actions/template';
 import { failedWith, playRun, simpleAction, succeeded } from './fixtures';
 
 const twoSteps = simpleAction({

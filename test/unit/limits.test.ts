@@ -9,7 +9,7 @@ import {
   nestsDeeperThan,
   utf8Bytes,
   VISITOR_LIMITS,
-} from '../../shared/limits';
+} from '../../shared/security/visitor-limits';
 import type { TranscriptEntry } from '../../shared/messages';
 
 const NOW = '2025-01-01T12:00:00.000Z';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ParameterSchema, type ParameterDefinition } from '../../shared/action';
+import { ParameterSchema, type ParameterDefinition } from '../../shared/actions/action';
 import {
   composerRequest,
   extractorRequest,
@@ -8,7 +8,7 @@ import {
   parseExtractorResponse,
   parseRouterResponse,
   routerRequest,
-} from '../../shared/llm';
+} from '../../shared/understanding/llm';
 import { defineAction, orderStatusInput } from './fixtures';
 
 function param(input: Record<string, unknown>): ParameterDefinition {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ParameterSchema, type ParameterDefinition } from '../../shared/action';
+import { ParameterSchema, type ParameterDefinition } from '../../shared/actions/action';
 import {
   extractDate,
   extractParameter,
@@ -8,7 +8,7 @@ import {
   nextMissing,
   promptFor,
   withDefaults,
-} from '../../shared/parameters';
+} from '../../shared/understanding/parameters';
 
 function param(input: Record<string, unknown>): ParameterDefinition {
   return ParameterSchema.parse(input);

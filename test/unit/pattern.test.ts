@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_MATCH_INPUT, OperatorPattern, patternProblem } from '../../shared/pattern';
-import { extractParameter } from '../../shared/parameters';
-import { ActionDefinitionSchema } from '../../shared/action';
+import { MAX_MATCH_INPUT, OperatorPattern, patternProblem } from '../../shared/actions/pattern';
+import { extractParameter } from '../../shared/understanding/parameters';
+import { ActionDefinitionSchema } from '../../shared/actions/action';
 
 /**
  * Patterns operators write, and the corners where RE2 and JavaScript agree (literal braces, a class escape as a

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ParameterSchema } from '../../shared/action';
+import { ParameterSchema } from '../../shared/actions/action';
 import { naturalQuestion } from '../../shared/questions';
-import { promptFor } from '../../shared/parameters';
+import { promptFor } from '../../shared/understanding/parameters';
 
 const param = (input: Record<string, unknown>) => ParameterSchema.parse(input);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, redactBody, redactJson, redactSecrets, redactText, secretForms } from '../../shared/redact';
+import { REDACTED, redactBody, redactJson, redactSecrets, redactText, secretForms } from '../../shared/actions/redact';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ReplySchema } from '../../shared/action';
-import { fieldLabel, renderData } from '../../shared/render-data';
-import { renderReply } from '../../shared/reply';
+import { ReplySchema } from '../../shared/actions/action';
+import { fieldLabel, renderData } from '../../shared/actions/render-data';
+import { renderReply } from '../../shared/actions/reply';
 
 describe('readable data', () => {
   it('labels fields from their names', () => {

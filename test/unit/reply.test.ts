@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ReplySchema, type ReplyDefinition } from '../../shared/action';
+import { ReplySchema, type ReplyDefinition } from '../../shared/actions/action';
 import type { JsonObject } from '../../shared/json';
 import { BotMessageSchema } from '../../shared/messages';
-import { renderReply } from '../../shared/reply';
-import type { TemplateContext } from '../../shared/template';
+import { renderReply } from '../../shared/actions/reply';
+import type { TemplateContext } from '../../shared/actions/template';
 
 /** A reply as an operator writes it, with the schema's defaults applied. */
 function replyOf(input: Parameters<typeof ReplySchema.parse>[0]): ReplyDefinition {

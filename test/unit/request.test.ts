@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionDefinitionInput } from '../../shared/action';
-import { renderRequest, responseConventions, type RequestContext, type RequestMeta } from '../../shared/request';
-import { TemplateError } from '../../shared/template';
+import type { ActionDefinitionInput } from '../../shared/actions/action';
+import { renderRequest, responseConventions, type RequestContext, type RequestMeta } from '../../shared/actions/request';
+import { TemplateError } from '../../shared/actions/template';
 import { requestOf } from './fixtures';
 
 const context: RequestContext = {

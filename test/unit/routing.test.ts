@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentWords, routeMessage } from '../../shared/understanding/word-overlap';
+import { contentWords, routeMessage } from '../../shared/understanding/legacy-word-overlap';
 import { orderStatusAction, simpleAction } from './fixtures';
 
 const catalogue = [

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ActionDefinitionSchema, actionWarnings, type ActionDefinitionInput } from '../../shared/action';
+import { ActionDefinitionSchema, actionWarnings, type ActionDefinitionInput } from '../../shared/actions/action';
 import {
   allowlistEntryProblem,
   allowlistEntryWarning,
   neverCallableProblem,
   policyBlockWarning,
-} from '../../shared/address-policy';
+} from '../../shared/security/address-policy';
 import { ChatbotInputSchema, chatbotWarnings, conversationSettings, type Chatbot } from '../../shared/chatbot';
 import { loadConfig } from '../../shared/config';
 

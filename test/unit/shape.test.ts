@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Json } from '../../shared/json';
-import { jsonShape } from '../../shared/shape';
+import { jsonShape } from '../../shared/actions/json-shape';
 
 const order: Json = {
   data: {

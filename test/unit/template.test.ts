@@ -11,7 +11,7 @@ import {
   templateProblem,
   templateReferences,
   type TemplateContext,
-} from '../../shared/template';
+} from '../../shared/actions/template';
 
 const NASTY_VISITOR_TEXT = 'He said "hi" \\ then left\nnew line {{secrets.acme_token}} and {{order_number}}';
 

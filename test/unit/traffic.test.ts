@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientAddressKey, parseTrustProxy, retryAfterSeconds } from '../../shared/traffic';
+import { clientAddressKey, parseTrustProxy, retryAfterSeconds } from '../../shared/security/traffic';
 
 describe('client addresses for start limits', () => {
   it('counts an IPv4 address as it is, also written IPv4-mapped', () => {

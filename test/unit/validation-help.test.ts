@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ActionDefinitionSchema, actionWarnings } from '../../shared/action';
-import { renderJson, renderText, singleBraceOnlyReferences } from '../../shared/template';
+import { ActionDefinitionSchema, actionWarnings } from '../../shared/actions/action';
+import { renderJson, renderText, singleBraceOnlyReferences } from '../../shared/actions/template';
 
 describe('single-brace placeholders', () => {
   it('substitute known names and leave anything else as literal text', () => {

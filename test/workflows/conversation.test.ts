@@ -12,7 +12,7 @@ import { createMailTransport } from '../../infrastructure/alerts';
 import { createEgress, type Egress } from '../../infrastructure/egress';
 import { createServices } from '../../infrastructure/services';
 import { testEncoder } from '../support/encoder';
-import { ActionDefinitionSchema } from '../../shared/action';
+import { ActionDefinitionSchema } from '../../shared/actions/action';
 import { toolPath } from '../../scripts/infra';
 import { conversation } from '../../workflows/conversation';
 import { sendMessageUpdate, stateQuery, visitorMessageSignal, type ConversationInput } from '../../workflows/messages';

@@ -1,6 +1,6 @@
 import type { ReplyDefinition } from './action';
-import type { Json, JsonObject } from './json';
-import type { BotMessage, Button } from './messages';
+import type { Json, JsonObject } from '../json';
+import type { BotMessage, Button } from '../messages';
 import { renderData } from './render-data';
 import { lookupPath, renderText, valueAsText, type TemplateContext } from './template';
 

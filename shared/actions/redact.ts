@@ -1,4 +1,4 @@
-import type { Json } from './json';
+import type { Json } from '../json';
 import { base64 } from './request';
 
 /** What every secret value is replaced with wherever it is found. */

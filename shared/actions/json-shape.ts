@@ -1,4 +1,4 @@
-import type { Json } from './json';
+import type { Json } from '../json';
 
 /** Keys written without quotes; any other key is JSON-quoted so that no key can be mistaken for structure. */
 const BARE_KEY = /^[A-Za-z0-9_$-]+$/;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { neverCallableProblem, policyBlockWarning, type EgressPolicy } from './address-policy';
+import { neverCallableProblem, policyBlockWarning, type EgressPolicy } from '../security/address-policy';
 import { isResponsePath } from './extract';
-import { isJsonObject, JsonSchema, type Json } from './json';
+import { isJsonObject, JsonSchema, type Json } from '../json';
 import { patternProblem } from './pattern';
 import {
   jsonTemplateReferences,

@@ -1,8 +1,8 @@
 import * as chrono from 'chrono-node';
-import type { ParameterDefinition } from './action';
-import type { Json } from './json';
-import { OperatorPattern } from './pattern';
-import { naturalQuestion } from './questions';
+import type { ParameterDefinition } from '../actions/action';
+import type { Json } from '../json';
+import { OperatorPattern } from '../actions/pattern';
+import { naturalQuestion } from '../questions';
 
 /**
  * Parameter collection: typed extraction of an action's parameters from visitor text, validation of

@@ -1,5 +1,5 @@
 import type { RequestDefinition } from './action';
-import { isJsonObject, type Json, type JsonObject } from './json';
+import { isJsonObject, type Json, type JsonObject } from '../json';
 import {
   renderHeaderValue,
   renderJson,

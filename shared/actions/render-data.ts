@@ -1,5 +1,5 @@
-import { isJsonObject, type Json, type JsonObject } from './json';
-import type { BotMessage } from './messages';
+import { isJsonObject, type Json, type JsonObject } from '../json';
+import type { BotMessage } from '../messages';
 import { valueAsText } from './template';
 
 /**

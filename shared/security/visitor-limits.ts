@@ -1,5 +1,5 @@
-import type { Json, JsonObject } from './json';
-import type { TranscriptEntry } from './messages';
+import type { Json, JsonObject } from '../json';
+import type { TranscriptEntry } from '../messages';
 
 /**
  * Bounds on what a visitor controls that enters a conversation's workflow state. Temporal refuses a payload over

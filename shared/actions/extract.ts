@@ -1,4 +1,4 @@
-import { isJsonObject, type Json, type JsonObject } from './json';
+import { isJsonObject, type Json, type JsonObject } from '../json';
 
 /**
  * Response extraction: named fields read from a JSON body by dot paths such as `data.order.status`,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ActionDefinition, ParameterDefinition } from './action';
-import { isJsonObject, type Json } from './json';
+import type { ActionDefinition, ParameterDefinition } from '../actions/action';
+import { isJsonObject, type Json } from '../json';
 
 /**
  * The optional LLM (any OpenAI-compatible chat-completions API): request bodies for the router, the extractor

@@ -1,4 +1,4 @@
-import { isJsonObject, type Json } from './json';
+import { isJsonObject, type Json } from '../json';
 
 /**
  * Logic-less templates: `{{path}}` (or `{path}`) is replaced by the value at `path` in a context;

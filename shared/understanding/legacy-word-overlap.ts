@@ -1,4 +1,4 @@
-import type { ActionDefinition } from '../action';
+import type { ActionDefinition } from '../actions/action';
 
 /**
  * Intent routing: which action, if any, a visitor message asks for. Pure and deterministic, so it runs

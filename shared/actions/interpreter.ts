@@ -1,6 +1,6 @@
 import type { ActionDefinition, Condition, StepDefinition } from './action';
-import type { Json, JsonObject } from './json';
-import type { BotMessage } from './messages';
+import type { Json, JsonObject } from '../json';
+import type { BotMessage } from '../messages';
 import type { RequestMeta } from './request';
 import { renderReply, type ReplyOptions } from './reply';
 import { lookupPath, type TemplateContext } from './template';
