@@ -2,7 +2,12 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { assertSecretHostAllowed, SecretHostError } from '../shared/security/address-policy';
-import { secretNamesOf, SIGNING_SECRET, type RequestDefinition, type StepDefinition } from '../shared/actions/action';
+import {
+  secretNamesOf,
+  SIGNING_SECRET,
+  type RequestDefinition,
+  type StepDefinition,
+} from '../shared/actions/step-schema';
 import { extractFields } from '../shared/actions/extract';
 import { FailureType, isRetryableStatus, parseRetryAfter } from '../shared/failures';
 import type { StepOutcome } from '../shared/actions/interpreter';

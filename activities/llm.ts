@@ -2,7 +2,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { request, type Dispatcher } from 'undici';
-import type { ActionDefinition, ParameterDefinition } from '../shared/actions/action';
+import type { ActionDefinition } from '../shared/actions/action';
+import type { ParameterDefinition } from '../shared/actions/parameter-schema';
 import { isRetryableStatus } from '../shared/failures';
 import type { Json } from '../shared/json';
 import {

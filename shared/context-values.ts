@@ -1,4 +1,6 @@
-import type { ActionDefinition, ParameterDefinition, RequestDefinition } from './actions/action';
+import type { ActionDefinition } from './actions/action';
+import type { ParameterDefinition } from './actions/parameter-schema';
+import type { RequestDefinition } from './actions/step-schema';
 import type { Json, JsonObject } from './json';
 import { extractParameter } from './understanding/parameters';
 import { parameterLabel } from './questions';

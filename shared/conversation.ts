@@ -1,4 +1,5 @@
-import { actionTitle, upgradeAction, type ActionDefinition } from './actions/action';
+import { actionTitle, type ActionDefinition } from './actions/action';
+import { upgradeAction } from './actions/upgrade';
 import {
   composeReply,
   mergedAttributes,

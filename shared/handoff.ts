@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACTION_NAME } from './actions/action';
+import { ACTION_NAME } from './actions/vocabulary';
 
 /**
  * Human handoff: recognising a visitor who asks for a person, and what a chatbot's handoff setting makes of it —

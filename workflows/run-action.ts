@@ -1,7 +1,8 @@
 import { ActivityFailure, ApplicationFailure, log, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CallDetail } from '../activities/http';
-import type { ActionDefinition, RequestDefinition, RetryPolicy, StepDefinition } from '../shared/actions/action';
+import type { ActionDefinition } from '../shared/actions/action';
+import type { RequestDefinition, RetryPolicy, StepDefinition } from '../shared/actions/step-schema';
 import { failureReason, NON_RETRYABLE_FAILURES } from '../shared/failures';
 import { idempotencyKey } from '../shared/ids';
 import {

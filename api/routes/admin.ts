@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { maskSecret } from '../../infrastructure/secret-box';
 import type { Services } from '../../infrastructure/services';
 import { DuplicateError } from '../../infrastructure/store';
-import { ACTION_NAME, ActionDefinitionSchema, actionWarnings, type StoredAction } from '../../shared/actions/action';
+import { ActionDefinitionSchema, type StoredAction } from '../../shared/actions/action';
+import { actionWarnings } from '../../shared/actions/save-warnings';
+import { ACTION_NAME } from '../../shared/actions/vocabulary';
 import type { EgressPolicy } from '../../shared/security/address-policy';
 import {
   chatbotWarnings,

@@ -1,4 +1,5 @@
-import type { ActionDefinition, Condition, StepDefinition } from './action';
+import type { ActionDefinition } from './action';
+import type { Condition, StepDefinition } from './step-schema';
 import type { Json, JsonObject } from '../json';
 import type { BotMessage } from '../messages';
 import type { RequestMeta } from './request';

@@ -1,4 +1,4 @@
-import type { ReplyDefinition } from './action';
+import type { ReplyDefinition } from './reply-schema';
 import type { Json, JsonObject } from '../json';
 import type { BotMessage, Button } from '../messages';
 import { renderData } from './render-data';

@@ -1,4 +1,4 @@
-import type { RequestDefinition } from './action';
+import type { RequestDefinition } from './step-schema';
 import { isJsonObject, type Json, type JsonObject } from '../json';
 import {
   renderHeaderValue,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { ActionDefinition, ParameterDefinition } from '../actions/action';
+import type { ActionDefinition } from '../actions/action';
+import type { ParameterDefinition } from '../actions/parameter-schema';
 import { isJsonObject, type Json } from '../json';
 
 /**

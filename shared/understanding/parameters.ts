@@ -1,5 +1,5 @@
 import * as chrono from 'chrono-node';
-import type { ParameterDefinition } from '../actions/action';
+import type { ParameterDefinition } from '../actions/parameter-schema';
 import type { Json } from '../json';
 import { OperatorPattern } from '../actions/pattern';
 import { naturalQuestion } from '../questions';

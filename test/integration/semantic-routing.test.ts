@@ -65,9 +65,11 @@ describe('semantic routing through the API', () => {
       "Sorry, I didn't understand that. I can help with:\n- Check stock\n- Report a damaged item\n- Track an order",
     ]);
     expect(api.requests.map((request) => request.path)).toEqual(['/track_order', '/check_stock', '/report_damage']);
-    // The message's embedding is recorded (a local activity marker), so a replay routes exactly as the turn did.
+    // How the worker routed each message is recorded (a local activity marker), so a replay routes exactly as the
+    // turn did; the trained router itself stays in the worker, out of history.
     const history = await parley.historyText(`conversation:${bot}:${chat.conversationId}`);
-    expect(history).toContain('embedText');
+    expect(history).toContain('understandTurn');
+    expect(history).not.toContain('"router"');
   });
 
   it('routes at least 90% of visitors paraphrases of actions written as a description and one example', async () => {

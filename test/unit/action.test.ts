@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import {
   ActionDefinitionSchema,
   actionTitle,
-  actionWarnings,
   hasRoutableWords,
-  secretNamesOf,
-  upgradeAction,
   type ActionDefinitionInput,
 } from '../../shared/actions/action';
+import { actionWarnings } from '../../shared/actions/save-warnings';
+import { secretNamesOf } from '../../shared/actions/step-schema';
+import { upgradeAction } from '../../shared/actions/upgrade';
 import { extractParameter } from '../../shared/understanding/parameters';
 import { orderStatusInput, simpleAction } from './fixtures';
 

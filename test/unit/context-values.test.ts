@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ActionDefinitionSchema, ParameterSchema } from '../../shared/actions/action';
+import { ActionDefinitionSchema } from '../../shared/actions/action';
+import { ParameterSchema } from '../../shared/actions/parameter-schema';
 import {
   contextValues,
   filledConfirmation,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StepSchema } from '../../shared/actions/action';
+import { StepSchema } from '../../shared/actions/step-schema';
 import { failureReason, FailureType } from '../../shared/failures';
 import { errorReply } from '../../shared/actions/interpreter';
 

@@ -1,9 +1,5 @@
-import {
-  ActionDefinitionSchema,
-  type ActionDefinition,
-  type ActionDefinitionInput,
-  type RequestDefinition,
-} from '../../shared/actions/action';
+import { ActionDefinitionSchema, type ActionDefinition, type ActionDefinitionInput } from '../../shared/actions/action';
+import { type RequestDefinition } from '../../shared/actions/step-schema';
 import {
   decideNext,
   recordCompensation,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ActionDefinition, Condition } from '../../shared/actions/action';
+import type { ActionDefinition } from '../../shared/actions/action';
+import type { Condition } from '../../shared/actions/step-schema';
 import {
   composeReply,
   conditionHolds,

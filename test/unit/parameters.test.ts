@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ParameterSchema, type ParameterDefinition } from '../../shared/actions/action';
+import { ParameterSchema, type ParameterDefinition } from '../../shared/actions/parameter-schema';
 import {
   extractDate,
   extractParameter,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ParameterSchema } from '../../shared/actions/action';
+import { ParameterSchema } from '../../shared/actions/parameter-schema';
 import { naturalQuestion } from '../../shared/questions';
 import { promptFor } from '../../shared/understanding/parameters';
 

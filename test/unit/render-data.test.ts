@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReplySchema } from '../../shared/actions/action';
+import { ReplySchema } from '../../shared/actions/reply-schema';
 import { fieldLabel, renderData } from '../../shared/actions/render-data';
 import { renderReply } from '../../shared/actions/reply';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReplySchema, type ReplyDefinition } from '../../shared/actions/action';
+import { ReplySchema, type ReplyDefinition } from '../../shared/actions/reply-schema';
 import type { JsonObject } from '../../shared/json';
 import { BotMessageSchema } from '../../shared/messages';
 import { renderReply } from '../../shared/actions/reply';

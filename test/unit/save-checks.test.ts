@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ActionDefinitionSchema, actionWarnings, type ActionDefinitionInput } from '../../shared/actions/action';
+import { ActionDefinitionSchema, type ActionDefinitionInput } from '../../shared/actions/action';
+import { actionWarnings } from '../../shared/actions/save-warnings';
 import {
   allowlistEntryProblem,
   allowlistEntryWarning,

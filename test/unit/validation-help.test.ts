@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ActionDefinitionSchema, actionWarnings } from '../../shared/actions/action';
+import { ActionDefinitionSchema } from '../../shared/actions/action';
+import { actionWarnings } from '../../shared/actions/save-warnings';
 import { renderJson, renderText, singleBraceOnlyReferences } from '../../shared/actions/template';
 
 describe('single-brace placeholders', () => {
