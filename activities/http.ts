@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
-import { assertSecretHostAllowed, SecretHostError } from '../shared/security/address-policy';
+import { assertSecretHostAllowed, SecretHostError } from '../shared/security/secret-hosts';
 import {
   secretNamesOf,
   SIGNING_SECRET,

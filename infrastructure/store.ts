@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { MongoServerError, type Db } from 'mongodb';
 import { ActionDefinitionSchema, type ActionDefinition, type StoredAction } from '../shared/actions/action';
 import type { Chatbot, ChatbotInput, ChatbotPatch } from '../shared/chatbot';
-import type { SecretHostBindings } from '../shared/security/address-policy';
+import type { SecretHostBindings } from '../shared/security/secret-hosts';
 import { routableActions, type ActionCatalog } from '../shared/conversation';
 import type { RouterModel } from '../shared/understanding/model';
 import { trainRouter } from '../shared/understanding/training';

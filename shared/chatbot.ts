@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { allowlistEntryProblem, allowlistEntryWarning } from './security/address-policy';
+import { allowlistEntryProblem, allowlistEntryWarning } from './security/destination-checks';
 import { DEFAULT_TURN_DEADLINE_SECONDS, TURN_DEADLINE_SECONDS } from './deadline';
 import { HandoffSchema, type HandoffSettings } from './handoff';
 import { ID_PATTERN } from './ids';

@@ -1,6 +1,11 @@
 import { z } from 'zod';
-import { allowlistEntryProblem } from './security/address-policy';
-import { DEFAULT_TRAFFIC_LIMITS as TRAFFIC, parseTrustProxy, type TrafficLimits, type TrustProxy } from './security/traffic';
+import { allowlistEntryProblem } from './security/destination-checks';
+import {
+  DEFAULT_TRAFFIC_LIMITS as TRAFFIC,
+  parseTrustProxy,
+  type TrafficLimits,
+  type TrustProxy,
+} from './security/traffic';
 
 /**
  * Parley's configuration, parsed once from the environment at start-up and passed down.

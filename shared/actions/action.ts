@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { neverCallableProblem } from '../security/address-policy';
+import { neverCallableProblem } from '../security/destination-checks';
 import { isJsonObject, type Json } from '../json';
 import { ParameterSchema } from './parameter-schema';
 import { type CardTemplateSchema, ReplySchema } from './reply-schema';

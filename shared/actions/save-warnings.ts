@@ -1,4 +1,5 @@
-import { policyBlockWarning, type EgressPolicy } from '../security/address-policy';
+import { type EgressPolicy } from '../security/address-policy';
+import { policyBlockWarning } from '../security/destination-checks';
 import { hasRoutableWords, type ActionDefinition } from './action';
 import { secretNamesOf, urlHost, type RequestDefinition } from './step-schema';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { neverCallableProblem } from '../security/address-policy';
+import { neverCallableProblem } from '../security/destination-checks';
 import { isJsonObject, JsonSchema } from '../json';
 import { isResponsePath } from './extract';
 import { jsonTemplateReferences, templateReferences } from './template';

@@ -1,4 +1,4 @@
-import { cidrContains, parseHost } from './address-policy';
+import { cidrContains, parseHost } from './ip-address';
 
 /**
  * How much of Parley one chatbot, conversation or client address may use, so that none of them can starve the

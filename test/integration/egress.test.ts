@@ -5,7 +5,8 @@ import { networkInterfaces } from 'node:os';
 import { brotliCompressSync, createGzip, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEgress, EgressError, type EgressOptions, type EgressRequest } from '../../infrastructure/egress';
-import { assertSecretHostAllowed, blockedReason, type BlockReason } from '../../shared/security/address-policy';
+import { blockedReason, type BlockReason } from '../../shared/security/address-policy';
+import { assertSecretHostAllowed } from '../../shared/security/secret-hosts';
 
 type Received = { method: string; path: string; headers: IncomingHttpHeaders; body: string };
 type Handler = (request: Received, res: ServerResponse) => void;

@@ -1,17 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  assertSecretHostAllowed,
   blockedReason,
   checkAddress,
   checkHost,
-  cidrContains,
   isAllowlistEntry,
   isMetadataHost,
-  parseHost,
-  SecretHostError,
   type BlockReason,
   type EgressPolicy,
 } from '../../shared/security/address-policy';
+import { cidrContains, parseHost } from '../../shared/security/ip-address';
+import { assertSecretHostAllowed, SecretHostError } from '../../shared/security/secret-hosts';
 
 const strict: EgressPolicy = { allowLoopback: false, allowlist: [] };
 

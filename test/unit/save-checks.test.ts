@@ -6,7 +6,7 @@ import {
   allowlistEntryWarning,
   neverCallableProblem,
   policyBlockWarning,
-} from '../../shared/security/address-policy';
+} from '../../shared/security/destination-checks';
 import { ChatbotInputSchema, chatbotWarnings, conversationSettings, type Chatbot } from '../../shared/chatbot';
 import { loadConfig } from '../../shared/config';
 
