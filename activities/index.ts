@@ -35,7 +35,7 @@ export function createActivities({
   const { store, callLog, rateLimiter, alerts, encoder } = services;
   return {
     ...createCatalogActivities({ store }),
-    ...createUnderstandingActivities({ encoder }),
+    ...createUnderstandingActivities({ encoder, store }),
     ...createHttpActivities({
       egress,
       readSecrets: store.readSecrets,

@@ -40,7 +40,7 @@ export {
   TRANSCRIPT_LIMIT,
 } from './transcript';
 import type { RouterModel } from './understanding/model';
-import { routeWithModel } from './understanding/routing';
+import { routeWithModel, type RouteResult } from './understanding/routing';
 import type { PackedVector } from './understanding/semantic';
 import { routeMessage } from './understanding/legacy-word-overlap';
 import { renderText } from './actions/template';
@@ -77,9 +77,20 @@ export type LlmHints = {
   route: { action: string | null; arguments: Record<string, Json> } | null;
   extracted: Record<string, Json> | null;
   embedding?: PackedVector | null;
+  /** How the worker's trained router routed the event's text (turns that keep the router out of the workflow). */
+  routed?: RoutedText | null;
 };
 
+/**
+ * A text routed by the worker with the catalogue's trained router, so the workflow neither holds the model nor
+ * runs it: recorded in history, it replays exactly. `semantic` says the message's sentence embedding was used.
+ */
+export type RoutedText = { text: string; result: RouteResult; semantic: boolean };
+
 const NO_HINTS: LlmHints = { route: null, extracted: null };
+
+/** What routing a text may use besides the catalogue: its embedding, or how the worker already routed it. */
+type RouteHints = Pick<LlmHints, 'embedding' | 'routed'>;
 
 /**
  * An action catalogue as the conversation sees it: each definition with its version, and the router trained
@@ -291,9 +302,10 @@ export function planTurn(
       // Any other payload (a quick reply, a custom button) is what the visitor said: an answer, or a message.
       if (kind === null && natural(next)) {
         const said = event.payload;
-        if (next.pending) return continuePending(next, said, catalog, now);
+        const routedOnly = { ...NO_HINTS, routed: hints.routed ?? null };
+        if (next.pending) return continuePending(next, said, catalog, now, routedOnly);
         if (next.mode === 'human') return { state: next, run: null };
-        return routeText(next, said, catalog, now, NO_HINTS);
+        return routeText(next, said, catalog, now, routedOnly);
       }
       // Action buttons (reply.actionButton) may point at any action of the chatbot, whatever its triggers.
       const entry = catalog?.actions.find(
@@ -368,7 +380,7 @@ function conversational(
   const human = asksForHuman(message);
   const kinds = human ? [] : smallTalkKinds(message);
   if ((!human && kinds.length === 0) || hints.route?.action) return null;
-  const route = routeInCatalog(message, catalog, hints.embedding ?? null);
+  const route = routeInCatalog(message, catalog, hints);
   if (route.kind === 'action' && route.score >= TOPIC_SWITCH_SCORE) return null;
   if (human) return handOff(state, message, catalog, now);
   const reply = smallTalkReply(kinds, state.settings.smallTalk, abilities(catalog));
@@ -420,16 +432,17 @@ type CatalogRoute =
   | { kind: 'ambiguous'; entries: CatalogEntry[] }
   | { kind: 'none' };
 
-/** Routes a message among the catalogue's intent-triggered actions, with its trained router when it has one. */
-function routeInCatalog(
-  message: string,
-  catalog: ActionCatalog | null,
-  embedding: PackedVector | null = null,
-): CatalogRoute {
+/**
+ * Routes a message among the catalogue's intent-triggered actions: as the worker routed it when it did, else with
+ * the catalogue's trained router when it has one, else by word overlap (catalogues of older Parleys).
+ */
+function routeInCatalog(message: string, catalog: ActionCatalog | null, hints: RouteHints = {}): CatalogRoute {
   const actions = catalog?.actions ?? [];
   const byName = (name: string) => actions.find((entry) => entry.definition.name === name);
-  if (catalog?.router) {
-    const result = routeWithModel(catalog.router, message, { embedding });
+  const routed = hints.routed?.text === message ? hints.routed.result : null;
+  if (routed || catalog?.router) {
+    const result =
+      routed ?? routeWithModel(catalog?.router as RouterModel, message, { embedding: hints.embedding ?? null });
     if (result.kind === 'action') {
       const entry = byName(result.action);
       return entry ? { kind: 'action', entry, score: result.score } : { kind: 'none' };
@@ -456,15 +469,27 @@ function otherAction(
   message: string,
   catalog: ActionCatalog | null,
   pending: PendingAction,
-  embedding: PackedVector | null,
+  hints: RouteHints,
   bar: number,
 ): CatalogEntry | null {
-  const route = routeInCatalog(message, catalog, embedding);
+  const route = routeInCatalog(message, catalog, hints);
   if (route.kind !== 'action' || route.entry.definition.name === pending.action.name) return null;
   return route.score >= bar ? route.entry : null;
 }
 
 const CHOOSE_PREFIX = 'choose:';
+
+/**
+ * The text a turn event may have to route: a message's text, or the payload of a quick reply or custom button
+ * (what the visitor said); null for the payloads of Parley's own buttons (`action:`, `choose:`, `confirm:`).
+ */
+export function routableText(event: TurnEvent): string | null {
+  if (event.kind === 'message') return event.text;
+  if (event.kind !== 'button') return null;
+  const { payload } = event;
+  const own = payload === CONFIRM_YES || payload === CONFIRM_NO || payload.startsWith('action:');
+  return own || payload.startsWith(CHOOSE_PREFIX) ? null : payload;
+}
 
 function routeText(
   state: ConversationState,
@@ -476,7 +501,7 @@ function routeText(
   // An action the LLM router picked (with the arguments it read) goes first; otherwise the deterministic router.
   const picked = catalog?.actions.find((entry) => entry.definition.name === hints.route?.action);
   if (picked && hints.route) return startAction(state, picked, 'intent', message, now, hints.route.arguments);
-  const route = routeInCatalog(message, catalog, hints.embedding ?? null);
+  const route = routeInCatalog(message, catalog, hints);
   if (route.kind === 'action') return startAction(state, route.entry, 'intent', message, now);
   if (route.kind === 'ambiguous') {
     const question: BotMessage = {
@@ -677,9 +702,9 @@ function continuePending(
   const structured = asked !== undefined && (asked.type !== 'text' || asked.pattern !== undefined);
   const validAnswer = structured && extractParameter(asked, message, true, now)?.ok === true;
   if (!validAnswer) {
-    const embedding = hints.embedding ?? null;
-    const bar = structured && embedding ? 0 : TOPIC_SWITCH_SCORE;
-    const other = otherAction(message, catalog, pending, embedding, bar);
+    const semantic = hints.routed?.text === message ? hints.routed.semantic : Boolean(hints.embedding);
+    const bar = structured && semantic ? 0 : TOPIC_SWITCH_SCORE;
+    const other = otherAction(message, catalog, pending, hints, bar);
     if (other) return startAction({ ...state, pending: null }, other, 'intent', message, now);
   }
   if (pending.awaitingConfirmation) {

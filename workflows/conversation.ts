@@ -10,6 +10,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -25,11 +26,13 @@ import {
   composerInput,
   missingParameters,
   routableActions,
+  routableText,
   upgradeCatalog,
   upgradeState,
   type ActionCatalog,
   type LlmHints,
   type ActionRun,
+  type RoutedText,
   type ConversationState,
   type TurnDecision,
   type TurnEvent,
@@ -40,6 +43,7 @@ import { text } from '../shared/messages';
 import { markHandled, recentLines, repliesTo, say, transcriptAfter } from '../shared/transcript';
 import {
   agentMessageUpdate,
+  answerAtDeadlineUpdate,
   buttonClickedSignal,
   handBackUpdate,
   closeSignal,
@@ -49,6 +53,7 @@ import {
   transcriptQuery,
   visitorMessageSignal,
   type ConversationInput,
+  type EventContext,
 } from './messages';
 import { executeAction } from './run-action';
 import { failureAlert, type RunProgress } from '../shared/actions/interpreter';
@@ -79,6 +84,15 @@ const understanding = proxyLocalActivities<Activities>({
   retry: { maximumAttempts: 2, initialInterval: '100 milliseconds' },
 });
 
+/**
+ * Option preset for reading a turn (catalogue changes, routing): a local activity, so a turn costs one marker and
+ * no extra workflow task; retried briefly, then the turn apologises.
+ */
+const reading = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { maximumAttempts: 3, initialInterval: '200 milliseconds', nonRetryableErrorTypes: ['ChatbotNotFound'] },
+});
+
 /** Option preset for failure alerts: a few tries; an alert that cannot be sent must not hold up the turn. */
 const alerts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -101,28 +115,36 @@ export type ConversationResult = { status: 'closed'; reason: string; turns: numb
  * state machine in shared/conversation; API calls run as retried activities. Closes after the idle timeout.
  */
 export async function conversation(input: ConversationInput): Promise<ConversationResult> {
+  /**
+   * Lean turns: the worker routes (one local activity that also brings catalogue changes, named by the API with
+   * each event), no timer per turn (one idle watchdog; the API keeps the turn deadline), every feature added since
+   * conversations first ran on. Runs recorded before keep the path they were recorded with.
+   */
+  const lean = patched('lean-turns');
   let state: ConversationState = input.carried ? upgradeState(input.carried.state) : openConversation(input, now());
   let catalog: ActionCatalog | null = null;
-  const inbox: TurnEvent[] = [];
+  const inbox: { event: TurnEvent; revision?: string }[] = [];
   const queued = new Set<string>();
   let closeReason: string | null = null;
   /** The turn being processed, so a turn past its deadline can answer with what it has said so far. */
   let current: { messageId: string; fromSeq: number } | null = null;
 
   const handled = (messageId: string) => repliesTo(state, messageId) !== undefined;
-  const enqueue = (event: TurnEvent) => {
+  const enqueue = (event: TurnEvent, { catalogRevision }: EventContext = {}) => {
     if (handled(event.messageId) || queued.has(event.messageId)) return;
     queued.add(event.messageId);
-    inbox.push(event);
+    inbox.push({ event, ...(catalogRevision ? { revision: catalogRevision } : {}) });
   };
 
   setHandler(
     sendMessageUpdate,
-    async ({ messageId, text: message }) => {
-      enqueue({ kind: 'message', messageId, text: message });
+    async ({ messageId, text: message, ...context }) => {
+      enqueue({ kind: 'message', messageId, text: message }, context);
       const deadline = state.settings.turnDeadlineMs;
       // Conversations recorded before turn deadlines waited for the whole turn (no timer in their histories).
-      if (deadline !== undefined && patched('turn-deadline')) {
+      if (lean) {
+        await condition(() => handled(messageId));
+      } else if (deadline !== undefined && patched('turn-deadline')) {
         if (!(await condition(() => handled(messageId), deadline))) {
           // The action runs on; its result joins the transcript when it arrives.
           const late = answerAtDeadline(state, current?.messageId === messageId ? current.fromSeq : null, now());
@@ -174,12 +196,33 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       },
     },
   );
-  setHandler(visitorMessageSignal, ({ messageId, text: message }) =>
-    enqueue({ kind: 'message', messageId, text: message }),
+  setHandler(
+    answerAtDeadlineUpdate,
+    ({ messageId }) => {
+      const replies = repliesTo(state, messageId);
+      if (replies !== undefined) return { messages: replies };
+      // The action runs on; its result joins the transcript when it arrives.
+      const late = answerAtDeadline(state, current?.messageId === messageId ? current.fromSeq : null, now());
+      state = late.state;
+      return { messages: late.messages };
+    },
+    {
+      validator: ({ messageId }) => {
+        if (!messageId) throw new Error('a messageId is required');
+      },
+    },
   );
-  setHandler(buttonClickedSignal, ({ messageId, payload }) => enqueue({ kind: 'button', messageId, payload }));
-  setHandler(leadCapturedSignal, ({ messageId, ...lead }) =>
-    enqueue({ kind: 'lead', messageId: messageId ?? `lead-${state.turn}-${inbox.length}`, lead }),
+  setHandler(visitorMessageSignal, ({ messageId, text: message, ...context }) =>
+    enqueue({ kind: 'message', messageId, text: message }, context),
+  );
+  setHandler(buttonClickedSignal, ({ messageId, payload, ...context }) =>
+    enqueue({ kind: 'button', messageId, payload }, context),
+  );
+  setHandler(leadCapturedSignal, ({ messageId, catalogRevision, ...lead }) =>
+    enqueue(
+      { kind: 'lead', messageId: messageId ?? `lead-${state.turn}-${inbox.length}`, lead },
+      catalogRevision ? { catalogRevision } : {},
+    ),
   );
   setHandler(closeSignal, ({ reason }) => {
     closeReason ??= reason || 'closed';
@@ -191,6 +234,25 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     const latest = await store.loadCatalog({ chatbotId: state.chatbotId, knownRevision: catalog?.revision ?? null });
     // Definitions may come from an older Parley (recorded history): bring them to the current schema.
     return latest.changed ? upgradeCatalog(latest.catalog) : catalog;
+  }
+
+  /**
+   * Lean turns: the catalogue when the API says it changed (or cannot say), and how the worker routes what the
+   * visitor said, in one local activity; nothing at all for a button of Parley's own on an unchanged catalogue.
+   */
+  async function readTurn(event: TurnEvent, revision: string | undefined): Promise<RoutedText | null> {
+    if (event.kind === 'agent' || event.kind === 'handback') return null;
+    const said = routableText(event);
+    if (said === null && catalog !== null && revision === catalog.revision) return null;
+    const knownRevision = catalog?.revision ?? null;
+    const read = await reading.understandTurn({
+      chatbotId: state.chatbotId,
+      knownRevision,
+      text: said,
+      ...(revision ? { revision } : {}),
+    });
+    if (read.catalog) catalog = upgradeCatalog(read.catalog);
+    return read.routed ?? null;
   }
 
   /**
@@ -249,7 +311,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     state = completeRun(state, run, progress, now(), words);
     const alert = failureAlert(run.action, progress, runEnvironment(state, run, now()));
     // Alerts were added after conversations started running: old histories have no alert activity.
-    if (!alert || !patched('failure-alerts')) return null;
+    if (!alert || !(lean || patched('failure-alerts'))) return null;
     return () =>
       alerts
         .sendFailureAlert(alert)
@@ -262,7 +324,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
    * patch for them all: each patch id adds a marker and a search-attribute upsert to every run's history.
    */
   function turnFeatures(): TurnFeatures {
-    const natural = patched('natural-conversations');
+    const natural = lean || patched('natural-conversations');
     return { context: natural, smallTalk: natural, readable: natural };
   }
 
@@ -274,17 +336,26 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     setCurrentDetails(mode === 'human' ? 'Handed off: a person is answering' : 'The bot is answering');
   }
 
-  async function processTurn(event: TurnEvent): Promise<void> {
+  /** The catalogue and what the router makes of the event, by the path this run was recorded with. */
+  async function understand(event: TurnEvent, revision: string | undefined): Promise<Partial<LlmHints>> {
+    if (lean) return { routed: await readTurn(event, revision) };
+    // Answers to a pending question used to skip the catalogue; now a clear change of topic needs it.
+    if (!(event.kind === 'message' && state.pending) || patched('catalog-every-turn')) {
+      catalog = await refreshCatalog();
+    }
+    return {};
+  }
+
+  async function processTurn(event: TurnEvent, revision: string | undefined): Promise<void> {
     const fromSeq = state.nextSeq;
     current = { messageId: event.messageId, fromSeq };
     // Sent once the visitor has the reply, before the next turn starts: handoff events and failure alerts.
     const afterReply: (() => Promise<void>)[] = [];
     try {
-      // Answers to a pending question used to skip the catalogue; now a clear change of topic needs it.
-      if (!(event.kind === 'message' && state.pending) || patched('catalog-every-turn')) {
-        catalog = await refreshCatalog();
-      }
-      const hints = { ...(await llmHints(event)), embedding: await embedding(event) };
+      const understood = await understand(event, revision);
+      const hints = lean
+        ? { ...(await llmHints(event)), ...understood }
+        : { ...(await llmHints(event)), embedding: await embedding(event) };
       state = { ...state, features: turnFeatures() };
       const mode = state.mode;
       let decision: TurnDecision | null = planTurn(state, event, catalog, now(), hints);
@@ -318,16 +389,39 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     for (const send of afterReply) await send();
   }
 
+  /**
+   * Lean turns close an idle conversation with one watchdog timer, not a timer started and cancelled every turn:
+   * it sleeps until the idle deadline and, when a turn happened meanwhile, sleeps again for what is left.
+   */
+  let lastActive = Date.now();
+  let idle = false;
+  async function watchIdle(): Promise<void> {
+    for (;;) {
+      const left = lastActive + state.settings.idleTimeoutMs - Date.now();
+      if (left <= 0) {
+        idle = true;
+        return;
+      }
+      await sleep(left);
+    }
+  }
+  if (lean) watchIdle().catch((error: unknown) => log.debug('idle watchdog stopped', { error: String(error) }));
+
   while (state.status === 'open') {
-    const active = await condition(() => inbox.length > 0 || closeReason !== null, state.settings.idleTimeoutMs);
+    const active = lean
+      ? await condition(() => inbox.length > 0 || closeReason !== null || idle).then(
+          () => inbox.length > 0 || closeReason !== null,
+        )
+      : await condition(() => inbox.length > 0 || closeReason !== null, state.settings.idleTimeoutMs);
     if (!active) {
       state = closeConversation(state, 'idle');
       break;
     }
-    const event = inbox.shift();
-    if (event) {
-      await processTurn(event);
-      queued.delete(event.messageId);
+    const next = inbox.shift();
+    if (next) {
+      await processTurn(next.event, next.revision);
+      queued.delete(next.event.messageId);
+      lastActive = Date.now();
     } else if (closeReason !== null) {
       state = closeConversation(state, closeReason);
     }
@@ -342,7 +436,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   }
 
   // Anything still queued when the conversation closed is answered with nothing rather than left waiting.
-  for (const event of inbox.splice(0)) state = markHandled(state, event.messageId, state.nextSeq);
+  for (const { event } of inbox.splice(0)) state = markHandled(state, event.messageId, state.nextSeq);
   await condition(allHandlersFinished);
   return { status: 'closed', reason: state.closedReason ?? 'closed', turns: state.turn };
 }

@@ -5,16 +5,35 @@ import type { BotMessage, TranscriptEntry } from '../shared/messages';
 /** What starts a conversation workflow; `carried` is the state handed over by continue-as-new. */
 export type ConversationInput = ConversationStart & { carried?: { state: ConversationState } };
 
+/**
+ * What the API adds to each visitor event: the chatbot's current catalogue revision, so a conversation learns of
+ * catalogue changes with the event itself and an unchanged catalogue costs no read.
+ */
+export type EventContext = { catalogRevision?: string };
+
 /** A visitor turn that answers with the bot's messages for it (the synchronous path for frontends). */
-export const sendMessageUpdate = defineUpdate<{ messages: BotMessage[] }, [{ messageId: string; text: string }]>(
-  'sendMessage',
+export const sendMessageUpdate = defineUpdate<
+  { messages: BotMessage[] },
+  [{ messageId: string; text: string } & EventContext]
+>('sendMessage');
+/**
+ * The turn deadline passed while the turn for `messageId` is still running: answers with what the turn has said
+ * so far and that the bot is still working (the note joins the transcript); the turn runs on. Answers the turn's
+ * replies when it has finished meanwhile.
+ */
+export const answerAtDeadlineUpdate = defineUpdate<{ messages: BotMessage[] }, [{ messageId: string }]>(
+  'answerAtDeadline',
 );
 /** The same turn, fire-and-forget. */
-export const visitorMessageSignal = defineSignal<[{ messageId: string; text: string }]>('visitorMessage');
+export const visitorMessageSignal = defineSignal<[{ messageId: string; text: string } & EventContext]>(
+  'visitorMessage',
+);
 /** A button or quick reply was pressed. */
-export const buttonClickedSignal = defineSignal<[{ messageId: string; payload: string }]>('buttonClicked');
+export const buttonClickedSignal = defineSignal<[{ messageId: string; payload: string } & EventContext]>(
+  'buttonClicked',
+);
 /** A lead form was submitted. */
-export const leadCapturedSignal = defineSignal<[Lead & { messageId?: string }]>('leadCaptured');
+export const leadCapturedSignal = defineSignal<[Lead & { messageId?: string } & EventContext]>('leadCaptured');
 /** A person's message in a handed-off conversation (the admin API); answers once it is in the transcript. */
 export const agentMessageUpdate = defineUpdate<{ mode: 'bot' | 'human' }, [{ messageId: string; text: string }]>(
   'agentMessage',

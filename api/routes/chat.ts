@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { RateLimiter } from '../../infrastructure/rate-limit';
@@ -13,10 +14,14 @@ import {
   buttonClickedSignal,
   closeSignal,
   leadCapturedSignal,
+  answerAtDeadlineUpdate,
   sendMessageUpdate,
   transcriptQuery,
   type ConversationInput,
+  type EventContext,
 } from '../../workflows/messages';
+import { DEFAULT_TURN_DEADLINE_SECONDS } from '../../shared/deadline';
+import type { BotMessage } from '../../shared/messages';
 import { bearerToken, hashToken, sameSecret } from '../auth';
 import { attributesProblem, VISITOR_LIMITS } from '../../shared/security/visitor-limits';
 import { ApiError, decodePathSegment, parseOr400, validationError } from '../errors';
@@ -97,6 +102,12 @@ function parseVisitorInput<T extends z.ZodType>(schema: T, value: unknown): z.in
   throw tooLarge ? new ApiError('payload_too_large', error.message) : error;
 }
 
+/** How long past the chatbot's turn deadline the API waits before asking the workflow to answer with what it has. */
+const DEADLINE_GRACE_MS = 250;
+
+/** An admitted visitor event: how to end it, its chatbot, and what the API tells the workflow with it. */
+type AdmittedEvent = { leave: () => void; chatbot: Chatbot | null; context: EventContext };
+
 /** What the chat routes need. */
 export type ChatDeps = {
   store: Store;
@@ -162,7 +173,7 @@ export function chatRoutes(deps: ChatDeps): Router {
    * conversation's or the chatbot's API-call budget is spent (the turn could only apologise), or when the
    * visitor sends more than the per-minute message limit. Answers the function that ends the admitted turn.
    */
-  async function admitVisitorEvent(record: { id: string; chatbotId: string }): Promise<() => void> {
+  async function admitVisitorEvent(record: { id: string; chatbotId: string }): Promise<AdmittedEvent> {
     const leave = admission.enter(record.chatbotId);
     if (!leave) {
       throw tooMany('this chatbot is answering as many visitors as it may at once; please retry in a moment', 1000);
@@ -193,11 +204,39 @@ export function chatRoutes(deps: ChatDeps): Router {
           visitor.retryAfterMs,
         );
       }
-      return leave;
+      return { leave, chatbot, context: chatbot ? { catalogRevision: chatbot.catalogRevision } : {} };
     } catch (error) {
       leave();
       throw error;
     }
+  }
+
+  /**
+   * The visitor's turn, answered by the turn deadline: when the turn is still running then (an action waiting on
+   * a slow API), the workflow answers with what it has said so far and that it is still working, and the turn
+   * runs on. The deadline is kept here, not by a timer in the workflow, so a turn writes no timer events.
+   */
+  async function turnWithinDeadline(
+    handle: WorkflowHandle,
+    turn: Promise<{ messages: BotMessage[] }>,
+    messageId: string,
+    chatbot: Chatbot | null,
+  ): Promise<{ messages: BotMessage[] }> {
+    // A little after the workflow's own deadline, which conversations recorded with one still keep.
+    const deadlineMs = (chatbot?.turnDeadlineSeconds ?? DEFAULT_TURN_DEADLINE_SECONDS) * 1000 + DEADLINE_GRACE_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(resolve, deadlineMs, null);
+    });
+    try {
+      const first = await Promise.race([turn, late]);
+      if (first) return first;
+    } finally {
+      clearTimeout(timer);
+    }
+    // The turn goes on without this request; its result joins the transcript.
+    turn.catch(() => undefined);
+    return handle.executeUpdate(answerAtDeadlineUpdate, { args: [{ messageId }] });
   }
 
   /** Takes a conversation start from a budget, or refuses it with 429 and Retry-After. */
@@ -319,11 +358,11 @@ export function chatRoutes(deps: ChatDeps): Router {
   router.post('/v1/conversations/:id/messages', async (req, res) => {
     const { record, handle } = await authorizedConversation(req);
     const body = parseVisitorInput(SendMessageSchema, req.body);
-    const leave = await admitVisitorEvent(record);
+    const { leave, chatbot, context } = await admitVisitorEvent(record);
     try {
-      const result = await handle.executeUpdate(sendMessageUpdate, {
-        args: [{ messageId: body.messageId ?? randomUUID(), text: body.text }],
-      });
+      const messageId = body.messageId ?? randomUUID();
+      const turn = handle.executeUpdate(sendMessageUpdate, { args: [{ messageId, text: body.text, ...context }] });
+      const result = await turnWithinDeadline(handle, turn, messageId, chatbot);
       res.json({ messages: result.messages });
     } catch (error) {
       throw conversationError(error);
@@ -335,9 +374,9 @@ export function chatRoutes(deps: ChatDeps): Router {
   router.post('/v1/conversations/:id/buttons', async (req, res) => {
     const { record, handle } = await authorizedConversation(req);
     const body = parseVisitorInput(ButtonSchema, req.body);
-    const leave = await admitVisitorEvent(record);
+    const { leave, context } = await admitVisitorEvent(record);
     await handle
-      .signal(buttonClickedSignal, { messageId: body.messageId ?? randomUUID(), payload: body.payload })
+      .signal(buttonClickedSignal, { messageId: body.messageId ?? randomUUID(), payload: body.payload, ...context })
       .catch((error: unknown) => Promise.reject(conversationError(error)))
       .finally(leave);
     res.status(202).json({ accepted: true });
@@ -346,9 +385,9 @@ export function chatRoutes(deps: ChatDeps): Router {
   router.post('/v1/conversations/:id/lead', async (req, res) => {
     const { record, handle } = await authorizedConversation(req);
     const body = parseVisitorInput(LeadSchema, req.body);
-    const leave = await admitVisitorEvent(record);
+    const { leave, context } = await admitVisitorEvent(record);
     await handle
-      .signal(leadCapturedSignal, { ...body, messageId: body.messageId ?? randomUUID() })
+      .signal(leadCapturedSignal, { ...body, messageId: body.messageId ?? randomUUID(), ...context })
       .catch((error: unknown) => Promise.reject(conversationError(error)))
       .finally(leave);
     res.status(202).json({ accepted: true });
