@@ -62,6 +62,13 @@ export function transcriptAfter(state: TranscriptHolder, after = 0): TranscriptE
   return state.transcript.filter((entry) => entry.seq > after);
 }
 
+/** The bot messages a conversation opened with, before the visitor's first event. */
+export function openedWith(state: TranscriptHolder): BotMessage[] {
+  const firstVisitor = state.transcript.findIndex((entry) => entry.from !== 'bot');
+  const opening = firstVisitor < 0 ? state.transcript : state.transcript.slice(0, firstVisitor);
+  return opening.map((entry) => entry.message);
+}
+
 /** The label of the button or quick reply with this payload, as the visitor saw it (else the payload). */
 export function buttonLabel(state: TranscriptHolder, payload: string): string {
   for (let i = state.transcript.length - 1; i >= 0; i -= 1) {

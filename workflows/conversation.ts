@@ -40,11 +40,12 @@ import {
 } from '../shared/conversation';
 import { answerAtDeadline } from '../shared/deadline';
 import { text } from '../shared/messages';
-import { markHandled, recentLines, repliesTo, say, transcriptAfter } from '../shared/transcript';
+import { markHandled, openedWith, recentLines, repliesTo, say, transcriptAfter } from '../shared/transcript';
 import {
   agentMessageUpdate,
   answerAtDeadlineUpdate,
   buttonClickedSignal,
+  openingUpdate,
   handBackUpdate,
   closeSignal,
   leadCapturedSignal,
@@ -212,6 +213,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       },
     },
   );
+  setHandler(openingUpdate, () => ({ messages: openedWith(state) }));
   setHandler(visitorMessageSignal, ({ messageId, text: message, ...context }) =>
     enqueue({ kind: 'message', messageId, text: message }, context),
   );

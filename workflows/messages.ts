@@ -24,6 +24,11 @@ export const sendMessageUpdate = defineUpdate<
 export const answerAtDeadlineUpdate = defineUpdate<{ messages: BotMessage[] }, [{ messageId: string }]>(
   'answerAtDeadline',
 );
+/**
+ * Sent with the start (update-with-start): answers the messages the conversation opened with, so the API answers a
+ * start with what the workflow said rather than predicting it.
+ */
+export const openingUpdate = defineUpdate<{ messages: BotMessage[] }, []>('opening');
 /** The same turn, fire-and-forget. */
 export const visitorMessageSignal = defineSignal<[{ messageId: string; text: string } & EventContext]>(
   'visitorMessage',
