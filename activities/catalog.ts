@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../shared/failures';
 import type { ActionCatalog } from '../shared/conversation';
 import type { Store } from '../infrastructure/store';
 
@@ -16,7 +17,7 @@ export function createCatalogActivities({ store }: { store: Store }) {
       const catalog = await store.loadCatalog(input.chatbotId);
       if (!catalog) {
         throw ApplicationFailure.create({
-          type: 'ChatbotNotFound',
+          type: FailureType.chatbotNotFound,
           message: `chatbot ${input.chatbotId} no longer exists`,
           nonRetryable: true,
         });

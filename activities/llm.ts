@@ -4,12 +4,11 @@ import type { Logger } from 'pino';
 import { request, type Dispatcher } from 'undici';
 import type { ActionDefinition } from '../shared/actions/action';
 import type { ParameterDefinition } from '../shared/actions/parameter-schema';
-import { isRetryableStatus } from '../shared/failures';
+import { FailureType, isRetryableStatus } from '../shared/failures';
 import type { Json } from '../shared/json';
 import {
   composerRequest,
   extractorRequest,
-  LlmFailureType,
   parseComposerResponse,
   parseExtractorResponse,
   parseRouterResponse,
@@ -42,7 +41,7 @@ export function createLlmActivities(deps: LlmActivityDeps) {
   async function complete<T>(task: Task, body: Record<string, unknown>, parse: (answer: unknown) => T): Promise<T> {
     if (!settings) {
       throw ApplicationFailure.create({
-        type: LlmFailureType.disabled,
+        type: FailureType.llmDisabled,
         message: 'no LLM is configured',
         nonRetryable: true,
       });
@@ -55,7 +54,7 @@ export function createLlmActivities(deps: LlmActivityDeps) {
       where = `${target.origin}${target.pathname}`;
     } catch {
       throw ApplicationFailure.create({
-        type: LlmFailureType.unavailable,
+        type: FailureType.llmUnavailable,
         message: 'the LLM base URL is not a valid URL',
         nonRetryable: true,
       });
@@ -91,7 +90,7 @@ export function createLlmActivities(deps: LlmActivityDeps) {
     } catch (error) {
       if (cancellationSignal.aborted) throw error;
       if (error instanceof ApplicationFailure)
-        throw fail(error.type ?? LlmFailureType.badResponse, error.message, true, status);
+        throw fail(error.type ?? FailureType.llmBadResponse, error.message, true, status);
       const code = (error as { code?: string }).code;
       const isTimeout =
         timeout.aborted ||
@@ -101,18 +100,18 @@ export function createLlmActivities(deps: LlmActivityDeps) {
       const reason = isTimeout
         ? `timed out after ${settings.timeoutMs} ms`
         : `failed: ${code ?? (error as Error).message}`;
-      throw fail(LlmFailureType.unavailable, `LLM call to ${where} ${reason}`, false, status);
+      throw fail(FailureType.llmUnavailable, `LLM call to ${where} ${reason}`, false, status);
     }
 
     if (status < 200 || status >= 300) {
-      throw fail(LlmFailureType.unavailable, `LLM at ${where} answered ${status}`, !isRetryableStatus(status), status);
+      throw fail(FailureType.llmUnavailable, `LLM at ${where} answered ${status}`, !isRetryableStatus(status), status);
     }
     let answer: unknown;
     try {
       answer = JSON.parse(text);
     } catch {
       throw fail(
-        LlmFailureType.badResponse,
+        FailureType.llmBadResponse,
         `LLM at ${where} answered ${status} with a body that is not JSON`,
         true,
         status,
@@ -122,7 +121,7 @@ export function createLlmActivities(deps: LlmActivityDeps) {
     try {
       result = parse(answer);
     } catch (error) {
-      throw fail(LlmFailureType.badResponse, `LLM at ${where}: ${(error as Error).message}`, true, status);
+      throw fail(FailureType.llmBadResponse, `LLM at ${where}: ${(error as Error).message}`, true, status);
     }
     log(status);
     return result;
@@ -184,7 +183,7 @@ async function readLimited(body: Dispatcher.ResponseData['body'], limit: number)
     if (size > limit) {
       body.destroy();
       throw ApplicationFailure.create({
-        type: LlmFailureType.badResponse,
+        type: FailureType.llmBadResponse,
         message: `the LLM's answer is larger than ${limit} bytes`,
         nonRetryable: true,
       });

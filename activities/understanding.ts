@@ -1,4 +1,5 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
+import { FailureType } from '../shared/failures';
 import type { ActionCatalog, RoutedText } from '../shared/conversation';
 import { routeWithModel } from '../shared/understanding/routing';
 import type { PackedVector } from '../shared/understanding/semantic';
@@ -32,7 +33,7 @@ export function createUnderstandingActivities({ encoder, store }: { encoder: Sen
     const latest = await store.loadCatalog(chatbotId);
     if (!latest) {
       throw ApplicationFailure.create({
-        type: 'ChatbotNotFound',
+        type: FailureType.chatbotNotFound,
         message: `chatbot ${chatbotId} no longer exists`,
         nonRetryable: true,
       });

@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type Connection } from '@temporalio/client';
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { FailureType } from '../shared/failures';
 import { ApiError } from './errors';
 
 /** The search attribute operators filter conversations by in the Temporal UI: `ParleyChatbotId = "acme"`. */
@@ -27,16 +28,26 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
 }
 
 /**
+ * Whether an update was refused because the conversation is closed: by its failure type, or — from workflows
+ * that refused with a plain error before the type existed — by its message.
+ */
+function refusedAsClosed(error: WorkflowUpdateFailedError): boolean {
+  const cause = error.cause;
+  if (cause instanceof ApplicationFailure && cause.type === FailureType.conversationClosed) return true;
+  return /closed/.test(cause?.message ?? error.message);
+}
+
+/**
  * Maps Temporal client errors about a conversation whose record exists to API errors: a workflow that is
- * no longer running is a closed conversation; an update the workflow's validator refused is explained.
+ * no longer running, or one that refuses with `ConversationClosed`, is a closed conversation; an update the
+ * workflow's validator refused otherwise is explained.
  */
 export function conversationError(error: unknown): unknown {
   if (error instanceof WorkflowNotFoundError) return new ApiError('conversation_closed', 'the conversation is closed');
   if (error instanceof WorkflowUpdateFailedError) {
-    const reason = error.cause?.message ?? error.message;
-    return /closed/.test(reason)
+    return refusedAsClosed(error)
       ? new ApiError('conversation_closed', 'the conversation is closed')
-      : new ApiError('invalid_request', reason);
+      : new ApiError('invalid_request', error.cause?.message ?? error.message);
   }
   return error;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ActionDefinition } from '../actions/action';
 import type { ParameterDefinition } from '../actions/parameter-schema';
 import { isJsonObject, type Json } from '../json';
+import { FailureType } from '../failures';
 
 /**
  * The optional LLM (any OpenAI-compatible chat-completions API): request bodies for the router, the extractor
@@ -13,14 +14,11 @@ import { isJsonObject, type Json } from '../json';
 /** Where the LLM is and how long Parley waits for it; null settings mean the LLM is off. */
 export type LlmSettings = { baseUrl: string; model: string; apiKey: string | null; timeoutMs: number };
 
-/** Failure types of the LLM activities; the workflow falls back to the deterministic path on any of them. */
+/** The LLM activities' failure types (from the catalogue); the workflow falls back to the deterministic path on any of them. */
 export const LlmFailureType = {
-  /** No LLM is configured. */
-  disabled: 'LlmDisabled',
-  /** The LLM could not be reached, timed out, or answered with an error status. */
-  unavailable: 'LlmUnavailable',
-  /** The LLM answered, but not with something Parley can use. */
-  badResponse: 'LlmBadResponse',
+  disabled: FailureType.llmDisabled,
+  unavailable: FailureType.llmUnavailable,
+  badResponse: FailureType.llmBadResponse,
 } as const;
 export type LlmFailureTypeName = (typeof LlmFailureType)[keyof typeof LlmFailureType];
 
