@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { EncryptionCodec, encryptedDataConverter } from '../infrastructure/payload-codec';
-import { createRuntime, keyRingFrom } from '../infrastructure/runtime';
+import { createRuntime } from '../infrastructure/runtime';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../infrastructure/logger';
 import { createApp } from './app';
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     logger.warn({ adminKey }, 'PARLEY_ADMIN_KEY is not set: using a generated development admin key');
 
   const runtime = await createRuntime(config, logger);
-  const payloadRing = config.payloadKeys ? keyRingFrom('PARLEY_PAYLOAD_KEYS', config.payloadKeys) : null;
+  const payloadRing = runtime.payloadKeys;
   const connection = await Connection.connect({ address: config.temporal.address });
   const searchAttributes = await ensureSearchAttributes(connection, config.temporal.namespace).then(
     () => true,

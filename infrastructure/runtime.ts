@@ -1,14 +1,37 @@
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
 import type { Logger } from 'pino';
+import type { Dispatcher } from 'undici';
 import { ConfigError, type Config } from '../shared/config';
 import { createMailTransport } from './alerts';
 import { createEgress, type Egress } from './egress';
 import { createSentenceEncoder, encoderInstalled, type SentenceEncoder } from './encoder';
+import { createLlmDispatcher } from './llm-dispatcher';
 import { parseKeyRing, type KeyRing } from './secret-box';
 import { createServices, type Services } from './services';
 
-/** What both the API and the worker run on: MongoDB services and the egress, built once from config. */
-export type Runtime = { services: Services; egress: Egress; secretKeys: KeyRing; close: () => Promise<void> };
+/** What the worker, the API and the tests all run on, built once from config by `createRuntime`. */
+export type Runtime = {
+  /** Store, call log, rate limiters, alerts (with their mail transport) and the encoder, over one database. */
+  services: Services;
+  /** The database the services use. */
+  db: Db;
+  /** Outbound HTTP to operators' APIs, alert webhooks and handoff hooks. */
+  egress: Egress;
+  /** The HTTP dispatcher for the LLM endpoint (Parley's own configuration, so not the operators' egress). */
+  llmDispatcher: Dispatcher;
+  /** The key ring secrets at rest are sealed with. */
+  secretKeys: KeyRing;
+  /** The key ring Temporal payloads are encrypted with; null when payload encryption is off. */
+  payloadKeys: KeyRing | null;
+  /** Closes the connections and the encoder this runtime opened. */
+  close: () => Promise<void>;
+};
+
+/** What a caller may hand `createRuntime` instead of having it built from config. */
+export type RuntimeOverrides = {
+  /** A sentence encoder the caller owns (and closes): tests share one per process. */
+  encoder?: SentenceEncoder | null;
+};
 
 /** Parses a key ring variable, turning a bad one into a ConfigError naming it. */
 export function keyRingFrom(variable: string, spec: string | undefined): KeyRing {
@@ -33,13 +56,24 @@ export function sentenceEncoder(config: Config, logger: Logger): SentenceEncoder
   return null;
 }
 
-/** Connects to MongoDB and builds the services and the egress the composition roots share. */
-export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
+/**
+ * The composition root shared by the worker, the API and the tests: parses the key rings, connects to MongoDB
+ * and builds the services, the egress and the LLM dispatcher from parsed config, once.
+ */
+export async function createRuntime(
+  config: Config,
+  logger: Logger,
+  overrides: RuntimeOverrides = {},
+): Promise<Runtime> {
   const secretKeys = keyRingFrom('PARLEY_SECRET_KEYS', config.secretKeys);
+  const payloadKeys = config.payloadKeys ? keyRingFrom('PARLEY_PAYLOAD_KEYS', config.payloadKeys) : null;
   const mongo = await MongoClient.connect(config.mongodb.uri, { serverSelectionTimeoutMS: 10_000 });
+  const db = mongo.db(config.mongodb.database);
   const egress = createEgress({ policy: config.egress, connectTimeoutMs: config.http.connectTimeoutMs });
-  const encoder = sentenceEncoder(config, logger);
-  const services = createServices(mongo.db(config.mongodb.database), {
+  const llmDispatcher = createLlmDispatcher(config.http.connectTimeoutMs);
+  const ownEncoder = overrides.encoder === undefined ? sentenceEncoder(config, logger) : null;
+  const encoder = overrides.encoder === undefined ? ownEncoder : overrides.encoder;
+  const services = createServices(db, {
     secretKeys,
     logRetentionDays: config.logRetentionDays,
     mail: { transport: createMailTransport(config.alerts.smtpUrl), from: config.alerts.from },
@@ -51,10 +85,13 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
   if (config.egress.allowLoopback) logger.warn('PARLEY_ALLOW_LOOPBACK=true: actions may call services on this machine');
   return {
     services,
+    db,
     egress,
+    llmDispatcher,
     secretKeys,
+    payloadKeys,
     close: async () => {
-      await Promise.allSettled([egress.close(), mongo.close(), encoder?.close()]);
+      await Promise.allSettled([egress.close(), llmDispatcher.close(), mongo.close(), ownEncoder?.close()]);
     },
   };
 }

@@ -81,6 +81,8 @@ export const ConfigSchema = z
     PARLEY_SMTP_URL: z
       .string()
       .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+      // The URL may hold a password: the message never repeats it.
+      .refine((url) => URL.canParse(url), 'is not a valid URL')
       .optional(),
     PARLEY_ALERT_FROM: z.string().min(3).default('Parley <parley@localhost>'),
     PARLEY_SECRET_KEYS: z

@@ -1,11 +1,9 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
-import { createActivities } from '../activities';
-import { createLlmDispatcher } from '../infrastructure/llm-dispatcher';
 import { encryptedDataConverter } from '../infrastructure/payload-codec';
-import { createRuntime, keyRingFrom } from '../infrastructure/runtime';
+import { createRuntime } from '../infrastructure/runtime';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../infrastructure/logger';
-import { createWorker } from './worker';
+import { createWorker, workerActivities } from './worker';
 
 /** The worker process: reads config, builds dependencies, runs until SIGINT/SIGTERM, closes everything. */
 async function main(): Promise<void> {
@@ -20,8 +18,6 @@ async function main(): Promise<void> {
   });
 
   const runtime = await createRuntime(config, logger);
-  // The LLM endpoint is Parley's own configuration, not an operator URL, so it has its own dispatcher.
-  const llmDispatcher = createLlmDispatcher(config.http.connectTimeoutMs);
   let connection: NativeConnection | undefined;
   try {
     connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -29,17 +25,8 @@ async function main(): Promise<void> {
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
-      activities: createActivities({
-        services: runtime.services,
-        egress: runtime.egress,
-        logger,
-        defaultRateLimitPerMinute: config.traffic.chatbotCallsPerMinute,
-        conversationCallsPerMinute: config.traffic.conversationCallsPerMinute,
-        llm: { settings: config.llm, dispatcher: llmDispatcher },
-      }),
-      ...(config.payloadKeys
-        ? { dataConverter: encryptedDataConverter(keyRingFrom('PARLEY_PAYLOAD_KEYS', config.payloadKeys)) }
-        : {}),
+      activities: workerActivities(runtime, config, logger),
+      ...(runtime.payloadKeys ? { dataConverter: encryptedDataConverter(runtime.payloadKeys) } : {}),
     });
     logger.info(
       {
@@ -53,7 +40,6 @@ async function main(): Promise<void> {
     logger.info('worker stopped');
   } finally {
     await connection?.close();
-    await llmDispatcher.close();
     await runtime.close();
   }
 }

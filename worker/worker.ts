@@ -2,7 +2,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import type { Activities } from '../activities';
+import type { Logger } from 'pino';
+import { createActivities, type Activities } from '../activities';
+import type { Runtime } from '../infrastructure/runtime';
+import type { Config } from '../shared/config';
 
 /** What a Parley worker needs; tests pass their own task queue and a pre-built workflow bundle. */
 export type WorkerDeps = {
@@ -31,5 +34,17 @@ export function createWorker(deps: WorkerDeps): Promise<Worker> {
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath }),
     ...(deps.dataConverter ? { dataConverter: deps.dataConverter } : {}),
     shutdownGraceTime: deps.shutdownGraceTime ?? '10 seconds',
+  });
+}
+
+/** Parley's activities over a runtime, with the traffic budgets and LLM settings of config. */
+export function workerActivities(runtime: Runtime, config: Config, logger: Logger): Activities {
+  return createActivities({
+    services: runtime.services,
+    egress: runtime.egress,
+    logger,
+    defaultRateLimitPerMinute: config.traffic.chatbotCallsPerMinute,
+    conversationCallsPerMinute: config.traffic.conversationCallsPerMinute,
+    llm: { settings: config.llm, dispatcher: runtime.llmDispatcher },
   });
 }

@@ -1,11 +1,8 @@
-import { MongoClient } from 'mongodb';
-import pino from 'pino';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createApp } from '../../api/app';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionDefinitionInput } from '../../shared/actions/action';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
-import { ADMIN_KEY, startParley, type Parley } from '../support/parley';
+import { startParley, type Parley } from '../support/parley';
 
 /** An action of one step (or two) that says what the API's `message` was; refused calls say "Too busy…". */
 function pingAction(url: string, steps = 1): ActionDefinitionInput {
@@ -137,24 +134,21 @@ describe('isolation between chatbots and visitors', () => {
 /** Conversation starts are limited per client address (behind a trusted proxy, its X-Forwarded-For) and per chatbot. */
 describe('conversation start limits', () => {
   let parley: Parley;
-  let mongo: MongoClient;
 
   beforeAll(async () => {
     parley = await startParley({
       traffic: { startsPerAddressPerMinute: 3, startsPerChatbotPerMinute: 5 },
       trustProxy: ['loopback'],
     });
-    mongo = await MongoClient.connect(inject('mongodbUri'));
   });
   afterAll(async () => {
-    await Promise.allSettled([parley?.close(), mongo?.close()]);
+    await parley?.close();
   });
 
   async function keyOf(chatbotId: string): Promise<string> {
     return (await parley.store.getChatbot(chatbotId))?.publishableKey ?? '';
   }
-  const conversationsOf = (chatbotId: string) =>
-    mongo.db(parley.databaseName).collection('conversations').countDocuments({ chatbotId });
+  const conversationsOf = (chatbotId: string) => parley.db.collection('conversations').countDocuments({ chatbotId });
 
   async function startFrom(api: request.Agent | ReturnType<typeof request>, chatbotId: string, address: string) {
     return api
@@ -206,17 +200,7 @@ describe('conversation start limits', () => {
   });
 
   it('ignores X-Forwarded-For unless the proxy is trusted: every start counts under the socket address', async () => {
-    const untrusted = createApp({
-      services: parley.services,
-      temporal: { client: parley.client, taskQueue: parley.taskQueue, searchAttributes: true },
-      adminKey: ADMIN_KEY,
-      defaultIdleTimeoutMinutes: 30,
-      traffic: parley.traffic,
-      trustProxy: false,
-      egressPolicy: { allowLoopback: true, allowlist: [] },
-      llmEnabled: false,
-      logger: pino({ level: 'silent' }),
-    });
+    const untrusted = parley.appWith({ trustProxy: false });
     const bot = await parley.createChatbot([]);
     const api = request(untrusted);
     for (let start = 1; start <= 3; start += 1) {

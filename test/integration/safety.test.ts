@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { MongoClient } from 'mongodb';
+import type { Db } from 'mongodb';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionDefinitionInput } from '../../shared/actions/action';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
 import { startParley, type Parley } from '../support/parley';
@@ -78,7 +78,6 @@ describe('safety', () => {
     const logs = await parley.admin('get', `/v1/chatbots/${bot}/actions/probe/logs?limit=50`).expect(200);
     const secrets = await parley.admin('get', `/v1/chatbots/${bot}/secrets`).expect(200);
     const histories = [chat.workflowId, ...(await listTestWorkflows(bot))].map((id) => parley.historyText(id));
-    const mongo = await MongoClient.connect(inject('mongodbUri'));
     const everything = [
       JSON.stringify(await chat.transcript()),
       JSON.stringify(tested.body),
@@ -86,9 +85,8 @@ describe('safety', () => {
       JSON.stringify(secrets.body),
       ...(await Promise.all(histories)),
       logLines.join('\n'),
-      JSON.stringify(await dumpDatabase(mongo, parley.databaseName)),
+      JSON.stringify(await dumpDatabase(parley.db)),
     ];
-    await mongo.close();
     for (const text of everything) for (const form of forms(SENTINEL)) expect(text).not.toContain(form);
     const masked = `••••••${SENTINEL.slice(-4)}`;
     expect(secrets.body.secrets.map((secret: { masked: string }) => secret.masked)).toEqual([masked, masked, masked]);
@@ -233,8 +231,7 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-async function dumpDatabase(mongo: MongoClient, name: string): Promise<unknown[]> {
-  const db = mongo.db(name);
+async function dumpDatabase(db: Db): Promise<unknown[]> {
   const collections = await db.listCollections().toArray();
   return Promise.all(collections.map(async (collection) => db.collection(collection.name).find().toArray()));
 }

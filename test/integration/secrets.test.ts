@@ -1,5 +1,4 @@
-import { MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActionDefinitionInput } from '../../shared/actions/action';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
 import { startParley, type Parley } from '../support/parley';
@@ -141,12 +140,10 @@ describe('secrets', () => {
     expect(workflowIds).toHaveLength(3);
     const histories = await Promise.all(workflowIds.map((id) => parley.historyText(id)));
     expect(histories.join('\n')).toContain('you sent Bearer ***');
-    const mongo = await MongoClient.connect(inject('mongodbUri'));
-    const db = mongo.db(parley.databaseName);
+    const { db } = parley;
     const stored = await Promise.all(
       (await db.listCollections().toArray()).map(async ({ name }) => db.collection(name).find().toArray()),
     );
-    await mongo.close();
 
     const seen = {
       reply: JSON.stringify(probed),

@@ -2,92 +2,119 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { MongoClient } from 'mongodb';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import request from 'supertest';
-import { Agent } from 'undici';
 import { inject } from 'vitest';
-import { createActivities } from '../../activities';
-import { createMailTransport } from '../../infrastructure/alerts';
-import { createEgress } from '../../infrastructure/egress';
-import { parseKeyRing } from '../../infrastructure/secret-box';
-import { createServices } from '../../infrastructure/services';
+import { createRuntime } from '../../infrastructure/runtime';
 import { testEncoder } from './encoder';
 import type { LlmSettings } from '../../shared/understanding/llm';
-import { createApp } from '../../api/app';
+import { createApp, type AppDeps } from '../../api/app';
 import type { ActionDefinitionInput } from '../../shared/actions/action';
+import { loadConfig, type Config } from '../../shared/config';
 import type { TrafficLimits, TrustProxy } from '../../shared/security/traffic';
-import { createWorker } from '../../worker/worker';
+import { createWorker, workerActivities } from '../../worker/worker';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 
 /** The key ring test Parleys seal secrets with. */
-export const TEST_SECRET_KEYS = parseKeyRing(`test1:${Buffer.alloc(32, 7).toString('base64')}`);
+const TEST_SECRET_KEYS = `test1:${Buffer.alloc(32, 7).toString('base64')}`;
+
+/** What a test Parley's configuration differs in. */
+export type TestSetup = {
+  smtpUrl?: string;
+  /** Budgets and caps (each defaults to one no test reaches unless it sets it). */
+  traffic?: Partial<TrafficLimits>;
+  llm?: LlmSettings;
+  /** Open loopback to actions (the fake APIs live there); false shows what production refuses. */
+  allowLoopback?: boolean;
+};
+
+/**
+ * The configuration of a test Parley, parsed like production's: the servers the global setup started, a database
+ * of its own, loopback open to the fake APIs, short connect timeouts.
+ */
+export function testConfig(database: string, setup: TestSetup = {}): Config {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    MONGODB_URI: inject('mongodbUri'),
+    MONGODB_DB: database,
+    PARLEY_SECRET_KEYS: TEST_SECRET_KEYS,
+    PARLEY_HTTP_CONNECT_TIMEOUT_MS: '2000',
+    PARLEY_ALLOW_LOOPBACK: String(setup.allowLoopback ?? true),
+    PARLEY_SMTP_URL: setup.smtpUrl,
+    PARLEY_ALERT_FROM: 'Parley <parley@test.local>',
+    PARLEY_LOG_RETENTION_DAYS: '7',
+  });
+  const traffic: TrafficLimits = {
+    chatbotCallsPerMinute: 1000,
+    conversationCallsPerMinute: 1000,
+    visitorMessagesPerMinute: 1000,
+    concurrentTurns: 1000,
+    chatbotConcurrentTurns: 1000,
+    startsPerAddressPerMinute: 10_000,
+    startsPerChatbotPerMinute: 10_000,
+    startsPerChatbotPerSecond: 10_000,
+    ...setup.traffic,
+  };
+  return { ...config, traffic, llm: setup.llm ?? null };
+}
+
+/**
+ * Parley's runtime and activities for a test, built by the same composition root as the worker and the API
+ * (with the process's shared sentence encoder). Close the runtime when done.
+ */
+export async function startTestRuntime(
+  database: string,
+  setup: TestSetup = {},
+  logger: Logger = pino({ level: 'silent' }),
+) {
+  const config = testConfig(database, setup);
+  const runtime = await createRuntime(config, logger, { encoder: testEncoder() });
+  return { config, runtime, activities: workerActivities(runtime, config, logger) };
+}
 
 /**
  * A whole Parley — store, worker and Express app — on the real Temporal dev server and FerretDB the global
  * setup started, with its own task queue and database so test files never see each other's data.
  */
 export async function startParley(
-  options: {
-    smtpUrl?: string;
+  options: TestSetup & {
     rateLimitPerMinute?: number;
-    /** Budgets and caps (each defaults to one no test reaches unless it sets it). */
-    traffic?: Partial<TrafficLimits>;
     trustProxy?: TrustProxy;
     visitorMessagesPerMinute?: number;
-    llm?: LlmSettings;
-    /** Open loopback to actions (the fake APIs live there); false shows what production refuses. */
-    allowLoopback?: boolean;
     /** Receives every log line the worker and API write. */
     logLines?: string[];
   } = {},
 ) {
   const id = randomUUID().slice(0, 8);
   const taskQueue = `test-${id}`;
-  const mongo = await MongoClient.connect(inject('mongodbUri'));
   const address = inject('temporalAddress');
   const workerConnection = await NativeConnection.connect({ address });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
-  // The local HTTP servers tests stand up as operators' APIs live on loopback: open it explicitly.
-  const egressPolicy = { allowLoopback: options.allowLoopback ?? true, allowlist: [] };
-  const egress = createEgress({ policy: egressPolicy, connectTimeoutMs: 2_000 });
-  const llmDispatcher = new Agent({ connect: { timeout: 2_000 } });
   const lines = options.logLines;
   const logger = lines
     ? pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) })
     : pino({ level: 'silent' });
   const databaseName = `parley_test_${id}`;
-  const traffic: TrafficLimits = {
-    chatbotCallsPerMinute: options.rateLimitPerMinute ?? 1000,
-    conversationCallsPerMinute: 1000,
-    visitorMessagesPerMinute: options.visitorMessagesPerMinute ?? 1000,
-    concurrentTurns: 1000,
-    chatbotConcurrentTurns: 1000,
-    startsPerAddressPerMinute: 10_000,
-    startsPerChatbotPerMinute: 10_000,
-    startsPerChatbotPerSecond: 10_000,
-    ...options.traffic,
-  };
-  const services = createServices(mongo.db(databaseName), {
-    secretKeys: TEST_SECRET_KEYS,
-    logRetentionDays: 7,
-    mail: { transport: createMailTransport(options.smtpUrl), from: 'Parley <parley@test.local>' },
-    egress,
+  const { config, runtime, activities } = await startTestRuntime(
+    databaseName,
+    {
+      ...options,
+      traffic: {
+        ...(options.rateLimitPerMinute !== undefined ? { chatbotCallsPerMinute: options.rateLimitPerMinute } : {}),
+        ...(options.visitorMessagesPerMinute !== undefined
+          ? { visitorMessagesPerMinute: options.visitorMessagesPerMinute }
+          : {}),
+        ...options.traffic,
+      },
+    },
     logger,
-    encoder: testEncoder(),
-  });
-  await services.ensureIndexes();
+  );
+  const { services, db } = runtime;
   const { store } = services;
-  const activities = createActivities({
-    services,
-    egress,
-    logger,
-    defaultRateLimitPerMinute: traffic.chatbotCallsPerMinute,
-    conversationCallsPerMinute: traffic.conversationCallsPerMinute,
-    llm: { settings: options.llm ?? null, dispatcher: llmDispatcher },
-  });
+  const { traffic } = config;
 
   let current: { worker: Worker; running: Promise<void> } | null = null;
   async function startWorker(): Promise<void> {
@@ -110,27 +137,33 @@ export async function startParley(
   }
   await startWorker();
 
-  const app = createApp({
+  const appDeps: AppDeps = {
     services,
     temporal: { client, taskQueue, searchAttributes: true },
     adminKey: ADMIN_KEY,
     defaultIdleTimeoutMinutes: 30,
     traffic,
     trustProxy: options.trustProxy ?? false,
-    egressPolicy,
-    llmEnabled: options.llm !== undefined,
+    egressPolicy: config.egress,
+    llmEnabled: config.llm !== null,
     logger,
-  });
+  };
+  /** The Express app over this Parley's services and worker, with some settings changed. */
+  const appWith = (changes: Partial<AppDeps>) => createApp({ ...appDeps, ...changes });
+  const app = appWith({});
   const api = request(app);
   const admin = (method: 'get' | 'post' | 'put' | 'patch' | 'delete', path: string) =>
     api[method](path).set('authorization', `Bearer ${ADMIN_KEY}`);
 
   return {
     app,
+    appWith,
     api,
     admin,
     store,
     services,
+    /** This Parley's own database, to look at what it stored. */
+    db,
     traffic,
     databaseName,
     client,
@@ -215,13 +248,7 @@ export async function startParley(
 
     async close(): Promise<void> {
       await stopWorker();
-      await Promise.allSettled([
-        workerConnection.close(),
-        connection.close(),
-        egress.close(),
-        llmDispatcher.close(),
-        mongo.close(),
-      ]);
+      await Promise.allSettled([workerConnection.close(), connection.close(), runtime.close()]);
     },
   };
 }

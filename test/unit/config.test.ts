@@ -144,6 +144,19 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses a PARLEY_SMTP_URL that does not parse, naming it without repeating its password', () => {
+    const error = (() => {
+      try {
+        loadConfig({ PARLEY_SMTP_URL: 'smtp://mailer:hunter2@[mail.acme.test' });
+      } catch (caught) {
+        return caught as Error;
+      }
+      throw new Error('loadConfig accepted a bad PARLEY_SMTP_URL');
+    })();
+    expect(error.message).toMatch(/PARLEY_SMTP_URL: is not a valid URL/);
+    expect(error.message).not.toContain('hunter2');
+  });
+
   it.each(['0', '-5', 'many'])('refuses PARLEY_RATE_LIMIT_PER_MINUTE=%s, naming it', (value) => {
     expect(() => loadConfig({ PARLEY_RATE_LIMIT_PER_MINUTE: value })).toThrow(/PARLEY_RATE_LIMIT_PER_MINUTE/);
   });

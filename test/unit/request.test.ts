@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionDefinitionInput } from '../../shared/actions/action';
-import { renderRequest, responseConventions, type RequestContext, type RequestMeta } from '../../shared/actions/request';
+import {
+  renderRequest,
+  responseConventions,
+  type RequestContext,
+  type RequestMeta,
+} from '../../shared/actions/request';
 import { TemplateError } from '../../shared/actions/template';
 import { requestOf } from './fixtures';
 

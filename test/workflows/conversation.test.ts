@@ -2,31 +2,22 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { MongoClient } from 'mongodb';
-import pino from 'pino';
-import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createActivities } from '../../activities';
-import { createMailTransport } from '../../infrastructure/alerts';
-import { createEgress, type Egress } from '../../infrastructure/egress';
-import { createServices } from '../../infrastructure/services';
-import { testEncoder } from '../support/encoder';
+import type { Runtime } from '../../infrastructure/runtime';
 import { ActionDefinitionSchema } from '../../shared/actions/action';
 import { toolPath } from '../../scripts/infra';
 import { conversation } from '../../workflows/conversation';
 import { sendMessageUpdate, stateQuery, visitorMessageSignal, type ConversationInput } from '../../workflows/messages';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
-import { orderStatusAction, TEST_SECRET_KEYS } from '../support/parley';
+import { orderStatusAction, startTestRuntime } from '../support/parley';
 
 const HOUR = 60 * 60 * 1000;
 
 /** The conversation workflow on Temporal's time-skipping test server, with real activities. */
 describe('the conversation workflow', () => {
   let env: TestWorkflowEnvironment;
-  let mongo: MongoClient;
-  let dispatcher: Agent;
-  let egress: Egress;
+  let runtime: Runtime;
   let api: FakeApi;
   let worker: Worker;
   let running: Promise<void>;
@@ -37,20 +28,9 @@ describe('the conversation workflow', () => {
     env = await TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: { type: 'existing-path', path: toolPath('temporal-test-server') } },
     });
-    mongo = await MongoClient.connect(inject('mongodbUri'));
-    dispatcher = new Agent();
-    egress = createEgress({ policy: { allowLoopback: true, allowlist: [] }, connectTimeoutMs: 2_000 });
-    const logger = pino({ level: 'silent' });
-    const services = createServices(mongo.db(`parley_workflow_${Date.now()}`), {
-      secretKeys: TEST_SECRET_KEYS,
-      logRetentionDays: 7,
-      mail: { transport: createMailTransport(undefined), from: 'parley@test.local' },
-      egress,
-      logger,
-      encoder: testEncoder(),
-    });
-    await services.ensureIndexes();
-    const { store } = services;
+    const started = await startTestRuntime(`parley_workflow_${Date.now()}`);
+    runtime = started.runtime;
+    const { store } = runtime.services;
     await store.createChatbot({
       id: chatbotId,
       name: 'Time bot',
@@ -66,13 +46,7 @@ describe('the conversation workflow', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: { code: inject('workflowBundleCode') },
-      activities: createActivities({
-        services,
-        egress,
-        logger,
-        defaultRateLimitPerMinute: 1000,
-        llm: { settings: null, dispatcher },
-      }),
+      activities: started.activities,
     });
     running = worker.run();
   });
@@ -80,7 +54,7 @@ describe('the conversation workflow', () => {
   afterAll(async () => {
     worker?.shutdown();
     await running;
-    await Promise.allSettled([env?.teardown(), mongo?.close(), dispatcher?.close(), egress?.close(), api?.close()]);
+    await Promise.allSettled([env?.teardown(), runtime?.close(), api?.close()]);
   });
 
   const input = (conversationId: string, idleTimeoutMs: number): ConversationInput => ({
