@@ -1,5 +1,6 @@
 // @ts-check
 import js from '@eslint/js';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 const NODE_BUILTINS = [
@@ -25,6 +26,21 @@ const NODE_BUILTINS = [
   'zlib',
 ];
 
+/** Libraries that do I/O or need Node: infrastructure and entry points use them, pure code never does. */
+const IO_LIBRARIES = [
+  'undici',
+  'mongodb',
+  'express',
+  'pino',
+  'nodemailer',
+  'onnxruntime-node',
+  '@huggingface/tokenizers',
+  'supertest',
+];
+
+/** Relative-import patterns that reach into a top-level folder (any depth). */
+const folder = (name) => [`**/${name}`, `**/${name}/**`];
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'coverage/'] },
   js.configs.recommended,
@@ -44,20 +60,24 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code must stay deterministic: no Node builtins, no I/O libraries, no config loading.
+    // No import cycles anywhere (type-only imports excepted: they vanish at run time).
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.mjs', '.json'] })],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/extensions': ['.ts', '.js', '.mjs'],
+    },
+    rules: { 'import-x/no-cycle': 'error' },
+  },
+  {
+    // Workflow code must stay deterministic: @temporalio/workflow, pure shared/ modules and activity *types* only.
     files: ['workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: [
-            ...NODE_BUILTINS,
-            ...NODE_BUILTINS.map((name) => `node:${name}`),
-            'undici',
-            'mongodb',
-            'express',
-            'pino',
-          ].map((name) => ({
+          paths: [...NODE_BUILTINS, ...IO_LIBRARIES].map((name) => ({
             name,
             message: 'Workflow code is deterministic: do side effects in activities/.',
             allowTypeImports: true,
@@ -65,12 +85,66 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*'], message: 'No Node builtins in workflow code.' },
             {
-              group: ['**/shared/config', '**/shared/logger'],
-              message: 'Config and logging are read by composition roots, not workflows.',
+              group: ['@temporalio/*', '!@temporalio/workflow'],
+              message: 'Workflow code imports @temporalio/workflow only.',
+              allowTypeImports: true,
+            },
+            { group: ['**/shared/config'], message: 'Config is read by composition roots, not workflows.' },
+            {
+              group: [...folder('infrastructure'), ...folder('api'), ...folder('worker'), ...folder('scripts')],
+              message: 'Workflows import @temporalio/workflow, shared/ and activity types only.',
             },
             {
-              group: ['**/activities', '**/activities/*', '**/api/*', '**/worker/*'],
+              group: folder('activities'),
               message: 'Workflows import activity types only (import type).',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // shared/ is pure and deterministic: no I/O, no Temporal, nothing from the layers built on it.
+    files: ['shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...NODE_BUILTINS, ...IO_LIBRARIES].map((name) => ({
+            name,
+            message: 'shared/ is pure: I/O belongs in infrastructure/.',
+          })),
+          patterns: [
+            { group: ['node:*'], message: 'shared/ is pure: no Node builtins.' },
+            { group: ['@temporalio/*'], message: 'shared/ does not depend on Temporal: put it in infrastructure/.' },
+            {
+              group: [
+                ...folder('activities'),
+                ...folder('infrastructure'),
+                ...folder('api'),
+                ...folder('worker'),
+                ...folder('workflows'),
+                ...folder('scripts'),
+              ],
+              message: 'shared/ imports only shared/: the other layers build on it, not the other way round.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Infrastructure is used by activities and the API alike and knows neither.
+    files: ['infrastructure/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [...folder('activities'), ...folder('api'), ...folder('worker'), ...folder('workflows')],
+              message: 'infrastructure/ imports nothing from activities/, api/, worker/ or workflows/.',
               allowTypeImports: true,
             },
           ],

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sleep } from './chat';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Node arguments that load the memory probe into a process and its threads (see memory-probe.ts). CommonJS
