@@ -12,7 +12,7 @@ export const ParameterSchema = z
     type: ParameterTypeSchema.default('text'),
     description: z.string().max(500).default(''),
     required: z.boolean().default(true),
-    /** Runs on RE2, a linear-time matcher (shared/pattern.ts): no backreferences or lookaround. */
+    /** Runs on RE2, a linear-time matcher (shared/actions/pattern.ts): no backreferences or lookaround. */
     pattern: z
       .string()
       .max(500)
