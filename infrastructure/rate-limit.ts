@@ -37,6 +37,11 @@ const MAX_LOCAL_ENTRIES = 10_000;
  * update only makes it lag, and a caller that finds its number taken reads it again and moves past). A key
  * known to be full is refused from memory until its earliest call leaves the window, which no other process
  * can change, so a flood of refused calls costs no database work at all.
+ *
+ * An admitted call waits for one write, its number's insert: the head is only a hint, so its raise goes on in the
+ * background and a failed or late raise is ignored. What that may cost is a lagging head — another process then
+ * tries a taken number, is refused by the unique `_id`, and moves past — never a call too many: exactness rests on
+ * the inserts alone. This process's own next call reads its memory, which is updated before the raise is sent.
  */
 export function createRateLimiter(db: Db, options: RateLimiterOptions = {}) {
   const windowMs = options.windowMs ?? 60_000;
@@ -136,7 +141,8 @@ export function createRateLimiter(db: Db, options: RateLimiterOptions = {}) {
         continue;
       }
       remember(known, key, { latest: seq, at: nowMs });
-      await raiseHead(key, seq, now);
+      // A hint only (see above): the caller does not wait for it, and a failure just leaves the head lagging.
+      raiseHead(key, seq, now).catch(() => undefined);
       await pruneOld(nowMs);
       return { allowed: true, retryAfterMs: 0 };
     }
