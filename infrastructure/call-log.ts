@@ -57,6 +57,8 @@ const SECRET_HEADER_PARTS = ['token', 'secret', 'key', 'auth', 'password'];
 /** Longer shapes are remembered by their SHA-256. */
 const MAX_STORED_SHAPE_CHARS = 512;
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+/** How many steps' last shapes a process remembers. */
+const MAX_REMEMBERED_SHAPES = 10_000;
 const DAY_SECONDS = 86_400;
 
 /** True when a header's value is a credential by its name alone. */
@@ -124,6 +126,8 @@ export function createCallLog(db: Db, options: CallLogOptions = {}) {
   const entries = db.collection<CallLogDoc>('call_log');
   const shapes = db.collection<ResponseShapeDoc>('response_shapes');
   let lastPrune = Number.NEGATIVE_INFINITY;
+  /** Per step, the shape this process last stored, under the action version that answered it. */
+  const lastShapes = new Map<string, { version: number; shape: string }>();
 
   // Expired entries are deleted here too (hourly), so that retention holds where TTL indexes are missing.
   async function pruneExpired(now: Date): Promise<void> {
@@ -199,12 +203,28 @@ export function createCallLog(db: Db, options: CallLogOptions = {}) {
     /**
      * Compares a response body's structure with the one remembered for the chatbot's action step, remembers
      * the new one, and tells whether it changed (false the first time). Values never matter, only keys and types.
+     * Given the action's version, a shape this process already stored for that version is not written again: the
+     * same answer, call after call, costs no database work (another process's different shape in between is
+     * noticed by that process).
      */
-    async structureChanged(chatbotId: string, action: string, step: string, body: Json): Promise<boolean> {
+    async structureChanged(
+      chatbotId: string,
+      action: string,
+      step: string,
+      body: Json,
+      version?: number,
+    ): Promise<boolean> {
       const full = jsonShape(body);
       const shape =
         full.length <= MAX_STORED_SHAPE_CHARS ? full : `sha256:${createHash('sha256').update(full).digest('hex')}`;
-      const previous = await rememberShape(`${chatbotId}:${action}:${step}`, shape);
+      const key = `${chatbotId}:${action}:${step}`;
+      const known = lastShapes.get(key);
+      if (version !== undefined && known?.version === version && known.shape === shape) return false;
+      const previous = await rememberShape(key, shape);
+      if (version !== undefined) {
+        if (lastShapes.size >= MAX_REMEMBERED_SHAPES && !lastShapes.has(key)) lastShapes.clear();
+        lastShapes.set(key, { version, shape });
+      }
       return previous !== null && previous.shape !== shape;
     },
   };
