@@ -1,5 +1,6 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import { FailureType } from '../shared/failures';
+import { upgradeCatalog } from '../shared/actions/upgrade';
 import type { ActionCatalog, RoutedText } from '../shared/conversation';
 import { routeWithModel } from '../shared/understanding/routing';
 import type { PackedVector } from '../shared/understanding/semantic';
@@ -38,10 +39,12 @@ export function createUnderstandingActivities({ encoder, store }: { encoder: Sen
         nonRetryable: true,
       });
     }
+    // Definitions saved by an older Parley are brought to the current schema here, once, not in each workflow.
+    const upgraded = upgradeCatalog(latest);
     catalogs.delete(chatbotId);
     if (catalogs.size >= CACHED_CATALOGS) catalogs.delete(catalogs.keys().next().value as string);
-    catalogs.set(chatbotId, latest);
-    return latest;
+    catalogs.set(chatbotId, upgraded);
+    return upgraded;
   }
 
   async function embed(text: string): Promise<PackedVector | null> {

@@ -1,10 +1,40 @@
 import { z } from 'zod';
 import { allowlistEntryProblem, allowlistEntryWarning } from './security/destination-checks';
 import { DEFAULT_TURN_DEADLINE_SECONDS, TURN_DEADLINE_SECONDS } from './deadline';
-import { HandoffSchema, type HandoffSettings } from './handoff';
+import { ACTION_NAME } from './actions/vocabulary';
 import { ID_PATTERN } from './ids';
-import { SmallTalkSchema, type SmallTalkSettings } from './smalltalk';
 
+/** A chatbot's handoff setting. Without one, a visitor asking for a person is told no one is available. */
+export const HandoffSchema = z
+  .object({
+    /** Said when the conversation is handed to a person. */
+    reply: z.string().min(1).max(2000).default("I'm connecting you with a person. They'll reply here shortly."),
+    /**
+     * An action of this chatbot fired on handoff (collecting what it needs first), e.g. one that opens a ticket;
+     * without one, the first action with a `handoff` trigger.
+     */
+    action: z.string().regex(ACTION_NAME, 'must be an action name').nullable().default(null),
+    /** Where the `handoff.requested` event is posted (http/https; the same egress rules as actions). */
+    webhook: z
+      .string()
+      .max(2048)
+      .regex(/^https?:\/\/[^\s]+$/i, 'must be an http:// or https:// URL')
+      .nullable()
+      .default(null),
+    /** Said when an agent hands the conversation back to the bot. */
+    handBackReply: z.string().min(1).max(2000).default("You're back with the assistant. How can I help?"),
+  })
+  .strict();
+/** A chatbot's own small-talk replies; a kind set to null is not answered (the message routes as usual). */
+export const SmallTalkSchema = z
+  .object({
+    greeting: z.string().min(1).max(2000).nullable().optional(),
+    thanks: z.string().min(1).max(2000).nullable().optional(),
+    goodbye: z.string().min(1).max(2000).nullable().optional(),
+    /** `{{abilities}}` is replaced by the list of what the bot can do. */
+    help: z.string().min(1).max(2000).nullable().optional(),
+  })
+  .strict();
 /** Bounds of a conversation's idle timeout: a minute (a shorter one closes before a visitor can answer) to a week. */
 export const IDLE_TIMEOUT_MINUTES = { min: 1, max: 10080 } as const;
 
@@ -79,8 +109,8 @@ export type Chatbot = {
   publishableKey: string;
   allowedOrigins: string[];
   egressAllowlist: string[];
-  smallTalk: SmallTalkSettings;
-  handoff: HandoffSettings | null;
+  smallTalk: z.infer<typeof SmallTalkSchema>;
+  handoff: z.infer<typeof HandoffSchema> | null;
   catalogRevision: string;
   createdAt: string;
   updatedAt: string;

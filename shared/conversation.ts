@@ -1,5 +1,5 @@
-import { actionTitle, type ActionDefinition } from './actions/action';
-import { upgradeAction } from './actions/upgrade';
+import type { ActionDefinition } from './actions/action';
+import { actionTitle } from './actions/title';
 import {
   composeReply,
   mergedAttributes,
@@ -174,22 +174,6 @@ export type Lead = { name?: string; email?: string; phone?: string; fields?: Rec
  * was just handed to a person (the event for the chatbot's webhook).
  */
 export type TurnDecision = { state: ConversationState; run: ActionRun | null; handoff?: HandoffEvent };
-
-/** A catalogue with every definition upgraded to the current schema (ones that no longer validate are left out). */
-export function upgradeCatalog(catalog: ActionCatalog): ActionCatalog {
-  const actions = catalog.actions.flatMap((entry) => {
-    const definition = upgradeAction(entry.definition);
-    return definition ? [{ version: entry.version, definition }] : [];
-  });
-  return { ...catalog, actions };
-}
-
-/** State carried by an older run, with its pending action upgraded (or dropped when it no longer validates). */
-export function upgradeState(state: ConversationState): ConversationState {
-  if (!state.pending) return state;
-  const action = upgradeAction(state.pending.action);
-  return { ...state, pending: action ? { ...state.pending, action } : null };
-}
 
 /** Payload of a button that fires an action. */
 export function actionButtonPayload(actionName: string): string {

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { ACTION_NAME } from './actions/vocabulary';
+import type { z } from 'zod';
+import type { HandoffSchema } from './chatbot';
 
 /**
  * Human handoff: recognising a visitor who asks for a person, and what a chatbot's handoff setting makes of it —
@@ -7,27 +7,7 @@ import { ACTION_NAME } from './actions/vocabulary';
  * in `human` mode: the bot stops answering, agents post through the admin API, and an agent hands back. Pure.
  */
 
-/** A chatbot's handoff setting. Without one, a visitor asking for a person is told no one is available. */
-export const HandoffSchema = z
-  .object({
-    /** Said when the conversation is handed to a person. */
-    reply: z.string().min(1).max(2000).default("I'm connecting you with a person. They'll reply here shortly."),
-    /**
-     * An action of this chatbot fired on handoff (collecting what it needs first), e.g. one that opens a ticket;
-     * without one, the first action with a `handoff` trigger.
-     */
-    action: z.string().regex(ACTION_NAME, 'must be an action name').nullable().default(null),
-    /** Where the `handoff.requested` event is posted (http/https; the same egress rules as actions). */
-    webhook: z
-      .string()
-      .max(2048)
-      .regex(/^https?:\/\/[^\s]+$/i, 'must be an http:// or https:// URL')
-      .nullable()
-      .default(null),
-    /** Said when an agent hands the conversation back to the bot. */
-    handBackReply: z.string().min(1).max(2000).default("You're back with the assistant. How can I help?"),
-  })
-  .strict();
+/** A chatbot's handoff setting (validated by `HandoffSchema` in chatbot.ts). */
 export type HandoffSettings = z.infer<typeof HandoffSchema>;
 
 /** What a visitor is told when they ask for a person and the chatbot has no handoff. */

@@ -1,19 +1,5 @@
-import { z } from 'zod';
-
 /** A JSON value: what crosses into workflows, MongoDB and HTTP bodies. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-
-/** Zod schema for any JSON value (finite numbers only). */
-export const JsonSchema: z.ZodType<Json> = z.lazy(() =>
-  z.union([
-    z.string(),
-    z.number().finite(),
-    z.boolean(),
-    z.null(),
-    z.array(JsonSchema),
-    z.record(z.string(), JsonSchema),
-  ]),
-);
 
 /** A JSON object. */
 export type JsonObject = { [key: string]: Json };

@@ -1,32 +1,9 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { BotMessageSchema, ButtonSchema } from './message-schema';
 
 /** A button or quick reply: what the visitor sees and the payload sent back when pressed (or a link to open). */
-export const ButtonSchema = z.object({
-  label: z.string().min(1).max(80),
-  payload: z.string().min(1).max(256).optional(),
-  url: z.string().optional(),
-});
 export type Button = z.infer<typeof ButtonSchema>;
-
-const CardSchema = z.object({
-  title: z.string(),
-  subtitle: z.string().optional(),
-  fields: z.array(z.object({ label: z.string(), value: z.string() })).optional(),
-  imageUrl: z.string().optional(),
-  url: z.string().optional(),
-  buttons: z.array(ButtonSchema).optional(),
-});
-
 /** A structured bot message, one variant per thing a frontend renders. */
-export const BotMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('text'), text: z.string() }),
-  z.object({ type: z.literal('card'), ...CardSchema.shape }),
-  z.object({ type: z.literal('link'), text: z.string().optional(), url: z.string() }),
-  z.object({ type: z.literal('image'), url: z.string(), alt: z.string().optional() }),
-  z.object({ type: z.literal('gallery'), cards: z.array(CardSchema) }),
-  z.object({ type: z.literal('buttons'), text: z.string().optional(), buttons: z.array(ButtonSchema) }),
-  z.object({ type: z.literal('quick_replies'), text: z.string().optional(), replies: z.array(ButtonSchema) }),
-]);
 export type BotMessage = z.infer<typeof BotMessageSchema>;
 
 /**

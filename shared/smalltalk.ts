@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { SmallTalkSchema } from './chatbot';
 
 /**
  * Small talk: greetings, thanks, goodbyes and requests for help, recognised in messages that say nothing else,
@@ -8,16 +9,7 @@ import { z } from 'zod';
 
 export type SmallTalkKind = 'greeting' | 'thanks' | 'goodbye' | 'help';
 
-/** A chatbot's own small-talk replies; a kind set to null is not answered (the message routes as usual). */
-export const SmallTalkSchema = z
-  .object({
-    greeting: z.string().min(1).max(2000).nullable().optional(),
-    thanks: z.string().min(1).max(2000).nullable().optional(),
-    goodbye: z.string().min(1).max(2000).nullable().optional(),
-    /** `{{abilities}}` is replaced by the list of what the bot can do. */
-    help: z.string().min(1).max(2000).nullable().optional(),
-  })
-  .strict();
+/** A chatbot's own small-talk replies (validated by `SmallTalkSchema` in chatbot.ts). */
 export type SmallTalkSettings = z.infer<typeof SmallTalkSchema>;
 
 /** What Parley answers when a chatbot says nothing of its own. */

@@ -15,6 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type * as Upgrade from '../shared/actions/upgrade';
 import {
   closeConversation,
   completeRun,
@@ -27,8 +28,6 @@ import {
   missingParameters,
   routableActions,
   routableText,
-  upgradeCatalog,
-  upgradeState,
   type ActionCatalog,
   type LlmHints,
   type ActionRun,
@@ -108,6 +107,15 @@ const notify = proxyActivities<Activities>({
 
 const now = () => new Date().toISOString();
 
+/**
+ * The upgrade of definitions recorded by older Parleys, loaded on first use: it validates with the action schema
+ * (zod), and each workflow instantiates the modules it loads. Lean turns get their catalogue upgraded by the worker.
+ */
+function upgrade(): typeof Upgrade {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily on purpose (see above)
+  return require('../shared/actions/upgrade') as typeof Upgrade;
+}
+
 /** How a conversation ended. */
 export type ConversationResult = { status: 'closed'; reason: string; turns: number };
 
@@ -122,7 +130,13 @@ export async function conversation(input: ConversationInput): Promise<Conversati
    * conversations first ran on. Runs recorded before keep the path they were recorded with.
    */
   const lean = patched('lean-turns');
-  let state: ConversationState = input.carried ? upgradeState(input.carried.state) : openConversation(input, now());
+  const carried = input.carried?.state;
+  // A pending action carried from an older run may need upgrading (which loads the schema); nothing else does.
+  let state: ConversationState = carried
+    ? carried.pending
+      ? upgrade().upgradeState(carried)
+      : carried
+    : openConversation(input, now());
   let catalog: ActionCatalog | null = null;
   const inbox: { event: TurnEvent; revision?: string }[] = [];
   const queued = new Set<string>();
@@ -235,7 +249,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   async function refreshCatalog(): Promise<ActionCatalog | null> {
     const latest = await store.loadCatalog({ chatbotId: state.chatbotId, knownRevision: catalog?.revision ?? null });
     // Definitions may come from an older Parley (recorded history): bring them to the current schema.
-    return latest.changed ? upgradeCatalog(latest.catalog) : catalog;
+    return latest.changed ? upgrade().upgradeCatalog(latest.catalog) : catalog;
   }
 
   /**
@@ -253,7 +267,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       text: said,
       ...(revision ? { revision } : {}),
     });
-    if (read.catalog) catalog = upgradeCatalog(read.catalog);
+    // Upgraded to the current schema by the worker.
+    if (read.catalog) catalog = read.catalog;
     return read.routed ?? null;
   }
 
@@ -393,18 +408,21 @@ export async function conversation(input: ConversationInput): Promise<Conversati
 
   /**
    * Lean turns close an idle conversation with one watchdog timer, not a timer started and cancelled every turn:
-   * it sleeps until the idle deadline and, when a turn happened meanwhile, sleeps again for what is left.
+   * it sleeps until the idle deadline and, when a turn happened (or is running) meanwhile, sleeps again for what
+   * is left; when the deadline has passed it says so and waits until a turn clears it.
    */
   let lastActive = Date.now();
+  let busy = false;
   let idle = false;
   async function watchIdle(): Promise<void> {
     for (;;) {
       const left = lastActive + state.settings.idleTimeoutMs - Date.now();
-      if (left <= 0) {
+      if (left > 0 || busy) {
+        await sleep(left > 0 ? left : state.settings.idleTimeoutMs);
+      } else {
         idle = true;
-        return;
+        await condition(() => !idle);
       }
-      await sleep(left);
     }
   }
   if (lean) watchIdle().catch((error: unknown) => log.debug('idle watchdog stopped', { error: String(error) }));
@@ -421,9 +439,12 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     }
     const next = inbox.shift();
     if (next) {
+      busy = true;
       await processTurn(next.event, next.revision);
       queued.delete(next.event.messageId);
+      busy = false;
       lastActive = Date.now();
+      idle = false;
     } else if (closeReason !== null) {
       state = closeConversation(state, closeReason);
     }

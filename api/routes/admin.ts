@@ -16,7 +16,8 @@ import {
   SecretInputSchema,
   type Chatbot,
 } from '../../shared/chatbot';
-import { isJsonObject, JsonSchema } from '../../shared/json';
+import { isJsonObject } from '../../shared/json';
+import { JsonSchema } from '../../shared/json-schema';
 import { nextMissing, withDefaults } from '../../shared/understanding/parameters';
 import { conversationWorkflowId } from '../../shared/ids';
 import { actionTest } from '../../workflows/action-test';

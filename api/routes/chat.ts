@@ -8,7 +8,7 @@ import type { Chatbot } from '../../shared/chatbot';
 import { conversationSettings } from '../../shared/chatbot';
 import { actionButtons, openingMessages } from '../../shared/conversation';
 import { conversationWorkflowId } from '../../shared/ids';
-import { JsonSchema } from '../../shared/json';
+import { JsonSchema } from '../../shared/json-schema';
 import { conversation } from '../../workflows/conversation';
 import {
   buttonClickedSignal,

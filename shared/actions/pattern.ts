@@ -1,4 +1,5 @@
-import { RE2JS, RE2JSException, RE2JSSyntaxException } from 're2js';
+import type * as Re2js from 're2js';
+import type { RE2JS, RE2JSSyntaxException } from 're2js';
 
 /**
  * Operator patterns (`parameters[].pattern`) run on RE2 (the re2js port), never on the backtracking RegExp engine:
@@ -7,6 +8,16 @@ import { RE2JS, RE2JSException, RE2JSSyntaxException } from 're2js';
  * compiled. Matches are leftmost-first like RegExp's; where the two engines read a pattern differently, RE2 wins
  * (`.` also matches `\r`, `\s` is ASCII whitespace). Pure and deterministic: workflow code runs it.
  */
+
+let loaded: typeof Re2js | undefined;
+/**
+ * re2js, loaded on first use: each workflow instantiates the modules it loads, so a conversation none of whose
+ * parameters has a pattern never pays for the matcher.
+ */
+function re2js(): typeof Re2js {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily on purpose (see above)
+  return (loaded ??= require('re2js') as typeof Re2js);
+}
 
 /** The most instructions a compiled pattern may have (counted repetitions expand). */
 export const MAX_PROGRAM_SIZE = 1000;
@@ -40,10 +51,11 @@ export class OperatorPattern {
   private readonly re: RE2JS;
 
   constructor(readonly source: string) {
+    const { RE2JS: Matcher, RE2JSException, RE2JSSyntaxException: SyntaxException } = re2js();
     try {
-      this.re = RE2JS.compile(source);
+      this.re = Matcher.compile(source);
     } catch (error) {
-      if (error instanceof RE2JSSyntaxException) throw new PatternError(explain(error));
+      if (error instanceof SyntaxException) throw new PatternError(explain(error));
       if (error instanceof RE2JSException) throw new PatternError(error.message);
       throw error;
     }

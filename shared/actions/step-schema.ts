@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { neverCallableProblem } from '../security/destination-checks';
-import { isJsonObject, JsonSchema } from '../json';
+import { isJsonObject } from '../json';
+import { JsonSchema } from '../json-schema';
 import { isResponsePath } from './extract';
 import { jsonTemplateReferences, templateReferences } from './template';
 import { IDENTIFIER, templateString } from './vocabulary';

@@ -32,3 +32,21 @@ export function upgradeAction(definition: unknown): ActionDefinition | null {
 function isPatternPath(path: PropertyKey[]): boolean {
   return path.length === 3 && path[0] === 'parameters' && typeof path[1] === 'number' && path[2] === 'pattern';
 }
+
+/** A catalogue with every definition upgraded to the current schema (ones that no longer validate are left out). */
+export function upgradeCatalog<C extends { actions: { version: number; definition: ActionDefinition }[] }>(
+  catalog: C,
+): C {
+  const actions = catalog.actions.flatMap((entry) => {
+    const definition = upgradeAction(entry.definition);
+    return definition ? [{ version: entry.version, definition }] : [];
+  });
+  return { ...catalog, actions };
+}
+
+/** State carried by an older run, with its pending action upgraded (or dropped when it no longer validates). */
+export function upgradeState<S extends { pending: { action: ActionDefinition } | null }>(state: S): S {
+  if (!state.pending) return state;
+  const action = upgradeAction(state.pending.action);
+  return { ...state, pending: action ? { ...state.pending, action } : null };
+}

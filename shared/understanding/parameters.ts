@@ -1,4 +1,4 @@
-import * as chrono from 'chrono-node';
+import type * as Chrono from 'chrono-node';
 import type { ParameterDefinition } from '../actions/parameter-schema';
 import type { Json } from '../json';
 import { OperatorPattern } from '../actions/pattern';
@@ -75,6 +75,16 @@ export function extractParameter(
   return extractSingle(param, message, answering, now, options);
 }
 
+let chronoModule: typeof Chrono | undefined;
+/**
+ * chrono-node, loaded on first use: each workflow instantiates the modules it loads, and a date parser is the
+ * largest of them, so only conversations that read a date in words pay for it.
+ */
+function chrono(): typeof Chrono {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily on purpose (see above)
+  return (chronoModule ??= require('chrono-node') as typeof Chrono);
+}
+
 /**
  * A date in the message as YYYY-MM-DD, relative expressions ("tomorrow", "next friday", "the 3rd") resolved
  * against `now` in UTC so the same message always gives the same date, whatever the worker's time zone.
@@ -88,7 +98,7 @@ export function extractDate(text: string, now: string | undefined, dates?: 'futu
   if (now === undefined) return null;
   const reference = { instant: new Date(now), timezone: 'UTC' };
   const forwardDate = dates === undefined || (dates !== 'past' && !PAST_PHRASE.test(text));
-  const parsed = chrono.parse(text, reference, { forwardDate })[0];
+  const parsed = chrono().parse(text, reference, { forwardDate })[0];
   const pad = (value: number) => String(value).padStart(2, '0');
   if (parsed) {
     const { start } = parsed;

@@ -1,7 +1,7 @@
+import { actionTitle } from '../../shared/actions/title';
 import { describe, expect, it } from 'vitest';
 import {
   ActionDefinitionSchema,
-  actionTitle,
   hasRoutableWords,
   type ActionDefinitionInput,
 } from '../../shared/actions/action';

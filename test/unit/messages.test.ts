@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BotMessageSchema, ButtonSchema, text } from '../../shared/messages';
+import { BotMessageSchema, ButtonSchema } from '../../shared/message-schema';
+import { text } from '../../shared/messages';
 
 describe('bot messages', () => {
   it('builds a plain text message', () => {

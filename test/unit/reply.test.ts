@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReplySchema, type ReplyDefinition } from '../../shared/actions/reply-schema';
 import type { JsonObject } from '../../shared/json';
-import { BotMessageSchema } from '../../shared/messages';
+import { BotMessageSchema } from '../../shared/message-schema';
 import { renderReply } from '../../shared/actions/reply';
 import type { TemplateContext } from '../../shared/actions/template';
 
