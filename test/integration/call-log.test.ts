@@ -207,6 +207,22 @@ describe('the call log', () => {
     expect(remembered?.shape).toBe('{data:{order:{eta:null,status:string,total:number}}}');
   });
 
+  it("writes a step's shape once per action version while answers keep it, and compares again for a new version", async () => {
+    const log = createCallLog(db, { clock });
+    const body = { data: { order: { status: 'shipped' } } };
+    expect(await log.structureChanged('memo-bot', 'check', 'lookup', body, 1)).toBe(false);
+    await shapes().deleteOne({ _id: 'memo-bot:check:lookup' });
+    // Same version, same shape: nothing written (the deleted document stays deleted).
+    expect(await log.structureChanged('memo-bot', 'check', 'lookup', { data: { order: { status: 'late' } } }, 1)).toBe(
+      false,
+    );
+    expect(await shapes().findOne({ _id: 'memo-bot:check:lookup' })).toBeNull();
+    // A new version compares with the stored shape again; a new shape is noticed under the same version.
+    expect(await log.structureChanged('memo-bot', 'check', 'lookup', body, 2)).toBe(false);
+    expect(await shapes().findOne({ _id: 'memo-bot:check:lookup' })).not.toBeNull();
+    expect(await log.structureChanged('memo-bot', 'check', 'lookup', { data: { order: { eta: 1 } } }, 2)).toBe(true);
+  });
+
   it('remembers a long structure by its SHA-256 and still notices when it changes', async () => {
     const log = createCallLog(db, { clock });
     const wide = (extra: Record<string, number>) => ({
