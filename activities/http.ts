@@ -8,13 +8,22 @@ import {
   type RequestDefinition,
   type StepDefinition,
 } from '../shared/actions/step-schema';
-import { extractFields } from '../shared/actions/extract';
-import { FailureType, isRetryableStatus, parseRetryAfter } from '../shared/failures';
-import type { StepOutcome } from '../shared/actions/interpreter';
+import {
+  interpretResponse,
+  isFinalFailure,
+  rateLimited,
+  requestRejected,
+  sendFailure,
+  type CallFailure,
+  type Interpretation,
+  type UpstreamResponse,
+} from '../shared/actions/interpret-call';
+import { requestMeta, runContext, type RunEnvironment } from '../shared/actions/interpreter';
 import type { Json, JsonObject } from '../shared/json';
-import { REDACTED, redactBody, redactJson, redactText, secretForms } from '../shared/actions/redact';
-import { renderRequest, responseConventions, type RenderedRequest, type RequestMeta } from '../shared/actions/request';
-import { TemplateError, type TemplateContext } from '../shared/actions/template';
+import { redactText, secretForms } from '../shared/actions/redact';
+import { renderRequest, type RenderedRequest } from '../shared/actions/request';
+import { callDetail, type HttpStepResult } from '../shared/actions/step-result';
+import { TemplateError } from '../shared/actions/template';
 import { limiterKeys } from '../shared/security/traffic';
 import type { CallLogEntry, createCallLog } from '../infrastructure/call-log';
 import { EgressError, type Egress } from '../infrastructure/egress';
@@ -22,10 +31,11 @@ import type { createRateLimiter } from '../infrastructure/rate-limit';
 import { standardWebhookHeaders } from '../infrastructure/signing';
 import type { SecretsForCall } from '../infrastructure/store';
 
-/** What the workflow hands the HTTP activity for one call: templates and values, never secret values. */
-export type HttpCallInput = {
-  chatbotId: string;
-  conversationId: string;
+/**
+ * What the workflow hands the HTTP activity for one call: the step's templates and the run's values, each once
+ * (the activity builds the template context and the request envelope from them), never secret values.
+ */
+export type HttpStepInput = {
   action: string;
   actionVersion: number;
   step: string;
@@ -34,26 +44,16 @@ export type HttpCallInput = {
   request: RequestDefinition;
   response: StepDefinition['response'];
   timeoutMs: number;
-  context: TemplateContext;
-  meta: RequestMeta;
+  /** Who and where: chatbot, conversation, visitor, attributes, messages, trigger and time. */
+  environment: RunEnvironment;
+  /** The action's parameter values. */
+  values: Record<string, Json>;
+  /** What the run's completed steps extracted, by step id (`steps.<id>.*`). */
+  steps: JsonObject;
   idempotencyKey: string;
   /** A test run (the test endpoint): the result carries the redacted request and the response. */
   test: boolean;
 };
-
-/** What a test run shows of one call: the rendered request with secrets masked, and the response. */
-export type CallDetail = {
-  request: { method: string; url: string; headers: Record<string, string>; body: string | null };
-  response: { status: number; body: string | null } | null;
-};
-
-/** A successful call: the step outcome, whether the response's structure changed, and test details. */
-export type HttpCallResult = Extract<StepOutcome, { ok: true }> & {
-  structureChanged: boolean;
-  detail: CallDetail | null;
-};
-
-const DETAIL_BODY_CHARS = 4000;
 
 export type HttpActivityDeps = {
   egress: Egress;
@@ -68,294 +68,284 @@ export type HttpActivityDeps = {
   clock?: () => Date;
 };
 
-/** How an egress refusal or failure is reported: the failure type and whether a retry could help. */
-function egressFailure(error: EgressError): { type: string; nonRetryable: boolean } {
-  switch (error.code) {
-    case 'blocked_destination':
-    case 'bad_scheme':
-    case 'too_many_redirects':
-      return { type: FailureType.blockedDestination, nonRetryable: true };
-    case 'unsafe_redirect':
-      return { type: FailureType.redirectRefused, nonRetryable: true };
-    case 'response_too_large':
-      return { type: FailureType.invalidResponse, nonRetryable: true };
-    case 'timeout':
-      return { type: FailureType.timeout, nonRetryable: false };
-    case 'network':
-      return { type: FailureType.network, nonRetryable: false };
-  }
-}
+type ChatbotLimits = Awaited<ReturnType<HttpActivityDeps['chatbotLimits']>>;
 
-/** How much of an upstream's error `message` a visitor may be shown. */
-const UPSTREAM_MESSAGE_CHARS = 500;
+/** What redacts a step's secrets, and where they may go. */
+type SecretUse = {
+  names: string[];
+  /** Every form in which the step sends a secret. */
+  forms: string[];
+  redact: (text: string) => string;
+  /** Credentials go only to the hosts the operator bound them to, whatever the templates rendered. */
+  checkSecretHosts: (url: string) => void;
+};
 
-/** The `message` string of an error body (already redacted), never the body itself; null when there is none. */
-function upstreamMessage(body: string | null): string | null {
-  if (!body) return null;
-  try {
-    const parsed = JSON.parse(body) as unknown;
-    const message =
-      typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)['message'] : null;
-    return typeof message === 'string' && message.trim() !== '' ? message.trim() : null;
-  } catch {
-    return null;
-  }
-}
-
-function clip(text: string | null): string | null {
-  return text === null || text.length <= DETAIL_BODY_CHARS ? text : `${text.slice(0, DETAIL_BODY_CHARS)}…`;
-}
-
-/** The redacted request and response of an attempt, for test runs. */
-function detailOf(entry: CallLogEntry, redact: (text: string) => string): CallDetail {
-  const headers = Object.fromEntries(
-    Object.entries(entry.requestHeaders).map(([name, value]) => [
-      name,
-      /authorization|cookie|key|token|secret/i.test(name) ? REDACTED : redact(value),
-    ]),
+/** A request as prepared: ready to send, or refused (with what was rendered of it, for the call log). */
+type Prepared = SecretUse &
+  (
+    | { ready: true; rendered: RenderedRequest; where: string }
+    | { ready: false; rendered: RenderedRequest | null; refused: CallFailure }
   );
-  return {
-    request: {
-      method: entry.method,
-      url: redact(entry.url),
-      headers,
-      body: clip(entry.requestBody === null ? null : redact(entry.requestBody)),
-    },
-    response:
-      entry.status === null
-        ? null
-        : { status: entry.status, body: clip(entry.responseBody === null ? null : redact(entry.responseBody)) },
-  };
-}
+
+/** One attempt of one step, as it goes: what the call log records of it. */
+type Attempt = { input: HttpStepInput; entry: CallLogEntry; started: number; log: Logger };
 
 /** HTTP activities: each call of `executeHttpStep` is one attempt of one step; Temporal retries it. */
 export function createHttpActivities(deps: HttpActivityDeps) {
-  const { egress, logger, callLog } = deps;
+  const { egress, logger, callLog, rateLimiter } = deps;
   const clock = deps.clock ?? (() => new Date());
+
+  /** Prepare: reads the secrets the step uses, renders and signs the request, checks the secrets' hosts. */
+  async function prepare(input: HttpStepInput): Promise<Prepared> {
+    const { request, environment } = input;
+    const names = secretNamesOf(request);
+    const { values: secrets, hosts } = await deps.readSecrets(environment.chatbotId, names);
+    const use: SecretUse = {
+      names,
+      forms: secretForms(Object.values(secrets)),
+      redact: (text) => redactText(text, use.forms),
+      checkSecretHosts: (url) => {
+        for (const name of names) assertSecretHostAllowed(name, hosts, url);
+      },
+    };
+    let rendered: RenderedRequest;
+    try {
+      const extraHeaders: Record<string, string> = ['GET', 'HEAD'].includes(request.method)
+        ? {}
+        : { 'idempotency-key': input.idempotencyKey };
+      const context = runContext({ name: input.action }, input.values, environment, input.steps);
+      const meta = requestMeta({ name: input.action }, environment);
+      rendered = renderRequest(request, { ...context, secrets }, { extraHeaders, meta });
+    } catch (error) {
+      if (!(error instanceof TemplateError)) throw error;
+      return { ...use, ready: false, rendered: null, refused: requestRejected(error.message) };
+    }
+    const refused = (failure: CallFailure): Prepared => ({ ...use, ready: false, rendered, refused: failure });
+    // Basic auth's credentials join the secret forms once rendered.
+    const basicCredentials = request.auth.type === 'basic' ? rendered.headers['authorization'] : undefined;
+    if (basicCredentials) use.forms = secretForms(Object.values(secrets), [basicCredentials.replace(/^Basic /, '')]);
+    try {
+      use.checkSecretHosts(rendered.url);
+    } catch (error) {
+      if (!(error instanceof SecretHostError)) throw error;
+      return refused(requestRejected(`secret "${error.secretName}" may not be sent to ${error.host}`));
+    }
+    if (request.sign) {
+      const signingKey = secrets[SIGNING_SECRET];
+      if (!signingKey) return refused(requestRejected(`secret "${SIGNING_SECRET}" is not set for this chatbot`));
+      const timestamp = Math.floor(clock().getTime() / 1000);
+      Object.assign(
+        rendered.headers,
+        standardWebhookHeaders(signingKey, input.idempotencyKey, rendered.body ?? '', timestamp),
+      );
+    }
+    const target = new URL(rendered.url);
+    const where = use.redact(`${rendered.method} ${target.origin}${target.pathname}`);
+    return { ...use, ready: true, rendered, where };
+  }
+
+  /**
+   * Admit: takes a slot of the conversation's budget first (so one visitor's extra calls never spend the chatbot's;
+   * test runs have no conversation), then of the chatbot's. A refusal is a `RateLimited` failure.
+   */
+  async function admit(input: HttpStepInput, where: string, limits: ChatbotLimits): Promise<CallFailure | null> {
+    const { chatbotId, conversationId } = input.environment;
+    const conversationKey = limiterKeys.conversationCalls(conversationId);
+    if (!input.test && !(await rateLimiter.tryAcquire(conversationKey, limits.conversationCallsPerMinute))) {
+      return rateLimited(where, 'conversation');
+    }
+    if (!(await rateLimiter.tryAcquire(limiterKeys.chatbotCalls(chatbotId), limits.rateLimitPerMinute))) {
+      return rateLimited(where, 'chatbot');
+    }
+    return null;
+  }
+
+  /** Send: the request through the egress policy (destinations, redirects, secrets' hosts, size and time limits). */
+  async function send(
+    attempt: Attempt,
+    prepared: Extract<Prepared, { ready: true }>,
+    limits: ChatbotLimits,
+  ): Promise<{ ok: true; response: UpstreamResponse } | { ok: false; failure: CallFailure }> {
+    const { input } = attempt;
+    const { rendered, redact, where } = prepared;
+    const { cancellationSignal } = Context.current();
+    try {
+      const response = await egress.send({
+        method: rendered.method,
+        url: rendered.url,
+        headers: rendered.headers,
+        body: rendered.body,
+        timeoutMs: input.timeoutMs,
+        signal: cancellationSignal,
+        followRedirects: input.request.followRedirects,
+        credentialHeaders: Object.entries(rendered.headers)
+          .filter(([, value]) => redact(value) !== value)
+          .map(([name]) => name),
+        carriesSecrets: prepared.names.length > 0,
+        credentialQuery:
+          input.request.auth.type === 'api_key' && input.request.auth.in === 'query' ? [input.request.auth.name] : [],
+        allowlist: limits.egressAllowlist,
+        checkRedirect: prepared.checkSecretHosts,
+      });
+      attempt.log.info(
+        { where, status: response.status, durationMs: Math.round(performance.now() - attempt.started) },
+        'API call',
+      );
+      return { ok: true, response };
+    } catch (error) {
+      if (cancellationSignal.aborted) throw error;
+      if (error instanceof SecretHostError) {
+        const failure = requestRejected(`a redirect would send secret "${error.secretName}" to ${error.host}`);
+        return { ok: false, failure };
+      }
+      if (!(error instanceof EgressError)) throw error;
+      attempt.log.warn({ where, code: error.code }, 'API call refused or failed');
+      return { ok: false, failure: sendFailure(error.code, `${where}: ${error.message}`) };
+    }
+  }
+
+  /**
+   * Record: writes the attempt to the call log. Bookkeeping never decides a step: when the write fails (the
+   * database is down), the failure is logged and the step's result stands — an upstream's answer is never thrown
+   * away, and never sent again, because the log could not be written.
+   */
+  async function record(attempt: Attempt, redact: (text: string) => string): Promise<void> {
+    attempt.entry.durationMs = Math.round(performance.now() - attempt.started);
+    try {
+      await callLog.record(attempt.entry, redact);
+    } catch (error) {
+      attempt.log.error({ error: (error as Error).message }, 'call log entry not written');
+    }
+  }
+
+  /** Whether the response's structure differs from the last one seen; false (and logged) when that cannot be told. */
+  async function structureChanged(attempt: Attempt, json: Json): Promise<boolean> {
+    const { input } = attempt;
+    if (input.response.responseType !== 'json' || json === null) return false;
+    try {
+      const { chatbotId } = input.environment;
+      return await callLog.structureChanged(chatbotId, input.action, attempt.entry.step, json, input.actionVersion);
+    } catch (error) {
+      attempt.log.error({ error: (error as Error).message }, 'response structure not compared');
+      return false;
+    }
+  }
+
+  /**
+   * A failed attempt: recorded, then returned as the step's result when it is final (it cannot be retried, or
+   * this was the last attempt), else thrown for Temporal to retry (honouring the API's Retry-After).
+   */
+  async function failed(attempt: Attempt, prepared: SecretUse, failure: CallFailure): Promise<HttpStepResult> {
+    const message = prepared.redact(failure.message);
+    attempt.entry.error = { type: failure.type, message: failure.message };
+    await record(attempt, prepared.redact);
+    const { info } = Context.current();
+    if (!isFinalFailure(failure, info.attempt, info.retryPolicy?.maximumAttempts)) {
+      throw ApplicationFailure.create({
+        type: failure.type,
+        message,
+        ...(failure.retryAfterMs !== undefined ? { nextRetryDelay: failure.retryAfterMs } : {}),
+      });
+    }
+    return {
+      ok: false,
+      type: failure.type,
+      message,
+      said: failure.said === null ? null : prepared.redact(failure.said),
+      detail: attempt.input.test ? callDetail(attempt.entry, prepared.redact) : null,
+    };
+  }
+
+  /** A successful attempt: its structure compared, recorded, and returned. */
+  async function succeeded(
+    attempt: Attempt,
+    prepared: SecretUse,
+    result: Extract<Interpretation, { ok: true }>,
+  ): Promise<HttpStepResult> {
+    const changed = await structureChanged(attempt, result.json);
+    Object.assign(attempt.entry, { fields: result.fields, structureChanged: changed });
+    await record(attempt, prepared.redact);
+    return {
+      ok: true,
+      status: result.status,
+      fields: result.fields,
+      message: result.message,
+      attributes: result.attributes,
+      structureChanged: changed,
+      detail: attempt.input.test ? callDetail(attempt.entry, prepared.redact) : null,
+    };
+  }
+
   return {
     /**
-     * Renders a request (resolving secrets here and only here), takes a slot of the chatbot's rate limit,
-     * sends it with undici, logs the attempt and extracts the mapped fields. Throws typed ApplicationFailures:
-     * retryable for 5xx/408/429/network errors (honouring Retry-After), non-retryable for other 4xx, bodies
-     * that are not JSON, `success: false`, requests that cannot be built and a spent rate limit. The body is
-     * redacted of every form in which the step sent a secret before anything reads it, so no result, failure
-     * or log line carries one an upstream echoed.
+     * One attempt of one step: prepare (secrets, rendering, signing, secret-host checks) → admit (rate limits) →
+     * send (egress) → interpret (shared/actions/interpret-call: what the response means, which failure it is) →
+     * record (call log). Secrets are resolved here and only here; every form in which the step sent one is masked
+     * before anything reads the response, so no result, failure or log line carries one an upstream echoed. A
+     * failure that is final comes back as a typed result; one Temporal should retry is thrown.
      */
-    async executeHttpStep(input: HttpCallInput): Promise<HttpCallResult> {
-      const { info, cancellationSignal } = Context.current();
-      const names = secretNamesOf(input.request);
-      const { values: secrets, hosts: secretHosts } = await deps.readSecrets(input.chatbotId, names);
-      // The forms in which this step sends its secrets; Basic auth's credentials join them once rendered.
-      let forms = secretForms(Object.values(secrets));
-      const redact = (text: string) => redactText(text, forms);
+    async executeHttpStep(input: HttpStepInput): Promise<HttpStepResult> {
+      const { info } = Context.current();
       const started = performance.now();
-      const entry: CallLogEntry = {
-        chatbotId: input.chatbotId,
-        action: input.action,
-        step: input.kind === 'compensate' ? `${input.step}:compensate` : input.step,
-        conversationId: input.conversationId,
-        attempt: info.attempt,
-        method: input.request.method,
-        url: input.request.url,
-        requestHeaders: {},
-        requestBody: null,
-        status: null,
-        responseBody: null,
-        durationMs: 0,
-        fields: null,
-        error: null,
-        structureChanged: false,
-        test: input.test,
+      // Read alongside the secrets; only an admitted request waits for it.
+      const limits = deps.chatbotLimits(input.environment.chatbotId);
+      limits.catch(() => undefined);
+      const step = input.kind === 'compensate' ? `${input.step}:compensate` : input.step;
+      const attempt: Attempt = {
+        input,
+        started,
+        log: logger.child({
+          action: input.action,
+          step,
+          conversationId: input.environment.conversationId,
+          attempt: info.attempt,
+        }),
+        entry: {
+          chatbotId: input.environment.chatbotId,
+          action: input.action,
+          step,
+          conversationId: input.environment.conversationId,
+          attempt: info.attempt,
+          method: input.request.method,
+          url: input.request.url,
+          requestHeaders: {},
+          requestBody: null,
+          status: null,
+          responseBody: null,
+          durationMs: 0,
+          fields: null,
+          error: null,
+          structureChanged: false,
+          test: input.test,
+        },
       };
-      const fail = async (
-        type: string,
-        message: string,
-        options: { nonRetryable?: boolean; nextRetryDelay?: number; said?: string | null } = {},
-      ) => {
-        const { said, ...retry } = options;
-        entry.error = { type, message };
-        entry.durationMs = Math.round(performance.now() - started);
-        await callLog.record(entry, redact);
-        // Details: the test run's call detail, then what the API said (its `message`, for steps that opt in).
-        const saying = said ? [{ said: redact(said).slice(0, UPSTREAM_MESSAGE_CHARS) }] : [];
-        const details =
-          input.test || saying.length ? [input.test ? detailOf(entry, redact) : null, ...saying] : undefined;
-        return ApplicationFailure.create({ type, message: redact(message), details, ...retry });
-      };
 
-      let rendered: RenderedRequest;
-      try {
-        const extraHeaders: Record<string, string> = ['GET', 'HEAD'].includes(input.request.method)
-          ? {}
-          : { 'idempotency-key': input.idempotencyKey };
-        rendered = renderRequest(input.request, { ...input.context, secrets }, { extraHeaders, meta: input.meta });
-      } catch (error) {
-        if (!(error instanceof TemplateError)) throw error;
-        throw await fail(FailureType.requestRejected, error.message, { nonRetryable: true });
-      }
-      const basicCredentials = input.request.auth.type === 'basic' ? rendered.headers['authorization'] : undefined;
-      if (basicCredentials) forms = secretForms(Object.values(secrets), [basicCredentials.replace(/^Basic /, '')]);
-      const target = new URL(rendered.url);
-      const where = redact(`${rendered.method} ${target.origin}${target.pathname}`);
-      Object.assign(entry, { url: rendered.url, requestHeaders: rendered.headers, requestBody: rendered.body });
-
-      // Credentials go only to the hosts the operator bound them to, whatever the templates rendered.
-      const checkSecretHosts = (url: string) => {
-        for (const name of names) assertSecretHostAllowed(name, secretHosts, url);
-      };
-      try {
-        checkSecretHosts(rendered.url);
-      } catch (error) {
-        if (!(error instanceof SecretHostError)) throw error;
-        throw await fail(FailureType.requestRejected, `secret "${error.secretName}" may not be sent to ${error.host}`, {
-          nonRetryable: true,
-        });
-      }
-      if (input.request.sign) {
-        const signingKey = secrets[SIGNING_SECRET];
-        if (!signingKey) {
-          throw await fail(FailureType.requestRejected, `secret "${SIGNING_SECRET}" is not set for this chatbot`, {
-            nonRetryable: true,
-          });
-        }
-        const timestamp = Math.floor(clock().getTime() / 1000);
-        Object.assign(
-          rendered.headers,
-          standardWebhookHeaders(signingKey, input.idempotencyKey, rendered.body ?? '', timestamp),
-        );
-      }
-
-      const limits = await deps.chatbotLimits(input.chatbotId);
-      // The conversation's own budget first, so one visitor's extra calls never spend the chatbot's.
-      if (
-        !input.test &&
-        !(await deps.rateLimiter.tryAcquire(
-          limiterKeys.conversationCalls(input.conversationId),
-          limits.conversationCallsPerMinute,
-        ))
-      ) {
-        throw await fail(
-          FailureType.rateLimited,
-          `${where} not called: this conversation's calls-per-minute limit is reached`,
-          { nonRetryable: true },
-        );
-      }
-      if (!(await deps.rateLimiter.tryAcquire(limiterKeys.chatbotCalls(input.chatbotId), limits.rateLimitPerMinute))) {
-        throw await fail(
-          FailureType.rateLimited,
-          `${where} not called: the chatbot's calls-per-minute limit is reached`,
-          {
-            nonRetryable: true,
-          },
-        );
-      }
-
-      const log = logger.child({
-        action: input.action,
-        step: entry.step,
-        conversationId: input.conversationId,
-        attempt: info.attempt,
-      });
-      let response: Awaited<ReturnType<Egress['send']>>;
-      try {
-        response = await egress.send({
-          method: rendered.method,
+      const prepared = await prepare(input);
+      const { rendered } = prepared;
+      if (rendered) {
+        Object.assign(attempt.entry, {
           url: rendered.url,
-          headers: rendered.headers,
-          body: rendered.body,
-          timeoutMs: input.timeoutMs,
-          signal: cancellationSignal,
-          followRedirects: input.request.followRedirects,
-          credentialHeaders: Object.entries(rendered.headers)
-            .filter(([, value]) => redact(value) !== value)
-            .map(([name]) => name),
-          carriesSecrets: names.length > 0,
-          credentialQuery:
-            input.request.auth.type === 'api_key' && input.request.auth.in === 'query' ? [input.request.auth.name] : [],
-          allowlist: limits.egressAllowlist,
-          checkRedirect: checkSecretHosts,
-        });
-      } catch (error) {
-        if (cancellationSignal.aborted) throw error;
-        if (error instanceof SecretHostError) {
-          throw await fail(
-            FailureType.requestRejected,
-            `a redirect would send secret "${error.secretName}" to ${error.host}`,
-            {
-              nonRetryable: true,
-            },
-          );
-        }
-        if (!(error instanceof EgressError)) throw error;
-        const { type, nonRetryable } = egressFailure(error);
-        log.warn({ where, code: error.code }, 'API call refused or failed');
-        throw await fail(type, `${where}: ${error.message}`, { nonRetryable });
-      }
-
-      const { status } = response;
-      entry.status = status;
-      const bodyText = response.body;
-      entry.responseBody = redactBody(bodyText, forms);
-      log.info({ where, status, durationMs: Math.round(performance.now() - started) }, 'API call');
-
-      const accepted = (status >= 200 && status < 300) || input.response.acceptStatus.includes(status);
-      if (!accepted) {
-        const message = `${where} answered ${status}`;
-        const said = upstreamMessage(entry.responseBody);
-        if (isRetryableStatus(status)) {
-          const retryAfter = response.headers['retry-after'];
-          const delay = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now());
-          throw await fail(FailureType.httpServerError, message, {
-            said,
-            ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
-          });
-        }
-        throw await fail(FailureType.httpClientError, message, { nonRetryable: true, said });
-      }
-
-      let body: Json;
-      if (input.response.responseType === 'text') body = entry.responseBody;
-      else if (bodyText.trim() === '') body = null;
-      else {
-        try {
-          body = redactJson(JSON.parse(bodyText) as Json, forms);
-        } catch {
-          const contentType = String(response.headers['content-type'] ?? 'none');
-          throw await fail(
-            FailureType.invalidResponse,
-            `${where} answered ${status} with a body that is not JSON (content-type: ${contentType})`,
-            {
-              nonRetryable: true,
-            },
-          );
-        }
-      }
-
-      const conventions = responseConventions(body);
-      if (conventions.success === false) {
-        const said = conventions.message ? ` (${conventions.message})` : '';
-        throw await fail(FailureType.apiReportedFailure, `${where} reported success: false${said}`, {
-          nonRetryable: true,
-          said: conventions.message ?? null,
+          requestHeaders: rendered.headers,
+          requestBody: rendered.body,
         });
       }
-      const fields: JsonObject = extractFields(body, input.response.fields);
-      const structureChanged =
-        input.response.responseType === 'json' && body !== null
-          ? await callLog.structureChanged(input.chatbotId, input.action, entry.step, body)
-          : false;
-      Object.assign(entry, { fields, structureChanged, durationMs: Math.round(performance.now() - started) });
-      await callLog.record(entry, redact);
+      if (!prepared.ready) return failed(attempt, prepared, prepared.refused);
 
-      return {
-        ok: true,
-        status,
-        fields,
-        message: conventions.message ?? null,
-        attributes: conventions.attributes ?? null,
-        structureChanged,
-        detail: input.test ? detailOf(entry, redact) : null,
-      };
+      const chatbotLimits = await limits;
+      const refusal = await admit(input, prepared.where, chatbotLimits);
+      if (refusal) return failed(attempt, prepared, refusal);
+
+      const sent = await send(attempt, prepared, chatbotLimits);
+      if (!sent.ok) return failed(attempt, prepared, sent.failure);
+      attempt.entry.status = sent.response.status;
+
+      const result = interpretResponse(sent.response, input.response, {
+        where: prepared.where,
+        secretForms: prepared.forms,
+        nowMs: Date.now(),
+      });
+      attempt.entry.responseBody = result.loggedBody;
+      return result.ok ? succeeded(attempt, prepared, result) : failed(attempt, prepared, result.failure);
     },
   };
 }

@@ -3,7 +3,8 @@ import type { ActionDefinition } from '../shared/actions/action';
 import { composeReply, templateContext, type RunEnvironment, type RunProgress } from '../shared/actions/interpreter';
 import type { Json, JsonObject } from '../shared/json';
 import type { BotMessage } from '../shared/messages';
-import { executeAction, type CallReport } from './run-action';
+import type { CallReport } from '../shared/actions/step-result';
+import { executeAction } from './run-action';
 
 /** What the test button runs: one action with sample parameters, outside any conversation. */
 export type ActionTestInput = {
@@ -44,7 +45,7 @@ export async function actionTest(input: ActionTestInput): Promise<ActionTestResu
   };
   const { progress, calls } = await executeAction(
     { action: input.action, version: input.version, values: input.parameters, turn: 0, test: true },
-    () => env,
+    env,
   );
   const context = templateContext(input.action, input.parameters, env, progress);
   return {

@@ -1,22 +1,28 @@
 import { ActivityFailure, ApplicationFailure, log, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { CallDetail } from '../activities/http';
 import type { ActionDefinition } from '../shared/actions/action';
 import type { RequestDefinition, RetryPolicy, StepDefinition } from '../shared/actions/step-schema';
-import { failureReason, NON_RETRYABLE_FAILURES } from '../shared/failures';
+import { FailureType, NON_RETRYABLE_FAILURES } from '../shared/failures';
 import { idempotencyKey } from '../shared/ids';
 import {
   decideNext,
   recordCompensation,
   recordOutcome,
   recordSkip,
-  requestMeta,
   startRun,
+  stepFields,
   templateContext,
   type RunEnvironment,
   type RunProgress,
   type StepOutcome,
 } from '../shared/actions/interpreter';
+import {
+  failedResult,
+  settleStep,
+  skippedReport,
+  type CallReport,
+  type HttpStepResult,
+} from '../shared/actions/step-result';
 import type { Json } from '../shared/json';
 
 /** Option preset for one HTTP call: the step's timeout and retry policy; typed failures that retrying cannot fix. */
@@ -42,47 +48,26 @@ export type ActionExecution = {
   test: boolean;
 };
 
-/** One call as a test run reports it. */
-export type CallReport = {
-  step: string;
-  kind: 'step' | 'compensate';
-  outcome: 'ok' | 'failed' | 'skipped';
-  failure: string | null;
-  message: string | null;
-  fields: Record<string, Json> | null;
-  structureChanged: boolean;
-  detail: CallDetail | null;
-};
-
-function failureOf(error: ActivityFailure): {
-  type: string;
-  message: string;
-  detail: CallDetail | null;
-  said: string | null;
-} {
+/**
+ * A call that failed as an activity failure rather than a result: a timeout, or a failure recorded by a worker
+ * from before failed calls came back as results.
+ */
+function failureResult(error: ActivityFailure): HttpStepResult {
   const cause = error.cause;
-  if (cause instanceof ApplicationFailure) {
-    const detail = (cause.details?.[0] as CallDetail | null | undefined) ?? null;
-    const said = (cause.details?.[1] as { said?: string } | undefined)?.said ?? null;
-    return { type: cause.type ?? 'Error', message: cause.message, detail, said };
-  }
-  return {
-    type: cause instanceof TimeoutFailure ? 'Timeout' : 'Error',
-    message: cause?.message ?? error.message,
-    detail: null,
-    said: null,
-  };
+  if (cause instanceof ApplicationFailure)
+    return failedResult(cause.type ?? 'Error', cause.message, cause.details ?? undefined);
+  const type = cause instanceof TimeoutFailure ? FailureType.timeout : 'Error';
+  return failedResult(type, cause?.message ?? error.message, undefined);
 }
 
 /**
- * Executes an action's chain: each decision comes from the pure interpreter (shared/interpreter), each call
- * is an activity retried under the step's policy. Failures take the step's `onError` path; when the chain
- * stops, completed steps with a `compensate` request are undone in reverse order.
- * `environment()` is read before each call so templates see the latest state.
+ * Executes an action's chain in the run's environment: each decision comes from the pure interpreter
+ * (shared/actions/interpreter), each call is an activity retried under the step's policy. Failures take the step's
+ * `onError` path; when the chain stops, completed steps with a `compensate` request are undone in reverse order.
  */
 export async function executeAction(
   execution: ActionExecution,
-  environment: () => RunEnvironment,
+  environment: RunEnvironment,
 ): Promise<{ progress: RunProgress; calls: CallReport[] }> {
   const { action } = execution;
   let progress = startRun();
@@ -94,13 +79,11 @@ export async function executeAction(
     request: RequestDefinition,
     timeoutMs: number,
     retry: RetryPolicy,
-  ) => {
-    const env = environment();
-    const key = idempotencyKey(env.conversationId, execution.turn, step.id);
+  ): Promise<StepOutcome> => {
+    const key = idempotencyKey(environment.conversationId, execution.turn, step.id);
+    let result: HttpStepResult;
     try {
-      const result = await httpCall(timeoutMs, retry).executeHttpStep({
-        chatbotId: env.chatbotId,
-        conversationId: env.conversationId,
+      result = await httpCall(timeoutMs, retry).executeHttpStep({
         action: action.name,
         actionVersion: execution.version,
         step: step.id,
@@ -108,58 +91,29 @@ export async function executeAction(
         request,
         response: step.response,
         timeoutMs,
-        context: templateContext(action, execution.values, env, progress),
-        meta: requestMeta(action, env),
+        environment,
+        values: execution.values,
+        steps: stepFields(progress),
         idempotencyKey: kind === 'compensate' ? `${key}-compensate` : key,
         test: execution.test,
       });
-      const { structureChanged, detail, ...outcome } = result;
-      calls.push({
-        step: step.id,
-        kind,
-        outcome: 'ok',
-        failure: null,
-        message: null,
-        fields: outcome.fields,
-        structureChanged,
-        detail,
-      });
-      return outcome as StepOutcome;
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
-      const { type, message, detail, said } = failureOf(error);
-      const reason = failureReason(type);
-      log.warn('API call failed', { action: action.name, step: step.id, kind, reason });
-      calls.push({
-        step: step.id,
-        kind,
-        outcome: 'failed',
-        failure: reason,
-        message,
-        fields: null,
-        structureChanged: false,
-        detail,
-      });
-      return { ok: false, failure: reason, message, ...(said ? { said } : {}) } satisfies StepOutcome;
+      result = failureResult(error);
     }
+    const { outcome, report } = settleStep(step.id, kind, result);
+    if (!outcome.ok) log.warn('API call failed', { action: action.name, step: step.id, kind, reason: outcome.failure });
+    calls.push(report);
+    return outcome;
   };
 
   for (;;) {
-    const decision = decideNext(action, progress, templateContext(action, execution.values, environment(), progress));
+    const decision = decideNext(action, progress, templateContext(action, execution.values, environment, progress));
     if (decision.kind === 'done') break;
     const { step } = decision;
     if (decision.kind === 'skip') {
       progress = recordSkip(progress, step);
-      calls.push({
-        step: step.id,
-        kind: 'step',
-        outcome: 'skipped',
-        failure: null,
-        message: null,
-        fields: null,
-        structureChanged: false,
-        detail: null,
-      });
+      calls.push(skippedReport(step.id));
     } else if (decision.kind === 'call') {
       const outcome = await call(step, 'step', step.request, step.timeoutMs, step.retry);
       progress = recordOutcome(action, progress, step, outcome);

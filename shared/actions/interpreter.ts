@@ -193,15 +193,23 @@ export type RunEnvironment = {
   now: string;
 };
 
-/** The context templates render against (never secrets: those are added inside the HTTP activity). */
-export function templateContext(
-  action: ActionDefinition,
-  values: Record<string, Json>,
-  env: RunEnvironment,
-  progress: RunProgress,
-): TemplateContext {
+/** What the run's completed steps extracted, by step id: what `steps.<id>.*` reads. */
+export function stepFields(progress: RunProgress): JsonObject {
   const steps: JsonObject = {};
   for (const [id, result] of Object.entries(progress.results)) if (result.ok) steps[id] = result.fields;
+  return steps;
+}
+
+/**
+ * The context templates render against, from the run's values: system variables, parameters, attributes and the
+ * completed steps' fields (never secrets: those are added inside the HTTP activity).
+ */
+export function runContext(
+  action: Pick<ActionDefinition, 'name'>,
+  values: Record<string, Json>,
+  env: RunEnvironment,
+  steps: JsonObject,
+): TemplateContext {
   const email = env.visitor.email ?? env.attributes['email'];
   const name = env.visitor.name ?? env.attributes['name'];
   const last = env.lastMessage === undefined ? env.userMessage : env.lastMessage || env.userMessage;
@@ -221,9 +229,19 @@ export function templateContext(
   };
 }
 
+/** The context templates render against at a point of the run (never secrets). */
+export function templateContext(
+  action: Pick<ActionDefinition, 'name'>,
+  values: Record<string, Json>,
+  env: RunEnvironment,
+  progress: RunProgress,
+): TemplateContext {
+  return runContext(action, values, env, stepFields(progress));
+}
+
 /** What the envelope and visitor-profile bodies say, from the run environment. */
-export function requestMeta(action: ActionDefinition, env: RunEnvironment): RequestMeta {
-  const context = templateContext(action, {}, env, startRun());
+export function requestMeta(action: Pick<ActionDefinition, 'name'>, env: RunEnvironment): RequestMeta {
+  const context = runContext(action, {}, env, {});
   return {
     actionId: action.name,
     conversationId: env.conversationId,
