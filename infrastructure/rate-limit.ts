@@ -42,6 +42,8 @@ const MAX_LOCAL_ENTRIES = 10_000;
  * background and a failed or late raise is ignored. What that may cost is a lagging head — another process then
  * tries a taken number, is refused by the unique `_id`, and moves past — never a call too many: exactness rests on
  * the inserts alone. This process's own next call reads its memory, which is updated before the raise is sent.
+ * A peek (`retryAfterMs`) from another process reads the head, so for the moment a raise is in flight it may see
+ * one call fewer than were admitted; `settled()` waits for the raises this process has sent.
  */
 export function createRateLimiter(db: Db, options: RateLimiterOptions = {}) {
   const windowMs = options.windowMs ?? 60_000;
@@ -55,6 +57,8 @@ export function createRateLimiter(db: Db, options: RateLimiterOptions = {}) {
   /** Keys known full for a limit until a time (ms). */
   const fullUntil = new Map<string, { limit: number; until: number }>();
   let lastPrune = Number.NEGATIVE_INFINITY;
+  /** Head raises sent and not yet answered. */
+  const raising = new Set<Promise<void>>();
 
   // Old calls only matter as the latest number: keeping two windows' worth is plenty. Done once a window
   // by each process, as well as by the TTL index where the server has them. A head outlives every call of its
@@ -142,7 +146,9 @@ export function createRateLimiter(db: Db, options: RateLimiterOptions = {}) {
       }
       remember(known, key, { latest: seq, at: nowMs });
       // A hint only (see above): the caller does not wait for it, and a failure just leaves the head lagging.
-      raiseHead(key, seq, now).catch(() => undefined);
+      const raise = raiseHead(key, seq, now).catch(() => undefined);
+      raising.add(raise);
+      void raise.then(() => raising.delete(raise));
       await pruneOld(nowMs);
       return { allowed: true, retryAfterMs: 0 };
     }
@@ -157,6 +163,11 @@ export function createRateLimiter(db: Db, options: RateLimiterOptions = {}) {
     },
 
     take,
+
+    /** Resolves once the head raises this process has sent are answered (before a peek elsewhere must see them). */
+    async settled(): Promise<void> {
+      await Promise.all([...raising]);
+    },
 
     /** Takes one call slot for the key if fewer than `limit` calls happened in the last window; true when allowed. */
     async tryAcquire(key: string, limit: number): Promise<boolean> {
