@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../shared/failures';
-import type { ActionCatalog } from '../shared/conversation';
+import type { ActionCatalog } from '../shared/conversation/state';
 import type { Store } from '../infrastructure/store';
 
 /** Activities that read chatbot data for conversations. */

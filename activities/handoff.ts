@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Logger } from 'pino';
-import type { HandoffEvent } from '../shared/handoff';
+import type { HandoffEvent } from '../shared/conversation/handoff';
 import type { Egress } from '../infrastructure/egress';
 
 const WEBHOOK_TIMEOUT_MS = 5_000;

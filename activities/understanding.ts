@@ -1,7 +1,7 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import { FailureType } from '../shared/failures';
 import { upgradeCatalog } from '../shared/actions/upgrade';
-import type { ActionCatalog, RoutedText } from '../shared/conversation';
+import type { ActionCatalog, RoutedText } from '../shared/conversation/state';
 import { routeWithModel } from '../shared/understanding/routing';
 import type { PackedVector } from '../shared/understanding/semantic';
 import { packVector } from '../shared/understanding/semantic';

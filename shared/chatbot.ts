@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { allowlistEntryProblem, allowlistEntryWarning } from './security/destination-checks';
-import { DEFAULT_TURN_DEADLINE_SECONDS, TURN_DEADLINE_SECONDS } from './deadline';
+import { DEFAULT_TURN_DEADLINE_SECONDS, TURN_DEADLINE_SECONDS } from './conversation/deadline';
 import { ACTION_NAME } from './actions/vocabulary';
 import { ID_PATTERN } from './ids';
 

@@ -16,30 +16,14 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type * as Upgrade from '../shared/actions/upgrade';
-import {
-  closeConversation,
-  completeRun,
-  nextQueued,
-  openConversation,
-  planTurn,
-  runEnvironment,
-  stateSummary,
-  composerInput,
-  missingParameters,
-  routableActions,
-  routableText,
-  type ActionCatalog,
-  type LlmHints,
-  type ActionRun,
-  type RoutedText,
-  type ConversationState,
-  type TurnDecision,
-  type TurnEvent,
-  type TurnFeatures,
-} from '../shared/conversation';
-import { answerAtDeadline } from '../shared/deadline';
+import { routableActions, routableText } from '../shared/conversation/catalog';
+import { missingParameters } from '../shared/conversation/collection';
+import { completeRun, runEnvironment, composerInput } from '../shared/conversation/run';
+import { closeConversation, openConversation, stateSummary, type ActionCatalog, type LlmHints, type ActionRun, type RoutedText, type ConversationState, type TurnDecision, type TurnEvent, type TurnFeatures } from '../shared/conversation/state';
+import { nextQueued, planTurn } from '../shared/conversation/turn';
+import { answerAtDeadline } from '../shared/conversation/deadline';
 import { text } from '../shared/messages';
-import { markHandled, openedWith, recentLines, repliesTo, say, transcriptAfter } from '../shared/transcript';
+import { markHandled, openedWith, recentLines, repliesTo, say, transcriptAfter } from '../shared/conversation/transcript';
 import {
   agentMessageUpdate,
   answerAtDeadlineUpdate,

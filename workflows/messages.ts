@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ConversationStart, ConversationState, Lead, StateSummary } from '../shared/conversation';
+import type { ConversationStart, ConversationState, Lead, StateSummary } from '../shared/conversation/state';
 import type { BotMessage, TranscriptEntry } from '../shared/messages';
 
 /** What starts a conversation workflow; `carried` is the state handed over by continue-as-new. */

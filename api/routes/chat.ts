@@ -6,7 +6,8 @@ import type { RateLimiter } from '../../infrastructure/rate-limit';
 import type { ConversationRecord, Store } from '../../infrastructure/store';
 import type { Chatbot } from '../../shared/chatbot';
 import { conversationSettings } from '../../shared/chatbot';
-import { actionButtons, openingMessages } from '../../shared/conversation';
+import { actionButtons } from '../../shared/conversation/catalog';
+import { openingMessages } from '../../shared/conversation/state';
 import { conversationWorkflowId } from '../../shared/ids';
 import { JsonSchema } from '../../shared/json-schema';
 import { conversation } from '../../workflows/conversation';
@@ -20,7 +21,7 @@ import {
   type ConversationInput,
   type EventContext,
 } from '../../workflows/messages';
-import { DEFAULT_TURN_DEADLINE_SECONDS } from '../../shared/deadline';
+import { DEFAULT_TURN_DEADLINE_SECONDS } from '../../shared/conversation/deadline';
 import type { BotMessage } from '../../shared/messages';
 import { bearerToken, hashToken, sameSecret } from '../auth';
 import { attributesProblem, VISITOR_LIMITS } from '../../shared/security/visitor-limits';

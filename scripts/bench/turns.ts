@@ -7,7 +7,7 @@ import { temporal } from '@temporalio/proto';
 import express from 'express';
 import { Agent, request } from 'undici';
 import { conversationWorkflowId } from '../../shared/ids';
-import { SMALL_TALK_DEFAULTS } from '../../shared/smalltalk';
+import { SMALL_TALK_DEFAULTS } from '../../shared/conversation/smalltalk';
 import {
   closeConversation,
   createChatbot,

@@ -2,7 +2,7 @@ import type * as Chrono from 'chrono-node';
 import type { ParameterDefinition } from '../actions/parameter-schema';
 import type { Json } from '../json';
 import { OperatorPattern } from '../actions/pattern';
-import { naturalQuestion } from '../questions';
+import { naturalQuestion } from '../conversation/questions';
 
 /**
  * Parameter collection: typed extraction of an action's parameters from visitor text, validation of

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STILL_WORKING } from '../../shared/deadline';
+import { STILL_WORKING } from '../../shared/conversation/deadline';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
 import { startParley, type Parley } from '../support/parley';
 

@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ActionDefinitionSchema, type ActionDefinitionInput } from '../../shared/actions/action';
-import {
-  confirmationPrompt,
-  openConversation,
-  planTurn,
-  type ActionCatalog,
-  type ConversationState,
-} from '../../shared/conversation';
+import { confirmationPrompt } from '../../shared/conversation/collection';
+import { openConversation, type ActionCatalog, type ConversationState } from '../../shared/conversation/state';
+import { planTurn } from '../../shared/conversation/turn';
 
 const NOW = '2026-11-20T12:00:00.000Z';
 

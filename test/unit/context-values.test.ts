@@ -7,7 +7,7 @@ import {
   remember,
   systemParameters,
   valueInSentence,
-} from '../../shared/context-values';
+} from '../../shared/conversation/context-values';
 
 const param = (input: Record<string, unknown>) => ParameterSchema.parse(input);
 const now = '2026-11-24T10:00:00.000Z';

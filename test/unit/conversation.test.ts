@@ -1,26 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionDefinition } from '../../shared/actions/action';
-import {
-  actionButtonPayload,
-  actionButtons,
-  closeConversation,
-  completeRun,
-  MAX_ANSWER_ATTEMPTS,
-  markHandled,
-  openConversation,
-  openingMessages,
-  planTurn,
-  repliesTo,
-  runEnvironment,
-  stateSummary,
-  TRANSCRIPT_LIMIT,
-  transcriptAfter,
-  type ActionCatalog,
-  type ActionRun,
-  type ConversationState,
-  type TurnEvent,
-  type Visitor,
-} from '../../shared/conversation';
+import { actionButtonPayload, actionButtons } from '../../shared/conversation/catalog';
+import { completeRun, runEnvironment } from '../../shared/conversation/run';
+import { closeConversation, MAX_ANSWER_ATTEMPTS, openConversation, openingMessages, stateSummary, type ActionCatalog, type ActionRun, type ConversationState, type TurnEvent, type Visitor } from '../../shared/conversation/state';
+import { markHandled, repliesTo, TRANSCRIPT_LIMIT, transcriptAfter } from '../../shared/conversation/transcript';
+import { planTurn } from '../../shared/conversation/turn';
 import { DEFAULT_ERROR_REPLY, templateContext } from '../../shared/actions/interpreter';
 import type { JsonObject } from '../../shared/json';
 import type { BotMessage } from '../../shared/messages';

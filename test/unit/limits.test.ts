@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { markHandled, openConversation, planTurn, repliesTo, type ConversationState } from '../../shared/conversation';
+import { openConversation, type ConversationState } from '../../shared/conversation/state';
+import { markHandled, repliesTo } from '../../shared/conversation/transcript';
+import { planTurn } from '../../shared/conversation/turn';
 import type { JsonObject } from '../../shared/json';
 import {
   attributesProblem,

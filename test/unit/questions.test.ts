@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ParameterSchema } from '../../shared/actions/parameter-schema';
-import { naturalQuestion } from '../../shared/questions';
+import { naturalQuestion } from '../../shared/conversation/questions';
 import { promptFor } from '../../shared/understanding/parameters';
 
 const param = (input: Record<string, unknown>) => ParameterSchema.parse(input);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { openConversation, planTurn, type ActionCatalog, type ConversationState } from '../../shared/conversation';
+import { openConversation, type ActionCatalog, type ConversationState } from '../../shared/conversation/state';
+import { planTurn } from '../../shared/conversation/turn';
 import type { RoutableAction, TextEmbeddings } from '../../shared/understanding/model';
 import { routeWithModel } from '../../shared/understanding/routing';
 import { descriptionCore, trainingTexts, trainRouter } from '../../shared/understanding/training';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { asksForHuman } from '../../shared/handoff';
-import { smallTalkKinds, smallTalkReply } from '../../shared/smalltalk';
+import { asksForHuman } from '../../shared/conversation/handoff';
+import { smallTalkKinds, smallTalkReply } from '../../shared/conversation/smalltalk';
 
 describe('small talk', () => {
   it.each([

@@ -1,10 +1,10 @@
-import type { ActionDefinition } from './actions/action';
-import type { ParameterDefinition } from './actions/parameter-schema';
-import type { RequestDefinition } from './actions/step-schema';
-import type { Json, JsonObject } from './json';
-import { extractParameter } from './understanding/parameters';
+import type { ActionDefinition } from '../actions/action';
+import type { ParameterDefinition } from '../actions/parameter-schema';
+import type { RequestDefinition } from '../actions/step-schema';
+import type { Json, JsonObject } from '../json';
+import { extractParameter } from '../understanding/parameters';
 import { parameterLabel } from './questions';
-import { jsonTemplateReferences, templateReferences, valueAsText } from './actions/template';
+import { jsonTemplateReferences, templateReferences, valueAsText } from '../actions/template';
 
 /**
  * Collection from context: values an action needs that the conversation already holds — given in an earlier

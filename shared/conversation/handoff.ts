@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { HandoffSchema } from './chatbot';
+import type { HandoffSchema } from '../chatbot';
 
 /**
  * Human handoff: recognising a visitor who asks for a person, and what a chatbot's handoff setting makes of it —

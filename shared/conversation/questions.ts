@@ -1,4 +1,4 @@
-import type { ParameterDefinition } from './actions/parameter-schema';
+import type { ParameterDefinition } from '../actions/parameter-schema';
 
 /**
  * The question that asks a visitor for a parameter when the operator wrote no `prompt`: written from the

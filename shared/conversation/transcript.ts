@@ -1,5 +1,5 @@
-import { boundedTranscript } from './security/visitor-limits';
-import type { BotMessage, TranscriptEntry } from './messages';
+import { boundedTranscript } from '../security/visitor-limits';
+import type { BotMessage, TranscriptEntry } from '../messages';
 
 /**
  * A conversation's transcript and delivery record: appending lines, the replies to a message id (idempotent

@@ -1,5 +1,5 @@
-import type { BotMessage } from './messages';
-import { text } from './messages';
+import type { BotMessage } from '../messages';
+import { text } from '../messages';
 import { say, type TranscriptHolder } from './transcript';
 
 /**

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { SmallTalkSchema } from './chatbot';
+import type { SmallTalkSchema } from '../chatbot';
 
 /**
  * Small talk: greetings, thanks, goodbyes and requests for help, recognised in messages that say nothing else,
@@ -72,7 +72,9 @@ export function smallTalkReply(
     const own = settings?.[kind];
     if (own === null) continue;
     const template = own ?? SMALL_TALK_DEFAULTS[kind];
-    const list = abilities.length ? abilities.map((ability) => `- ${ability}`).join('\n') : '- answering your questions';
+    const list = abilities.length
+      ? abilities.map((ability) => `- ${ability}`).join('\n')
+      : '- answering your questions';
     return template.replace(/\{\{\s*abilities\s*\}\}/g, list);
   }
   return null;
