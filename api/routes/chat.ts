@@ -27,6 +27,8 @@ import { bearerToken, hashToken, sameSecret } from '../auth';
 import { attributesProblem, VISITOR_LIMITS } from '../../shared/security/visitor-limits';
 import { ApiError, decodePathSegment, parseOr400, validationError } from '../errors';
 import { createTurnAdmission } from '../admission';
+import { createBudgetPeeks } from '../budget-peeks';
+import { createChatbotCache } from '../chatbot-cache';
 import { clientAddressKey, limiterKeys, retryAfterSeconds, type TrafficLimits } from '../../shared/security/traffic';
 import { ChatbotIdSearchAttribute, conversationError, type TemporalDeps } from '../temporal';
 
@@ -121,6 +123,8 @@ export type ChatDeps = {
   traffic: TrafficLimits;
   /** The optional LLM is configured: new conversations use it. */
   llmEnabled: boolean;
+  /** The admin key: admin writes with it make this process forget the chatbots it keeps (api/chatbot-cache.ts). */
+  adminKey?: string;
 };
 
 /**
@@ -130,15 +134,18 @@ export type ChatDeps = {
 export function chatRoutes(deps: ChatDeps): Router {
   const { store, temporal } = deps;
   const router = Router();
+  const chatbots = createChatbotCache(store, deps.adminKey === undefined ? {} : { adminKey: deps.adminKey });
+  // Mounted ahead of the admin routes, so it sees every admin write of this process.
+  router.use(chatbots.watchAdminWrites);
 
   /** The chatbot a chat request concerns, for CORS: from the URL, or through the conversation record. */
   async function chatbotOf(req: Request): Promise<Chatbot | null> {
     const byBot = /^\/v1\/chatbots\/([^/]+)\/conversations\/?$/.exec(req.path);
-    if (byBot?.[1]) return store.getChatbot(decodePathSegment(byBot[1]));
+    if (byBot?.[1]) return chatbots.get(decodePathSegment(byBot[1]));
     const byConversation = /^\/v1\/conversations\/([^/]+)\//.exec(req.path);
     if (!byConversation?.[1]) return null;
     const record = await store.getConversation(decodePathSegment(byConversation[1]));
-    return record ? store.getChatbot(record.chatbotId) : null;
+    return record ? chatbots.get(record.chatbotId) : null;
   }
 
   const cors: RequestHandler = async (req, res, next) => {
@@ -165,6 +172,7 @@ export function chatRoutes(deps: ChatDeps): Router {
   router.use(cors);
 
   const { traffic, rateLimiter } = deps;
+  const budgets = createBudgetPeeks(rateLimiter);
   const admission = createTurnAdmission({ total: traffic.concurrentTurns, perChatbot: traffic.chatbotConcurrentTurns });
   const tooMany = (message: string, waitMs: number) => new ApiError('rate_limited', message, retryAfterSeconds(waitMs));
 
@@ -180,12 +188,15 @@ export function chatRoutes(deps: ChatDeps): Router {
       throw tooMany('this chatbot is answering as many visitors as it may at once; please retry in a moment', 1000);
     }
     try {
-      const chatbot = await store.getChatbot(record.chatbotId);
-      const chatbotCalls = chatbot?.rateLimitPerMinute ?? traffic.chatbotCallsPerMinute;
-      const [conversationWait, chatbotWait] = await Promise.all([
-        rateLimiter.retryAfterMs(limiterKeys.conversationCalls(record.id), traffic.conversationCallsPerMinute),
-        rateLimiter.retryAfterMs(limiterKeys.chatbotCalls(record.chatbotId), chatbotCalls),
+      // The conversation's budget needs nothing else; the chatbot's needs the chatbot's own limit.
+      const [conversationWait, [chatbot, chatbotWait]] = await Promise.all([
+        budgets.retryAfterMs(limiterKeys.conversationCalls(record.id), traffic.conversationCallsPerMinute),
+        chatbots.get(record.chatbotId).then(async (chatbot) => {
+          const limit = chatbot?.rateLimitPerMinute ?? traffic.chatbotCallsPerMinute;
+          return [chatbot, await budgets.retryAfterMs(limiterKeys.chatbotCalls(record.chatbotId), limit)] as const;
+        }),
       ]);
+      const chatbotCalls = chatbot?.rateLimitPerMinute ?? traffic.chatbotCallsPerMinute;
       if (conversationWait > 0) {
         throw tooMany(
           `this conversation has made its ${traffic.conversationCallsPerMinute} API calls for this minute; please wait a moment`,
@@ -304,7 +315,7 @@ export function chatRoutes(deps: ChatDeps): Router {
     const key = req.get('x-parley-key');
     if (!key)
       throw new ApiError('unauthorized', "starting a conversation needs the chatbot's publishable key in X-Parley-Key");
-    const chatbot = await store.getChatbot(req.params.botId);
+    const chatbot = await chatbots.get(req.params.botId);
     // The same answer for an unknown chatbot and a wrong key: keys do not reveal which chatbots exist.
     if (!chatbot || !chatbot.publishableKey || !sameSecret(key, chatbot.publishableKey)) {
       throw new ApiError('forbidden', 'this key does not belong to that chatbot');
