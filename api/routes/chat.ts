@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { RateLimiter } from '../../infrastructure/rate-limit';
@@ -7,7 +7,6 @@ import type { ConversationRecord, Store } from '../../infrastructure/store';
 import type { Chatbot } from '../../shared/chatbot';
 import { conversationSettings } from '../../shared/chatbot';
 import { actionButtons } from '../../shared/conversation/catalog';
-import { openingMessages } from '../../shared/conversation/state';
 import { conversationWorkflowId } from '../../shared/ids';
 import { JsonSchema } from '../../shared/json-schema';
 import { conversation } from '../../workflows/conversation';
@@ -16,6 +15,7 @@ import {
   closeSignal,
   leadCapturedSignal,
   answerAtDeadlineUpdate,
+  openingUpdate,
   sendMessageUpdate,
   transcriptQuery,
   type ConversationInput,
@@ -342,12 +342,6 @@ export function chatRoutes(deps: ChatDeps): Router {
     const buttons = actionButtons((catalog?.actions ?? []).map((entry) => entry.definition));
     const conversationId = randomUUID();
     const token = randomBytes(32).toString('base64url');
-    await store.createConversation({
-      id: conversationId,
-      chatbotId: chatbot.id,
-      tokenHash: hashToken(token),
-      createdAt: new Date().toISOString(),
-    });
     const input: ConversationInput = {
       chatbotId: chatbot.id,
       conversationId,
@@ -356,15 +350,35 @@ export function chatRoutes(deps: ChatDeps): Router {
       settings,
       buttons,
     };
-    await temporal.client.workflow.start(conversation, {
+    // Update-with-start: one call starts the workflow and answers the messages it opened with.
+    const start = new WithStartWorkflowOperation(conversation, {
       workflowId: conversationWorkflowId(chatbot.id, conversationId),
       taskQueue: temporal.taskQueue,
       args: [input],
+      workflowIdConflictPolicy: 'FAIL',
       ...(temporal.searchAttributes
         ? { typedSearchAttributes: [{ key: ChatbotIdSearchAttribute, value: chatbot.id }] }
         : {}),
     });
-    res.status(201).json({ conversationId, token, messages: openingMessages(settings, buttons) });
+    const opening = await temporal.client.workflow.executeUpdateWithStart(openingUpdate, {
+      startWorkflowOperation: start,
+    });
+    // The record is written once the workflow runs, so no record is ever left without a workflow; the visitor
+    // learns the conversation's id and token only from this answer, after the record exists.
+    await store
+      .createConversation({
+        id: conversationId,
+        chatbotId: chatbot.id,
+        tokenHash: hashToken(token),
+        createdAt: new Date().toISOString(),
+      })
+      .catch(async (error: unknown) => {
+        // Nobody can reach a conversation without its record: end the workflow rather than leave it idling.
+        const handle = await start.workflowHandle();
+        await handle.signal(closeSignal, { reason: 'its record could not be saved' }).catch(() => undefined);
+        throw error;
+      });
+    res.status(201).json({ conversationId, token, messages: opening.messages });
   });
 
   router.post('/v1/conversations/:id/messages', async (req, res) => {
