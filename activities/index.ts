@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import type { LlmSettings } from '../shared/understanding/llm';
 import { DEFAULT_TRAFFIC_LIMITS } from '../shared/security/traffic';
-import type { AlertSettings, FailureAlert } from '../infrastructure/alerts';
+import { createAlertActivities } from './alerts';
 import { createCatalogActivities } from './catalog';
 import type { Egress } from '../infrastructure/egress';
 import { createHandoffActivities } from './handoff';
@@ -53,10 +53,7 @@ export function createActivities({
     }),
     ...createLlmActivities({ settings: llm.settings, dispatcher: llm.dispatcher, logger }),
     ...createHandoffActivities({ egress, logger }),
-    /** Emails and/or posts a failure alert, at most once per hour per action. */
-    async sendFailureAlert(input: { alert: FailureAlert; settings: AlertSettings }) {
-      return alerts.sendFailureAlert(input.alert, input.settings);
-    },
+    ...createAlertActivities({ alerts }),
   };
 }
 
