@@ -1,6 +1,5 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import { FailureType } from '../shared/failures';
-import { upgradeCatalog } from '../shared/actions/upgrade';
 import type { ActionCatalog, RoutedText } from '../shared/conversation/state';
 import { routeWithModel } from '../shared/understanding/routing';
 import type { PackedVector } from '../shared/understanding/semantic';
@@ -39,12 +38,11 @@ export function createUnderstandingActivities({ encoder, store }: { encoder: Sen
         nonRetryable: true,
       });
     }
-    // Definitions saved by an older Parley are brought to the current schema here, once, not in each workflow.
-    const upgraded = upgradeCatalog(latest);
+    // The store brings definitions saved by an older Parley to the current schema as it reads them.
     catalogs.delete(chatbotId);
     if (catalogs.size >= CACHED_CATALOGS) catalogs.delete(catalogs.keys().next().value as string);
-    catalogs.set(chatbotId, upgraded);
-    return upgraded;
+    catalogs.set(chatbotId, latest);
+    return latest;
   }
 
   async function embed(text: string): Promise<PackedVector | null> {

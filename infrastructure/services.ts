@@ -2,6 +2,7 @@ import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import { createAlerts, type MailTransport } from './alerts';
 import { createCallLog } from './call-log';
+import { createCatalogPublisher } from './catalog-publisher';
 import type { Egress } from './egress';
 import type { SentenceEncoder } from './encoder';
 import { createRateLimiter } from './rate-limit';
@@ -20,11 +21,11 @@ export type ServiceOptions = {
 };
 
 /**
- * Parley's MongoDB-backed services — store, call log, rate limiter, alerts — over one database. Built by the
+ * Parley's MongoDB-backed services — store, catalogue publisher, call log, rate limiter, alerts — over one database. Built by the
  * API and the worker alike, so both read and write the same data the same way.
  */
 export function createServices(db: Db, options: ServiceOptions) {
-  const store = createStore(db, { secretKeys: options.secretKeys, encoder: options.encoder });
+  const store = createStore(db, { secretKeys: options.secretKeys });
   const callLog = createCallLog(db, { retentionDays: options.logRetentionDays });
   const rateLimiter = createRateLimiter(db);
   // Per-second budgets (bursts of conversation starts) count under their own keys in the same collections.
@@ -36,6 +37,8 @@ export function createServices(db: Db, options: ServiceOptions) {
     rateLimiter,
     burstLimiter,
     alerts,
+    /** Trains and publishes a chatbot's catalogue after its actions change. */
+    catalog: createCatalogPublisher({ store, encoder: options.encoder }),
     encoder: options.encoder,
     /** Creates every index (unique, TTL) the services rely on; safe at every start. */
     async ensureIndexes(): Promise<void> {

@@ -1,13 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { MongoServerError, type Db } from 'mongodb';
-import { ActionDefinitionSchema, type ActionDefinition, type StoredAction } from '../shared/actions/action';
+import type { ActionDefinition, StoredAction } from '../shared/actions/action';
+import { upgradeAction } from '../shared/actions/upgrade';
 import type { Chatbot, ChatbotInput, ChatbotPatch } from '../shared/chatbot';
 import type { SecretHostBindings } from '../shared/security/secret-hosts';
-import { routableActions } from '../shared/conversation/catalog';
 import type { ActionCatalog } from '../shared/conversation/state';
 import type { RouterModel } from '../shared/understanding/model';
-import { trainRouter } from '../shared/understanding/training';
-import { embedTrainingTexts, type SentenceEncoder } from './encoder';
 import { maskSecret, openSecret, sealSecret, type KeyRing, type SealedSecret } from './secret-box';
 
 /**
@@ -73,10 +71,14 @@ function toChatbot(doc: ChatbotDoc): Chatbot {
   };
 }
 
-function toStoredAction(doc: ActionDoc): StoredAction {
-  // Definitions are stored as JSON text: operators' body templates may use keys MongoDB treats specially ($, .).
-  const definition = ActionDefinitionSchema.parse(JSON.parse(doc.definitionJson));
-  return { chatbotId: doc.chatbotId, version: doc.version, updatedAt: doc.updatedAt, definition };
+/**
+ * A stored action, its definition parsed once and brought to the current schema (null when it no longer
+ * validates). Definitions are stored as JSON text: operators' body templates may use keys MongoDB treats
+ * specially ($, .).
+ */
+function toStoredAction(doc: ActionDoc): StoredAction | null {
+  const definition = upgradeAction(JSON.parse(doc.definitionJson));
+  return definition && { chatbotId: doc.chatbotId, version: doc.version, updatedAt: doc.updatedAt, definition };
 }
 
 /** Creates the repository over a database handle. */
@@ -86,7 +88,7 @@ function toStoredAction(doc: ActionDoc): StoredAction {
  */
 export function createStore(
   db: Db,
-  options: { secretKeys: KeyRing; encoder?: SentenceEncoder | null; clock?: () => Date },
+  options: { secretKeys: KeyRing; clock?: () => Date },
 ) {
   const clock = options.clock ?? (() => new Date());
   const chatbots = db.collection<ChatbotDoc>('chatbots');
@@ -97,30 +99,7 @@ export function createStore(
   const now = () => clock().toISOString();
 
   async function listActions(chatbotId: string): Promise<StoredAction[]> {
-    return (await actions.find({ chatbotId }).sort({ name: 1 }).toArray()).map(toStoredAction);
-  }
-
-  /**
-   * After any change to a chatbot's actions: trains its router on the intent-triggered actions (so
-   * conversations carry a ready model) and sets a new catalogue revision.
-   */
-  async function refreshCatalog(chatbotId: string) {
-    const stored = await listActions(chatbotId);
-    const routable = routableActions({
-      revision: '',
-      actions: stored.map((a) => ({ version: a.version, definition: a.definition })),
-    });
-    const actionsToRoute = routable.map(({ name, description, examples }) => ({ name, description, examples }));
-    const embeddings = options.encoder ? await embedTrainingTexts(options.encoder, actionsToRoute) : null;
-    const router = trainRouter(actionsToRoute, {}, embeddings);
-    await chatbots.updateOne({ _id: chatbotId }, { $set: { routerJson: JSON.stringify(router) } });
-    await bumpRevision(chatbotId);
-  }
-
-  async function bumpRevision(chatbotId: string) {
-    // A fresh token, not a counter: FerretDB does not apply concurrent $inc atomically, and a lost increment
-    // could leave a conversation holding a stale catalogue under a revision that looks current.
-    await chatbots.updateOne({ _id: chatbotId }, { $set: { catalogRevision: randomUUID(), updatedAt: now() } });
+    return (await actions.find({ chatbotId }).sort({ name: 1 }).toArray()).flatMap((doc) => toStoredAction(doc) ?? []);
   }
 
   return {
@@ -227,8 +206,7 @@ export function createStore(
         }
         throw error;
       }
-      await refreshCatalog(chatbotId);
-      return { created: doc.version === 1, action: toStoredAction(doc) };
+      return { created: doc.version === 1, action: { chatbotId, version: doc.version, updatedAt: at, definition } };
     },
 
     async getAction(chatbotId: string, name: string): Promise<StoredAction | null> {
@@ -240,8 +218,19 @@ export function createStore(
 
     async deleteAction(chatbotId: string, name: string): Promise<boolean> {
       const { deletedCount } = await actions.deleteOne({ _id: actionKey(chatbotId, name) });
-      if (deletedCount === 1) await refreshCatalog(chatbotId);
       return deletedCount === 1;
+    },
+
+    /**
+     * Publishes the chatbot's catalogue after its actions changed: the router trained on them and a new revision
+     * (a fresh token, not a counter: FerretDB does not apply concurrent $inc atomically, and a lost increment could
+     * leave a conversation holding a stale catalogue under a revision that looks current).
+     */
+    async publishCatalog(chatbotId: string, router: RouterModel): Promise<void> {
+      await chatbots.updateOne(
+        { _id: chatbotId },
+        { $set: { routerJson: JSON.stringify(router), catalogRevision: randomUUID(), updatedAt: now() } },
+      );
     },
 
     /** The chatbot's current actions with the revision they belong to; null when the chatbot is gone. */

@@ -76,7 +76,7 @@ export function adminRoutes(deps: {
   /** The optional LLM is configured (reply instructions take effect). */
   llmEnabled?: boolean;
 }): Router {
-  const { store, callLog, alerts } = deps.services;
+  const { store, callLog, alerts, catalog } = deps.services;
   const router = Router();
   async function existingAction(botId: string, name: string): Promise<StoredAction> {
     const action = await store.getAction(botId, name);
@@ -153,6 +153,7 @@ export function adminRoutes(deps: {
     const { created, action } = await store.putAction(botId, definition).catch((error: unknown) => {
       throw error instanceof DuplicateError ? new ApiError('conflict', error.message) : error;
     });
+    await catalog.publish(botId);
     const egress: EgressPolicy = {
       allowLoopback: deps.egressPolicy.allowLoopback,
       allowlist: [...deps.egressPolicy.allowlist, ...chatbot.egressAllowlist],
@@ -171,6 +172,7 @@ export function adminRoutes(deps: {
     if (!(await store.deleteAction(req.params.botId, req.params.name))) {
       throw new ApiError('not_found', `action ${req.params.name} not found`);
     }
+    await catalog.publish(req.params.botId);
     res.status(204).end();
   });
 

@@ -18,7 +18,7 @@ describe('executeHttpStep', () => {
   let api: FakeApi;
   const egress = createEgress({ policy: { allowLoopback: true, allowlist: [] }, connectTimeoutMs: 2_000 });
   const logger = pino({ level: 'silent' });
-  const store = () => createStore(db, { secretKeys: { current: 'k1', keys: { k1: randomBytes(32) } }, encoder: null });
+  const store = () => createStore(db, { secretKeys: { current: 'k1', keys: { k1: randomBytes(32) } } });
   const limits = async () => ({ rateLimitPerMinute: 100, conversationCallsPerMinute: 100, egressAllowlist: [] });
   const activityEnv = (attempt: number, maximumAttempts: number) =>
     new MockActivityEnvironment({ ...defaultActivityInfo, attempt, retryPolicy: { maximumAttempts } });

@@ -42,6 +42,7 @@ describe('the conversation workflow', () => {
     });
     api = await startFakeApi(() => ({ status: 200, body: { data: { order: { status: 'delivered', eta: 'today' } } } }));
     await store.putAction(chatbotId, ActionDefinitionSchema.parse(orderStatusAction(api.url)));
+    await runtime.services.catalog.publish(chatbotId);
     worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
