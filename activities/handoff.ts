@@ -1,3 +1,4 @@
+import { FailureType } from '../shared/failures';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import type { HandoffEvent } from '../shared/conversation/handoff';
@@ -39,7 +40,7 @@ export function createHandoffActivities({ egress, logger }: { egress: Pick<Egres
       if (response.status < 200 || response.status >= 300) {
         logger.warn({ where, status: response.status }, 'handoff webhook answered with an error');
         throw ApplicationFailure.create({
-          type: 'HandoffWebhookFailed',
+          type: FailureType.handoffWebhookFailed,
           message: `the handoff webhook answered ${response.status}`,
         });
       }

@@ -1,5 +1,6 @@
 import {
   ActivityFailure,
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
@@ -15,6 +16,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { FailureType, NON_RETRYABLE_LLM_FAILURES } from '../shared/failures';
 import type * as Upgrade from '../shared/actions/upgrade';
 import { routableActions, routableText } from '../shared/conversation/catalog';
 import { missingParameters } from '../shared/conversation/collection';
@@ -55,7 +57,7 @@ const llm = proxyActivities<Activities>({
   retry: {
     maximumAttempts: 2,
     initialInterval: '500 milliseconds',
-    nonRetryableErrorTypes: ['LlmDisabled', 'LlmBadResponse'],
+    nonRetryableErrorTypes: NON_RETRYABLE_LLM_FAILURES,
   },
 });
 
@@ -74,7 +76,7 @@ const understanding = proxyLocalActivities<Activities>({
  */
 const reading = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
-  retry: { maximumAttempts: 3, initialInterval: '200 milliseconds', nonRetryableErrorTypes: ['ChatbotNotFound'] },
+  retry: { maximumAttempts: 3, initialInterval: '200 milliseconds', nonRetryableErrorTypes: [FailureType.chatbotNotFound] },
 });
 
 /** Option preset for failure alerts: a few tries; an alert that cannot be sent must not hold up the turn. */
@@ -90,6 +92,14 @@ const notify = proxyActivities<Activities>({
 });
 
 const now = () => new Date().toISOString();
+
+/** What an update to a closed conversation is refused with: the API answers it as `conversation_closed`. */
+const conversationClosed = () =>
+  ApplicationFailure.create({
+    type: FailureType.conversationClosed,
+    message: 'the conversation is closed',
+    nonRetryable: true,
+  });
 
 /**
  * The upgrade of definitions recorded by older Parleys, loaded on first use: it validates with the action schema
@@ -158,13 +168,13 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     {
       validator: ({ messageId, text: message }) => {
         if (!messageId || typeof message !== 'string' || message.trim() === '') throw new Error('a message needs text');
-        if (state.status === 'closed' && !handled(messageId)) throw new Error('the conversation is closed');
+        if (state.status === 'closed' && !handled(messageId)) throw conversationClosed();
       },
     },
   );
   const openOnly = ({ messageId }: { messageId: string }) => {
     if (!messageId) throw new Error('a messageId is required');
-    if (state.status === 'closed' && !handled(messageId)) throw new Error('the conversation is closed');
+    if (state.status === 'closed' && !handled(messageId)) throw conversationClosed();
   };
   setHandler(
     agentMessageUpdate,
