@@ -316,7 +316,12 @@ export async function conversation(input: ConversationInput): Promise<Conversati
 
   /** Runs the action and says the reply; returns the failure alert to send once the visitor has the reply. */
   async function execute(run: ActionRun): Promise<(() => Promise<void>) | null> {
-    const { progress } = await executeAction({ ...run, test: false }, runEnvironment(state, run, now()));
+    const { progress } = await executeAction(
+      { ...run, test: false },
+      runEnvironment(state, run, now()),
+      // Lean turns run calls that cannot outlast the turn deadline as local activities.
+      lean && state.settings.turnDeadlineMs !== undefined ? { localWithinMs: state.settings.turnDeadlineMs } : {},
+    );
     // Read the state only once the reply is composed: a turn past its deadline may have added to it meanwhile.
     const words = await composed(run, progress);
     state = completeRun(state, run, progress, now(), words);

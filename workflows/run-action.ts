@@ -1,4 +1,11 @@
-import { ActivityFailure, ApplicationFailure, log, proxyActivities, TimeoutFailure } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  log,
+  proxyActivities,
+  proxyLocalActivities,
+  TimeoutFailure,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { ActionDefinition } from '../shared/actions/action';
 import type { RequestDefinition, RetryPolicy, StepDefinition } from '../shared/actions/step-schema';
@@ -24,10 +31,17 @@ import {
   type HttpStepResult,
 } from '../shared/actions/step-result';
 import type { Json } from '../shared/json';
+import { worstCaseCallMs } from '../shared/actions/call-budget';
 
-/** Option preset for one HTTP call: the step's timeout and retry policy; typed failures that retrying cannot fix. */
-function httpCall(timeoutMs: number, retry: RetryPolicy) {
-  return proxyActivities<Activities>({
+/**
+ * Option preset for one HTTP call: the step's timeout and retry policy; typed failures that retrying cannot fix.
+ * A call that cannot outlast the turn deadline, every attempt included, runs as a local activity: recorded as one
+ * marker, with no activity task to dispatch and no second workflow task, it costs a turn a fraction of a normal
+ * activity. Longer ones stay normal activities, so a slow API never holds the workflow task (and the answer at the
+ * deadline) up.
+ */
+function httpCall(timeoutMs: number, retry: RetryPolicy, local: boolean) {
+  const options = {
     startToCloseTimeout: timeoutMs + 5_000,
     retry: {
       maximumAttempts: retry.maxAttempts,
@@ -36,7 +50,8 @@ function httpCall(timeoutMs: number, retry: RetryPolicy) {
       maximumInterval: retry.maxIntervalMs,
       nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
     },
-  });
+  };
+  return local ? proxyLocalActivities<Activities>(options) : proxyActivities<Activities>(options);
 }
 
 /** An action to execute with its parameter values; `turn` keys idempotency (same across retries, new per turn). */
@@ -68,6 +83,7 @@ function failureResult(error: ActivityFailure): HttpStepResult {
 export async function executeAction(
   execution: ActionExecution,
   environment: RunEnvironment,
+  options: { localWithinMs?: number } = {},
 ): Promise<{ progress: RunProgress; calls: CallReport[] }> {
   const { action } = execution;
   let progress = startRun();
@@ -83,7 +99,8 @@ export async function executeAction(
     const key = idempotencyKey(environment.conversationId, execution.turn, step.id);
     let result: HttpStepResult;
     try {
-      result = await httpCall(timeoutMs, retry).executeHttpStep({
+      const local = options.localWithinMs !== undefined && worstCaseCallMs(timeoutMs, retry) <= options.localWithinMs;
+      result = await httpCall(timeoutMs, retry, local).executeHttpStep({
         action: action.name,
         actionVersion: execution.version,
         step: step.id,
