@@ -53,6 +53,11 @@ export type HttpStepInput = {
   idempotencyKey: string;
   /** A test run (the test endpoint): the result carries the redacted request and the response. */
   test: boolean;
+  /**
+   * When one step's attempts are split between calls (the first a local activity, the rest a normal one): the
+   * attempts made before this call, and the step's total. Absent: this call's own retry policy counts them all.
+   */
+  attempts?: { before: number; total: number };
 };
 
 export type HttpActivityDeps = {
@@ -240,7 +245,11 @@ export function createHttpActivities(deps: HttpActivityDeps) {
     attempt.entry.error = { type: failure.type, message: failure.message };
     await record(attempt, prepared.redact);
     const { info } = Context.current();
-    if (!isFinalFailure(failure, info.attempt, info.retryPolicy?.maximumAttempts)) {
+    const { attempts } = attempt.input;
+    const final = attempts
+      ? isFinalFailure(failure, attempt.entry.attempt, attempts.total)
+      : isFinalFailure(failure, info.attempt, info.retryPolicy?.maximumAttempts);
+    if (!final) {
       throw ApplicationFailure.create({
         type: failure.type,
         message,
@@ -286,6 +295,7 @@ export function createHttpActivities(deps: HttpActivityDeps) {
      */
     async executeHttpStep(input: HttpStepInput): Promise<HttpStepResult> {
       const { info } = Context.current();
+      const attemptNumber = info.attempt + (input.attempts?.before ?? 0);
       const started = performance.now();
       // Read alongside the secrets; only an admitted request waits for it.
       const limits = deps.chatbotLimits(input.environment.chatbotId);
@@ -298,14 +308,14 @@ export function createHttpActivities(deps: HttpActivityDeps) {
           action: input.action,
           step,
           conversationId: input.environment.conversationId,
-          attempt: info.attempt,
+          attempt: attemptNumber,
         }),
         entry: {
           chatbotId: input.environment.chatbotId,
           action: input.action,
           step,
           conversationId: input.environment.conversationId,
-          attempt: info.attempt,
+          attempt: attemptNumber,
           method: input.request.method,
           url: input.request.url,
           requestHeaders: {},

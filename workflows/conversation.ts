@@ -21,11 +21,30 @@ import type * as Upgrade from '../shared/actions/upgrade';
 import { routableActions, routableText } from '../shared/conversation/catalog';
 import { missingParameters } from '../shared/conversation/collection';
 import { completeRun, runEnvironment, composerInput } from '../shared/conversation/run';
-import { closeConversation, openConversation, stateSummary, type ActionCatalog, type LlmHints, type ActionRun, type RoutedText, type ConversationState, type TurnDecision, type TurnEvent, type TurnFeatures } from '../shared/conversation/state';
+import {
+  closeConversation,
+  openConversation,
+  stateSummary,
+  type ActionCatalog,
+  type LlmHints,
+  type ActionRun,
+  type RoutedText,
+  type ConversationState,
+  type TurnDecision,
+  type TurnEvent,
+  type TurnFeatures,
+} from '../shared/conversation/state';
 import { nextQueued, planTurn } from '../shared/conversation/turn';
 import { answerAtDeadline } from '../shared/conversation/deadline';
 import { text } from '../shared/messages';
-import { markHandled, openedWith, recentLines, repliesTo, say, transcriptAfter } from '../shared/conversation/transcript';
+import {
+  markHandled,
+  openedWith,
+  recentLines,
+  repliesTo,
+  say,
+  transcriptAfter,
+} from '../shared/conversation/transcript';
 import {
   agentMessageUpdate,
   answerAtDeadlineUpdate,
@@ -41,7 +60,7 @@ import {
   type ConversationInput,
   type EventContext,
 } from './messages';
-import { executeAction } from './run-action';
+import { activityFailureCause, executeAction } from './run-action';
 import { failureAlert, type RunProgress } from '../shared/actions/interpreter';
 import type { PackedVector } from '../shared/understanding/semantic';
 
@@ -76,7 +95,11 @@ const understanding = proxyLocalActivities<Activities>({
  */
 const reading = proxyLocalActivities<Activities>({
   startToCloseTimeout: '10 seconds',
-  retry: { maximumAttempts: 3, initialInterval: '200 milliseconds', nonRetryableErrorTypes: [FailureType.chatbotNotFound] },
+  retry: {
+    maximumAttempts: 3,
+    initialInterval: '200 milliseconds',
+    nonRetryableErrorTypes: [FailureType.chatbotNotFound],
+  },
 });
 
 /** Option preset for failure alerts: a few tries; an alert that cannot be sent must not hold up the turn. */
@@ -275,8 +298,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     try {
       return await understanding.embedText({ text: event.text });
     } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
-      log.warn('sentence encoder unavailable; routing by words alone', { error: error.message });
+      if (!activityFailureCause(error)) throw error;
+      log.warn('sentence encoder unavailable; routing by words alone', { error: (error as Error).message });
       return null;
     }
   }
@@ -396,8 +419,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       }
       showMode(mode);
     } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
-      log.error('turn failed', { error: error.message });
+      if (!activityFailureCause(error)) throw error;
+      log.error('turn failed', { error: (error as Error).message });
       state = say(state, [text("Sorry, I'm having trouble right now. Please try again in a moment.")], now());
     }
     state = markHandled(state, event.messageId, fromSeq);

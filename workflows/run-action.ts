@@ -4,9 +4,12 @@ import {
   log,
   proxyActivities,
   proxyLocalActivities,
+  sleep,
+  TemporalFailure,
   TimeoutFailure,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { HttpStepInput } from '../activities/http';
 import type { ActionDefinition } from '../shared/actions/action';
 import type { RequestDefinition, RetryPolicy, StepDefinition } from '../shared/actions/step-schema';
 import { FailureType, NON_RETRYABLE_FAILURES } from '../shared/failures';
@@ -31,17 +34,10 @@ import {
   type HttpStepResult,
 } from '../shared/actions/step-result';
 import type { Json } from '../shared/json';
-import { worstCaseCallMs } from '../shared/actions/call-budget';
 
-/**
- * Option preset for one HTTP call: the step's timeout and retry policy; typed failures that retrying cannot fix.
- * A call that cannot outlast the turn deadline, every attempt included, runs as a local activity: recorded as one
- * marker, with no activity task to dispatch and no second workflow task, it costs a turn a fraction of a normal
- * activity. Longer ones stay normal activities, so a slow API never holds the workflow task (and the answer at the
- * deadline) up.
- */
-function httpCall(timeoutMs: number, retry: RetryPolicy, local: boolean) {
-  const options = {
+/** Option preset for one HTTP call: the step's timeout and retry policy; typed failures that retrying cannot fix. */
+function httpCall(timeoutMs: number, retry: RetryPolicy) {
+  return proxyActivities<Activities>({
     startToCloseTimeout: timeoutMs + 5_000,
     retry: {
       maximumAttempts: retry.maxAttempts,
@@ -50,8 +46,28 @@ function httpCall(timeoutMs: number, retry: RetryPolicy, local: boolean) {
       maximumInterval: retry.maxIntervalMs,
       nonRetryableErrorTypes: NON_RETRYABLE_FAILURES,
     },
-  };
-  return local ? proxyLocalActivities<Activities>(options) : proxyActivities<Activities>(options);
+  });
+}
+
+/**
+ * Option preset for a step's first attempt as a local activity: recorded as one marker, with no activity task to
+ * dispatch and no second workflow task, it costs a turn a fraction of a normal activity. One attempt only: the
+ * step's retries run as a normal activity, so a struggling API never holds the workflow task up for long.
+ */
+function firstAttempt(timeoutMs: number) {
+  return proxyLocalActivities<Activities>({
+    startToCloseTimeout: timeoutMs + 5_000,
+    retry: { maximumAttempts: 1, nonRetryableErrorTypes: NON_RETRYABLE_FAILURES },
+  });
+}
+
+/**
+ * Why an activity failed, or null when the error is not an activity's: a normal activity's failure comes wrapped
+ * in an ActivityFailure, a local activity's as its cause itself (an ApplicationFailure, a TimeoutFailure).
+ */
+export function activityFailureCause(error: unknown): TemporalFailure | null {
+  if (error instanceof ActivityFailure) return error.cause instanceof TemporalFailure ? error.cause : error;
+  return error instanceof ApplicationFailure || error instanceof TimeoutFailure ? error : null;
 }
 
 /** An action to execute with its parameter values; `turn` keys idempotency (same across retries, new per turn). */
@@ -67,12 +83,31 @@ export type ActionExecution = {
  * A call that failed as an activity failure rather than a result: a timeout, or a failure recorded by a worker
  * from before failed calls came back as results.
  */
-function failureResult(error: ActivityFailure): HttpStepResult {
-  const cause = error.cause;
+function failureResult(cause: TemporalFailure): HttpStepResult {
   if (cause instanceof ApplicationFailure)
     return failedResult(cause.type ?? 'Error', cause.message, cause.details ?? undefined);
   const type = cause instanceof TimeoutFailure ? FailureType.timeout : 'Error';
-  return failedResult(type, cause?.message ?? error.message, undefined);
+  return failedResult(type, cause.message, undefined);
+}
+
+/**
+ * A step's first attempt as a local activity and, when it failed in a way worth retrying, the rest of its attempts
+ * as a normal activity after the backoff the API asked for (Retry-After) or the policy's first interval.
+ */
+async function locallyFirst(input: HttpStepInput, timeoutMs: number, retry: RetryPolicy): Promise<HttpStepResult> {
+  const total = retry.maxAttempts;
+  try {
+    return await firstAttempt(timeoutMs).executeHttpStep({ ...input, attempts: { before: 0, total } });
+  } catch (error) {
+    const cause = activityFailureCause(error);
+    const retryable = cause instanceof ApplicationFailure || cause instanceof TimeoutFailure;
+    if (!retryable || total <= 1 || (cause instanceof ApplicationFailure && cause.nonRetryable)) throw error;
+    const asked = cause instanceof ApplicationFailure ? cause.nextRetryDelay : undefined;
+    await sleep(asked ?? retry.initialIntervalMs);
+    const second = Math.min(retry.initialIntervalMs * retry.backoffCoefficient, retry.maxIntervalMs ?? Infinity);
+    const rest = { ...retry, maxAttempts: total - 1, initialIntervalMs: second };
+    return httpCall(timeoutMs, rest).executeHttpStep({ ...input, attempts: { before: 1, total } });
+  }
 }
 
 /**
@@ -99,8 +134,7 @@ export async function executeAction(
     const key = idempotencyKey(environment.conversationId, execution.turn, step.id);
     let result: HttpStepResult;
     try {
-      const local = options.localWithinMs !== undefined && worstCaseCallMs(timeoutMs, retry) <= options.localWithinMs;
-      result = await httpCall(timeoutMs, retry, local).executeHttpStep({
+      const input = {
         action: action.name,
         actionVersion: execution.version,
         step: step.id,
@@ -113,10 +147,15 @@ export async function executeAction(
         steps: stepFields(progress),
         idempotencyKey: kind === 'compensate' ? `${key}-compensate` : key,
         test: execution.test,
-      });
+      };
+      const local = options.localWithinMs !== undefined && timeoutMs <= options.localWithinMs;
+      result = local
+        ? await locallyFirst(input, timeoutMs, retry)
+        : await httpCall(timeoutMs, retry).executeHttpStep(input);
     } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
-      result = failureResult(error);
+      const cause = activityFailureCause(error);
+      if (!cause) throw error;
+      result = failureResult(cause);
     }
     const { outcome, report } = settleStep(step.id, kind, result);
     if (!outcome.ok) log.warn('API call failed', { action: action.name, step: step.id, kind, reason: outcome.failure });

@@ -151,6 +151,33 @@ describe('the action engine', () => {
     expect(keys[0]).toMatch(/^parley-/);
   });
 
+  it('makes the first attempt of a step that fits the turn deadline a local activity, and retries as a normal one', async () => {
+    const api = await fakeApi((_request, index) =>
+      index === 1 ? { status: 503, body: {} } : { status: 200, body: { message: 'Done.' } },
+    );
+    const action: ActionDefinitionInput = {
+      name: 'ping',
+      description: 'Ping the service',
+      examples: ['ping the service'],
+      steps: [{ id: 'ping', request: { method: 'POST', url: `${api.url}/ping` } }],
+    };
+    const bot = await parley.createChatbot([action]);
+    const chat = await parley.startConversation(bot);
+    const scheduled = async () =>
+      (await parley.historyText(chat.workflowId)).split('EVENT_TYPE_ACTIVITY_TASK_SCHEDULED').length - 1;
+    expect(await chat.say('ping the service')).toEqual(['Done.']);
+    // One marker, no activity task: the call answered on its first attempt.
+    expect(await scheduled()).toBe(0);
+    expect(await chat.say('ping the service')).toEqual(['Done.']);
+    // The first attempt (local) got a 503; the second ran as a normal activity, with the same Idempotency-Key.
+    expect(await scheduled()).toBe(1);
+    const keys = api.requests.map((request) => request.headers['idempotency-key']);
+    expect(keys).toHaveLength(3);
+    expect(keys[1]).toBe(keys[2]);
+    const attempts = (await parley.admin('get', `/v1/chatbots/${bot}/actions/ping/logs`).expect(200)).body;
+    expect(JSON.stringify(attempts)).toContain('"attempt":2');
+  });
+
   it("stops a chain at the call over the chatbot's budget with reason rate_limited, then refuses turns with 429 up front", async () => {
     const api = await fakeApi(() => ({ status: 200, body: { message: 'Pong.' } }));
     const step = (id: string) => ({
