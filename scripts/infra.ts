@@ -52,7 +52,7 @@ export function portInUse(port: number): Promise<boolean> {
 }
 
 /** A child process Parley started, with a way to stop it. */
-export type Service = { name: string; stop: () => Promise<void>; exited: Promise<number | null> };
+export type Service = { name: string; pid?: number; stop: () => Promise<void>; exited: Promise<number | null> };
 
 /** Spawns a long-running child whose output goes to a log file; `stop` sends SIGTERM, then SIGKILL. */
 export function spawnService(
@@ -72,7 +72,7 @@ export function spawnService(
     await exited;
     clearTimeout(timer);
   };
-  return { name, child, stop, exited };
+  return { name, pid: child.pid, child, stop, exited };
 }
 
 function tail(logFile: string): string {

@@ -103,6 +103,21 @@ async function turns(stack: BenchStack, options: TurnsOptions, log: (line: strin
   console.log(`  no-op Update (${events.noop.count}): ${events.noop.types.join(', ')}`);
   console.log(`  no-API turn (${events.noApi.count}): ${events.noApi.types.join(', ')}`);
   console.log(`  one-step action turn (${events.action.count}): ${events.action.types.join(', ')}`);
+  const names = [...new Set(Object.values(throughput.noop).flatMap((phase) => Object.keys(phase.cpuMsPerTurn)))];
+  const phases = (['noop', 'noApi', 'action'] as const).flatMap((kind) =>
+    Object.values(throughput[kind]).map((phase) => ({ label: `${kind} at ${phase.visitors}`, phase })),
+  );
+  console.log('\nCPU per answered turn under load, ms by process (where a turn\'s cost goes):');
+  console.log(
+    table([
+      ['Phase', ...names, 'total'],
+      ...phases.map(({ label, phase }) => [
+        label,
+        ...names.map((name) => phase.cpuMsPerTurn[name] ?? '—'),
+        Math.round(Object.values(phase.cpuMsPerTurn).reduce((sum, ms) => sum + ms, 0) * 10) / 10,
+      ]),
+    ]),
+  );
   const odd = (['noop', 'noApi', 'action'] as const).flatMap((kind) =>
     Object.values(throughput[kind])
       .filter((phase) => phase.errors + phase.other > 0)

@@ -101,6 +101,8 @@ export async function startBenchStack(
       temporalAddress: temporal.address,
       workerMemoryDir,
       spawn,
+      /** The stack's processes, for CPU accounting. */
+      processes: () => services.map(({ name, pid }) => ({ name, pid })),
       stop,
     };
   } catch (error) {

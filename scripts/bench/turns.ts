@@ -1,3 +1,4 @@
+import { cpuPerTurn, cpuTimes, type Watched } from './cpu';
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -82,7 +83,13 @@ type Visitor = { turn: () => Promise<Outcome>; close: () => Promise<void> };
 type Kind = 'noop' | 'noApi' | 'action';
 
 /** Throughput and latency of `visitors` concurrent visitors looping turns for the measured window. */
-export type LoadResult = Latencies & { visitors: number; turnsPerSecond: number; other: number };
+export type LoadResult = Latencies & {
+  visitors: number;
+  turnsPerSecond: number;
+  other: number;
+  /** CPU milliseconds each process spent per answered turn during the measured window. */
+  cpuMsPerTurn: Record<string, number>;
+};
 /** Events a turn adds to its workflow's history, and their types in order. */
 export type TurnEvents = { count: number; types: string[] };
 
@@ -139,10 +146,21 @@ async function eventsPerTurn(handle: WorkflowHandle, turn: () => Promise<Outcome
  * `concurrency` visitors opened `OPENING_CONCURRENCY` at a time, each looping turns as soon as its last one
  * answered; turns that end within the measured window count. Every visitor is closed afterwards.
  */
-async function load(open: () => Promise<Visitor>, concurrency: number, seconds: number): Promise<LoadResult> {
+async function load(
+  open: () => Promise<Visitor>,
+  concurrency: number,
+  seconds: number,
+  processes: () => Watched[],
+): Promise<LoadResult> {
   const visitors = await inBatches(Array.from({ length: concurrency }), OPENING_CONCURRENCY, () => open());
   const from = performance.now() + 2000;
   const until = from + seconds * 1000;
+  let cpuBefore: Record<string, number> = {};
+  let cpuAfter: Record<string, number> = {};
+  const window = [
+    setTimeout(() => (cpuBefore = cpuTimes(processes())), from - performance.now()),
+    setTimeout(() => (cpuAfter = cpuTimes(processes())), until - performance.now()),
+  ];
   const samples: number[] = [];
   let other = 0;
   let errors = 0;
@@ -158,9 +176,16 @@ async function load(open: () => Promise<Visitor>, concurrency: number, seconds: 
       }
     }),
   );
+  window.forEach(clearTimeout);
   await inBatches(visitors, OPENING_CONCURRENCY, (visitor) => visitor.close().catch(() => undefined));
   const latencies = summarise(samples, errors);
-  return { ...latencies, visitors: concurrency, turnsPerSecond: ms(samples.length / seconds), other };
+  return {
+    ...latencies,
+    visitors: concurrency,
+    turnsPerSecond: ms(samples.length / seconds),
+    other,
+    cpuMsPerTurn: cpuPerTurn(cpuBefore, cpuAfter, samples.length),
+  };
 }
 
 /** Memory a worker process grows by per open workflow: `open` opens them all, `close` closes them. */
@@ -319,7 +344,7 @@ export async function runTurns(stack: BenchStack, options: TurnsOptions, log: (l
     for (const concurrency of options.concurrency) {
       for (const kind of ['noop', 'noApi', 'action'] as const) {
         log(`throughput: ${concurrency} concurrent visitors, ${kind} turns, ${options.seconds} s`);
-        throughput[kind][concurrency] = await load(() => open(kind), concurrency, options.seconds);
+        throughput[kind][concurrency] = await load(() => open(kind), concurrency, options.seconds, stack.processes);
       }
     }
 
