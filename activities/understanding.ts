@@ -1,14 +1,11 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import { FailureType } from '../shared/failures';
 import type { ActionCatalog, RoutedText } from '../shared/conversation/state';
-import { routeWithModel } from '../shared/understanding/routing';
 import type { PackedVector } from '../shared/understanding/semantic';
 import { packVector } from '../shared/understanding/semantic';
 import type { SentenceEncoder } from '../infrastructure/encoder';
 import type { Store } from '../infrastructure/store';
-
-/** Chatbots whose catalogue (with its trained router) a worker keeps in memory. */
-const CACHED_CATALOGS = 1_000;
+import { createTurnReader } from '../infrastructure/turn-reader';
 
 /** What a turn learns from the worker before the workflow plans it. */
 export type TurnReading = {
@@ -24,37 +21,11 @@ export type TurnReading = {
  * cached by catalogue revision, out of workflow memory and history.
  */
 export function createUnderstandingActivities({ encoder, store }: { encoder: SentenceEncoder | null; store: Store }) {
-  const catalogs = new Map<string, ActionCatalog>();
-
-  /** The chatbot's catalogue at `revision` (from memory when known), else its latest. */
-  async function catalogOf(chatbotId: string, revision: string | undefined): Promise<ActionCatalog> {
-    const cached = catalogs.get(chatbotId);
-    if (cached && revision !== undefined && cached.revision === revision) return cached;
-    const latest = await store.loadCatalog(chatbotId);
-    if (!latest) {
-      throw ApplicationFailure.create({
-        type: FailureType.chatbotNotFound,
-        message: `chatbot ${chatbotId} no longer exists`,
-        nonRetryable: true,
-      });
-    }
-    // The store brings definitions saved by an older Parley to the current schema as it reads them.
-    catalogs.delete(chatbotId);
-    if (catalogs.size >= CACHED_CATALOGS) catalogs.delete(catalogs.keys().next().value as string);
-    catalogs.set(chatbotId, latest);
-    return latest;
-  }
-
-  async function embed(text: string): Promise<PackedVector | null> {
-    if (!encoder) return null;
-    try {
-      const [vector] = await encoder.embed([text]);
-      return vector ? { encoder: encoder.id, vector: packVector(vector) } : null;
-    } catch (error) {
-      log.warn('sentence encoder failed; routing by words alone', { error: (error as Error).message });
-      return null;
-    }
-  }
+  const reader = createTurnReader({
+    store,
+    encoder,
+    onEncoderError: (error) => log.warn('sentence encoder failed; routing by words alone', { error: error.message }),
+  });
 
   return {
     /**
@@ -79,12 +50,18 @@ export function createUnderstandingActivities({ encoder, store }: { encoder: Sen
       revision?: string;
       text: string | null;
     }): Promise<TurnReading> {
-      const { router, ...catalog } = await catalogOf(input.chatbotId, input.revision ?? input.knownRevision ?? undefined);
+      const latest = await reader.catalogOf(input.chatbotId, input.revision ?? input.knownRevision ?? undefined);
+      if (!latest) {
+        throw ApplicationFailure.create({
+          type: FailureType.chatbotNotFound,
+          message: `chatbot ${input.chatbotId} no longer exists`,
+          nonRetryable: true,
+        });
+      }
+      const { router: _router, ...catalog } = latest;
       const reading: TurnReading = catalog.revision === input.knownRevision ? {} : { catalog };
-      if (input.text === null || !router) return reading;
-      const embedding = router.semantic ? await embed(input.text) : null;
-      const result = routeWithModel(router, input.text, { embedding });
-      return { ...reading, routed: { text: input.text, result, semantic: embedding !== null } };
+      const routed = input.text === null ? null : await reader.route(latest, input.text);
+      return routed ? { ...reading, routed } : reading;
     },
   };
 }

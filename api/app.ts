@@ -93,6 +93,7 @@ export function createApp(deps: AppDeps): Express {
       store: deps.services.store,
       rateLimiter: deps.services.rateLimiter,
       burstLimiter: deps.services.burstLimiter,
+      encoder: deps.services.encoder,
     }),
   );
   app.use('/v1/chatbots', requireAdmin(deps.adminKey), adminRoutes(deps));

@@ -155,17 +155,17 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       : carried
     : openConversation(input, now());
   let catalog: ActionCatalog | null = null;
-  const inbox: { event: TurnEvent; revision?: string }[] = [];
+  const inbox: { event: TurnEvent; context: EventContext }[] = [];
   const queued = new Set<string>();
   let closeReason: string | null = null;
   /** The turn being processed, so a turn past its deadline can answer with what it has said so far. */
   let current: { messageId: string; fromSeq: number } | null = null;
 
   const handled = (messageId: string) => repliesTo(state, messageId) !== undefined;
-  const enqueue = (event: TurnEvent, { catalogRevision }: EventContext = {}) => {
+  const enqueue = (event: TurnEvent, context: EventContext = {}) => {
     if (handled(event.messageId) || queued.has(event.messageId)) return;
     queued.add(event.messageId);
-    inbox.push({ event, ...(catalogRevision ? { revision: catalogRevision } : {}) });
+    inbox.push({ event, context });
   };
 
   setHandler(
@@ -270,13 +270,20 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   }
 
   /**
-   * Lean turns: the catalogue when the API says it changed (or cannot say), and how the worker routes what the
-   * visitor said, in one local activity; nothing at all for a button of Parley's own on an unchanged catalogue.
+   * Lean turns: the catalogue when the API says it changed (or cannot say), and how the router routes what the
+   * visitor said — as the API read it with the message when it could, else from the worker in one local activity.
+   * Nothing at all for a message the API routed, or a button of Parley's own, on an unchanged catalogue.
    */
-  async function readTurn(event: TurnEvent, revision: string | undefined): Promise<RoutedText | null> {
+  async function readTurn(
+    event: TurnEvent,
+    { catalogRevision: revision, routed }: EventContext,
+  ): Promise<RoutedText | null> {
     if (event.kind === 'agent' || event.kind === 'handback') return null;
     const said = routableText(event);
-    if (said === null && catalog !== null && revision === catalog.revision) return null;
+    if (catalog !== null && revision === catalog.revision) {
+      if (said === null) return null;
+      if (routed?.text === said) return routed;
+    }
     const knownRevision = catalog?.revision ?? null;
     const read = await reading.understandTurn({
       chatbotId: state.chatbotId,
@@ -376,8 +383,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   }
 
   /** The catalogue and what the router makes of the event, by the path this run was recorded with. */
-  async function understand(event: TurnEvent, revision: string | undefined): Promise<Partial<LlmHints>> {
-    if (lean) return { routed: await readTurn(event, revision) };
+  async function understand(event: TurnEvent, context: EventContext): Promise<Partial<LlmHints>> {
+    if (lean) return { routed: await readTurn(event, context) };
     // Answers to a pending question used to skip the catalogue; now a clear change of topic needs it.
     if (!(event.kind === 'message' && state.pending) || patched('catalog-every-turn')) {
       catalog = await refreshCatalog();
@@ -385,13 +392,13 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     return {};
   }
 
-  async function processTurn(event: TurnEvent, revision: string | undefined): Promise<void> {
+  async function processTurn(event: TurnEvent, context: EventContext): Promise<void> {
     const fromSeq = state.nextSeq;
     current = { messageId: event.messageId, fromSeq };
     // Sent once the visitor has the reply, before the next turn starts: handoff events and failure alerts.
     const afterReply: (() => Promise<void>)[] = [];
     try {
-      const understood = await understand(event, revision);
+      const understood = await understand(event, context);
       const hints = lean
         ? { ...(await llmHints(event)), ...understood }
         : { ...(await llmHints(event)), embedding: await embedding(event) };
@@ -462,7 +469,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     const next = inbox.shift();
     if (next) {
       busy = true;
-      await processTurn(next.event, next.revision);
+      await processTurn(next.event, next.context);
       queued.delete(next.event.messageId);
       busy = false;
       lastActive = Date.now();

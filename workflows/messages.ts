@@ -1,5 +1,11 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { ConversationStart, ConversationState, Lead, StateSummary } from '../shared/conversation/state';
+import type {
+  ConversationStart,
+  ConversationState,
+  Lead,
+  RoutedText,
+  StateSummary,
+} from '../shared/conversation/state';
 import type { BotMessage, TranscriptEntry } from '../shared/messages';
 
 /** What starts a conversation workflow; `carried` is the state handed over by continue-as-new. */
@@ -9,7 +15,11 @@ export type ConversationInput = ConversationStart & { carried?: { state: Convers
  * What the API adds to each visitor event: the chatbot's current catalogue revision, so a conversation learns of
  * catalogue changes with the event itself and an unchanged catalogue costs no read.
  */
-export type EventContext = { catalogRevision?: string };
+export type EventContext = {
+  catalogRevision?: string;
+  /** How the chatbot's router at that revision routes the message, read by the API as it admitted it. */
+  routed?: RoutedText;
+};
 
 /** A visitor turn that answers with the bot's messages for it (the synchronous path for frontends). */
 export const sendMessageUpdate = defineUpdate<

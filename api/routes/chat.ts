@@ -1,6 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
 import { Router, type Request, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { SentenceEncoder } from '../../infrastructure/encoder';
+import { createTurnReader } from '../../infrastructure/turn-reader';
+import type { RoutedText } from '../../shared/conversation/state';
 import { z } from 'zod';
 import type { RateLimiter } from '../../infrastructure/rate-limit';
 import type { ConversationRecord, Store } from '../../infrastructure/store';
@@ -125,6 +129,9 @@ export type ChatDeps = {
   llmEnabled: boolean;
   /** The admin key: admin writes with it make this process forget the chatbots it keeps (api/chatbot-cache.ts). */
   adminKey?: string;
+  /** The sentence encoder: the API routes each message as it admits it (null: by words alone). */
+  encoder: SentenceEncoder | null;
+  logger?: Logger;
 };
 
 /**
@@ -135,6 +142,27 @@ export function chatRoutes(deps: ChatDeps): Router {
   const { store, temporal } = deps;
   const router = Router();
   const chatbots = createChatbotCache(store, deps.adminKey === undefined ? {} : { adminKey: deps.adminKey });
+  const reader = createTurnReader({
+    store,
+    encoder: deps.encoder,
+    onEncoderError: (error) =>
+      deps.logger?.warn({ error: error.message }, 'sentence encoder failed; routing by words alone'),
+  });
+
+  /**
+   * How the chatbot's router, at the revision this turn names, routes the message: sent with the turn, so the
+   * conversation needs no round trip to the worker to read it (null: the workflow asks the worker instead).
+   */
+  async function routedMessage(chatbot: Chatbot | null, text: string): Promise<RoutedText | null> {
+    if (!chatbot) return null;
+    try {
+      const catalog = await reader.catalogOf(chatbot.id, chatbot.catalogRevision);
+      return catalog?.revision === chatbot.catalogRevision ? await reader.route(catalog, text) : null;
+    } catch (error) {
+      deps.logger?.warn({ error: (error as Error).message }, 'message not routed by the API; the worker will');
+      return null;
+    }
+  }
   // Mounted ahead of the admin routes, so it sees every admin write of this process.
   router.use(chatbots.watchAdminWrites);
 
@@ -387,7 +415,10 @@ export function chatRoutes(deps: ChatDeps): Router {
     const { leave, chatbot, context } = await admitVisitorEvent(record);
     try {
       const messageId = body.messageId ?? randomUUID();
-      const turn = handle.executeUpdate(sendMessageUpdate, { args: [{ messageId, text: body.text, ...context }] });
+      const routed = await routedMessage(chatbot, body.text);
+      const turn = handle.executeUpdate(sendMessageUpdate, {
+        args: [{ messageId, text: body.text, ...context, ...(routed ? { routed } : {}) }],
+      });
       const result = await turnWithinDeadline(handle, turn, messageId, chatbot);
       res.json({ messages: result.messages });
     } catch (error) {

@@ -68,8 +68,10 @@ describe('semantic routing through the API', () => {
     // How the worker routed each message is recorded (a local activity marker), so a replay routes exactly as the
     // turn did; the trained router itself stays in the worker, out of history.
     const history = await parley.historyText(`conversation:${bot}:${chat.conversationId}`);
-    expect(history).toContain('understandTurn');
     expect(history).not.toContain('"router"');
+    // The first turn reads the catalogue through the worker (understandTurn); the API routes every message with
+    // its turn, so later turns on an unchanged catalogue need no local activity to read it.
+    expect(history.split('"understandTurn"').length - 1).toBe(1);
   });
 
   it('routes at least 90% of visitors paraphrases of actions written as a description and one example', async () => {
