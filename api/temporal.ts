@@ -3,6 +3,7 @@ import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType } fro
 import { temporal } from '@temporalio/proto';
 import { FailureType } from '../shared/failures';
 import { ApiError } from './errors';
+import { retryAfterSeconds } from '../shared/security/traffic';
 
 /** The search attribute operators filter conversations by in the Temporal UI: `ParleyChatbotId = "acme"`. */
 export const ChatbotIdSearchAttribute = defineSearchAttributeKey('ParleyChatbotId', SearchAttributeType.KEYWORD);
@@ -39,15 +40,21 @@ function refusedAsClosed(error: WorkflowUpdateFailedError): boolean {
 
 /**
  * Maps Temporal client errors about a conversation whose record exists to API errors: a workflow that is
- * no longer running, or one that refuses with `ConversationClosed`, is a closed conversation; an update the
- * workflow's validator refused otherwise is explained.
+ * no longer running, or one that refuses with `ConversationClosed`, is a closed conversation; a message over the
+ * conversation's budget (`RateLimited`) is 429 with Retry-After; an update the workflow's validator refused
+ * otherwise is explained.
  */
 export function conversationError(error: unknown): unknown {
   if (error instanceof WorkflowNotFoundError) return new ApiError('conversation_closed', 'the conversation is closed');
   if (error instanceof WorkflowUpdateFailedError) {
+    const cause = error.cause;
+    if (cause instanceof ApplicationFailure && cause.type === FailureType.rateLimited) {
+      const [detail] = (cause.details ?? []) as [{ retryAfterMs?: number }?];
+      return new ApiError('rate_limited', cause.message, retryAfterSeconds(detail?.retryAfterMs ?? 60_000));
+    }
     return refusedAsClosed(error)
       ? new ApiError('conversation_closed', 'the conversation is closed')
-      : new ApiError('invalid_request', error.cause?.message ?? error.message);
+      : new ApiError('invalid_request', cause?.message ?? error.message);
   }
   return error;
 }

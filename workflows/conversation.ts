@@ -36,6 +36,7 @@ import {
 } from '../shared/conversation/state';
 import { nextQueued, planTurn } from '../shared/conversation/turn';
 import { answerAtDeadline } from '../shared/conversation/deadline';
+import { messageBudgetWait } from '../shared/conversation/message-budget';
 import { text } from '../shared/messages';
 import {
   markHandled,
@@ -116,6 +117,15 @@ const notify = proxyActivities<Activities>({
 
 const now = () => new Date().toISOString();
 
+/** What a message over the conversation's budget is refused with: the API answers 429 with Retry-After. */
+const tooManyMessages = (limit: number, retryAfterMs: number) =>
+  ApplicationFailure.create({
+    type: FailureType.rateLimited,
+    message: `at most ${limit} messages a minute; please wait a moment`,
+    details: [{ retryAfterMs }],
+    nonRetryable: true,
+  });
+
 /** What an update to a closed conversation is refused with: the API answers it as `conversation_closed`. */
 const conversationClosed = () =>
   ApplicationFailure.create({
@@ -189,9 +199,14 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       return { messages: repliesTo(state, messageId) ?? [] };
     },
     {
-      validator: ({ messageId, text: message }) => {
+      validator: ({ messageId, text: message, limits }) => {
         if (!messageId || typeof message !== 'string' || message.trim() === '') throw new Error('a message needs text');
         if (state.status === 'closed' && !handled(messageId)) throw conversationClosed();
+        // The conversation keeps its visitor's message budget itself; a refused update leaves no trace in history.
+        if (limits && !handled(messageId) && !queued.has(messageId)) {
+          const wait = messageBudgetWait(state, limits.messagesPerMinute, Date.now(), inbox.length);
+          if (wait > 0) throw tooManyMessages(limits.messagesPerMinute, wait);
+        }
       },
     },
   );

@@ -19,6 +19,8 @@ export type EventContext = {
   catalogRevision?: string;
   /** How the chatbot's router at that revision routes the message, read by the API as it admitted it. */
   routed?: RoutedText;
+  /** The visitor's message budget, which the conversation keeps (its update validator refuses what is over). */
+  limits?: { messagesPerMinute: number };
 };
 
 /** A visitor turn that answers with the bot's messages for it (the synchronous path for frontends). */
@@ -40,13 +42,11 @@ export const answerAtDeadlineUpdate = defineUpdate<{ messages: BotMessage[] }, [
  */
 export const openingUpdate = defineUpdate<{ messages: BotMessage[] }, []>('opening');
 /** The same turn, fire-and-forget. */
-export const visitorMessageSignal = defineSignal<[{ messageId: string; text: string } & EventContext]>(
-  'visitorMessage',
-);
+export const visitorMessageSignal =
+  defineSignal<[{ messageId: string; text: string } & EventContext]>('visitorMessage');
 /** A button or quick reply was pressed. */
-export const buttonClickedSignal = defineSignal<[{ messageId: string; payload: string } & EventContext]>(
-  'buttonClicked',
-);
+export const buttonClickedSignal =
+  defineSignal<[{ messageId: string; payload: string } & EventContext]>('buttonClicked');
 /** A lead form was submitted. */
 export const leadCapturedSignal = defineSignal<[Lead & { messageId?: string } & EventContext]>('leadCaptured');
 /** A person's message in a handed-off conversation (the admin API); answers once it is in the transcript. */

@@ -210,7 +210,10 @@ export function chatRoutes(deps: ChatDeps): Router {
    * conversation's or the chatbot's API-call budget is spent (the turn could only apologise), or when the
    * visitor sends more than the per-minute message limit. Answers the function that ends the admitted turn.
    */
-  async function admitVisitorEvent(record: { id: string; chatbotId: string }): Promise<AdmittedEvent> {
+  async function admitVisitorEvent(
+    record: { id: string; chatbotId: string },
+    kind: 'message' | 'button or lead',
+  ): Promise<AdmittedEvent> {
     const leave = admission.enter(record.chatbotId);
     if (!leave) {
       throw tooMany('this chatbot is answering as many visitors as it may at once; please retry in a moment', 1000);
@@ -237,6 +240,16 @@ export function chatRoutes(deps: ChatDeps): Router {
           chatbotWait,
         );
       }
+      const revision = chatbot ? { catalogRevision: chatbot.catalogRevision } : {};
+      // A message's budget is the conversation's to keep (its update validator counts what the visitor said);
+      // buttons and leads arrive as signals, which cannot be refused there, so the limiter counts them here.
+      if (kind === 'message') {
+        return {
+          leave,
+          chatbot,
+          context: { ...revision, limits: { messagesPerMinute: traffic.visitorMessagesPerMinute } },
+        };
+      }
       const visitor = await rateLimiter.take(limiterKeys.visitorMessages(record.id), traffic.visitorMessagesPerMinute);
       if (!visitor.allowed) {
         throw tooMany(
@@ -244,7 +257,7 @@ export function chatRoutes(deps: ChatDeps): Router {
           visitor.retryAfterMs,
         );
       }
-      return { leave, chatbot, context: chatbot ? { catalogRevision: chatbot.catalogRevision } : {} };
+      return { leave, chatbot, context: revision };
     } catch (error) {
       leave();
       throw error;
@@ -412,7 +425,7 @@ export function chatRoutes(deps: ChatDeps): Router {
   router.post('/v1/conversations/:id/messages', async (req, res) => {
     const { record, handle } = await authorizedConversation(req);
     const body = parseVisitorInput(SendMessageSchema, req.body);
-    const { leave, chatbot, context } = await admitVisitorEvent(record);
+    const { leave, chatbot, context } = await admitVisitorEvent(record, 'message');
     try {
       const messageId = body.messageId ?? randomUUID();
       const routed = await routedMessage(chatbot, body.text);
@@ -431,7 +444,7 @@ export function chatRoutes(deps: ChatDeps): Router {
   router.post('/v1/conversations/:id/buttons', async (req, res) => {
     const { record, handle } = await authorizedConversation(req);
     const body = parseVisitorInput(ButtonSchema, req.body);
-    const { leave, context } = await admitVisitorEvent(record);
+    const { leave, context } = await admitVisitorEvent(record, 'button or lead');
     await handle
       .signal(buttonClickedSignal, { messageId: body.messageId ?? randomUUID(), payload: body.payload, ...context })
       .catch((error: unknown) => Promise.reject(conversationError(error)))
@@ -442,7 +455,7 @@ export function chatRoutes(deps: ChatDeps): Router {
   router.post('/v1/conversations/:id/lead', async (req, res) => {
     const { record, handle } = await authorizedConversation(req);
     const body = parseVisitorInput(LeadSchema, req.body);
-    const { leave, context } = await admitVisitorEvent(record);
+    const { leave, context } = await admitVisitorEvent(record, 'button or lead');
     await handle
       .signal(leadCapturedSignal, { ...body, messageId: body.messageId ?? randomUUID(), ...context })
       .catch((error: unknown) => Promise.reject(conversationError(error)))

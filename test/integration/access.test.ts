@@ -83,6 +83,11 @@ describe('API access', () => {
     const limited = await chat.send('one more');
     expect(limited.status).toBe(429);
     expect(limited.body.error.code).toBe('rate_limited');
+    // The conversation keeps this budget itself: its update validator refused the message, which left no history.
+    expect(limited.body.error.message).toBe('at most 3 messages a minute; please wait a moment');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+    expect(await parley.historyText(chat.workflowId)).not.toContain('one more');
   });
 
   it('refuses oversized bodies, unknown fields and over-long messages, changing nothing', async () => {
