@@ -58,6 +58,11 @@ export type HttpStepInput = {
    * attempts made before this call, and the step's total. Absent: this call's own retry policy counts them all.
    */
   attempts?: { before: number; total: number };
+  /**
+   * The conversation's call budget, when the conversation keeps it (its own count of calls): `kept` — the call fits;
+   * `spent` — it does not, and the attempt is refused and logged as such. Absent: the shared limiter counts it.
+   */
+  conversationBudget?: 'kept' | 'spent';
 };
 
 export type HttpActivityDeps = {
@@ -150,13 +155,16 @@ export function createHttpActivities(deps: HttpActivityDeps) {
   }
 
   /**
-   * Admit: takes a slot of the conversation's budget first (so one visitor's extra calls never spend the chatbot's;
-   * test runs have no conversation), then of the chatbot's. A refusal is a `RateLimited` failure.
+   * Admit: the conversation's budget first (so one visitor's extra calls never spend the chatbot's; test runs have
+   * no conversation) — as the conversation counted it, or else a slot of the shared limiter — then a slot of the
+   * chatbot's. A refusal is a `RateLimited` failure.
    */
   async function admit(input: HttpStepInput, where: string, limits: ChatbotLimits): Promise<CallFailure | null> {
     const { chatbotId, conversationId } = input.environment;
     const conversationKey = limiterKeys.conversationCalls(conversationId);
-    if (!input.test && !(await rateLimiter.tryAcquire(conversationKey, limits.conversationCallsPerMinute))) {
+    if (!input.test && input.conversationBudget === 'spent') return rateLimited(where, 'conversation');
+    const counted = input.test || input.conversationBudget === 'kept';
+    if (!counted && !(await rateLimiter.tryAcquire(conversationKey, limits.conversationCallsPerMinute))) {
       return rateLimited(where, 'conversation');
     }
     if (!(await rateLimiter.tryAcquire(limiterKeys.chatbotCalls(chatbotId), limits.rateLimitPerMinute))) {

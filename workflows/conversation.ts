@@ -36,7 +36,7 @@ import {
 } from '../shared/conversation/state';
 import { nextQueued, planTurn } from '../shared/conversation/turn';
 import { answerAtDeadline } from '../shared/conversation/deadline';
-import { messageBudgetWait } from '../shared/conversation/message-budget';
+import { messageBudgetWait, windowWait, withinWindow, type ConversationLimits } from '../shared/conversation/budgets';
 import { text } from '../shared/messages';
 import {
   markHandled,
@@ -126,6 +126,15 @@ const tooManyMessages = (limit: number, retryAfterMs: number) =>
     nonRetryable: true,
   });
 
+/** What a message is refused with while the conversation's call budget is spent: 429 with Retry-After. */
+const callsSpent = (limit: number, retryAfterMs: number) =>
+  ApplicationFailure.create({
+    type: FailureType.rateLimited,
+    message: `this conversation has made its ${limit} API calls for this minute; please wait a moment`,
+    details: [{ retryAfterMs }],
+    nonRetryable: true,
+  });
+
 /** What an update to a closed conversation is refused with: the API answers it as `conversation_closed`. */
 const conversationClosed = () =>
   ApplicationFailure.create({
@@ -206,6 +215,10 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         if (limits && !handled(messageId) && !queued.has(messageId)) {
           const wait = messageBudgetWait(state, limits.messagesPerMinute, Date.now(), inbox.length);
           if (wait > 0) throw tooManyMessages(limits.messagesPerMinute, wait);
+          // A turn whose actions could only be refused is not started: the visitor waits instead.
+          const calls = limits.callsPerMinute;
+          const callWait = calls === undefined ? 0 : windowWait(state.callTimes ?? [], calls, Date.now());
+          if (callWait > 0) throw callsSpent(calls as number, callWait);
         }
       },
     },
@@ -266,10 +279,10 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   setHandler(buttonClickedSignal, ({ messageId, payload, ...context }) =>
     enqueue({ kind: 'button', messageId, payload }, context),
   );
-  setHandler(leadCapturedSignal, ({ messageId, catalogRevision, ...lead }) =>
+  setHandler(leadCapturedSignal, ({ messageId, catalogRevision, limits, ...lead }) =>
     enqueue(
       { kind: 'lead', messageId: messageId ?? `lead-${state.turn}-${inbox.length}`, lead },
-      catalogRevision ? { catalogRevision } : {},
+      { ...(catalogRevision ? { catalogRevision } : {}), ...(limits ? { limits } : {}) },
     ),
   );
   setHandler(closeSignal, ({ reason }) => {
@@ -360,16 +373,25 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   }
 
   /** Runs the action and says the reply; returns the failure alert to send once the visitor has the reply. */
-  async function execute(run: ActionRun): Promise<(() => Promise<void>) | null> {
-    const { progress } = await executeAction(
-      { ...run, test: false },
-      runEnvironment(state, run, now()),
-      // Lean turns run calls that cannot outlast the turn deadline as local activities.
-      lean && state.settings.turnDeadlineMs !== undefined ? { localWithinMs: state.settings.turnDeadlineMs } : {},
-    );
+  async function execute(
+    run: ActionRun,
+    limits: ConversationLimits | undefined,
+  ): Promise<(() => Promise<void>) | null> {
+    const deadline = state.settings.turnDeadlineMs;
+    // Lean turns run calls that cannot outlast the turn deadline as local activities, and count them against the
+    // conversation's call budget themselves.
+    const callBudget =
+      lean && limits?.callsPerMinute !== undefined
+        ? { limit: limits.callsPerMinute, times: withinWindow(state.callTimes ?? [], Date.now()) }
+        : undefined;
+    const { progress } = await executeAction({ ...run, test: false }, runEnvironment(state, run, now()), {
+      ...(lean && deadline !== undefined ? { localWithinMs: deadline } : {}),
+      ...(callBudget ? { callBudget } : {}),
+    });
     // Read the state only once the reply is composed: a turn past its deadline may have added to it meanwhile.
     const words = await composed(run, progress);
     state = completeRun(state, run, progress, now(), words);
+    if (callBudget) state = { ...state, callTimes: callBudget.times };
     const alert = failureAlert(run.action, progress, runEnvironment(state, run, now()));
     // Alerts were added after conversations started running: old histories have no alert activity.
     if (!alert || !(lean || patched('failure-alerts'))) return null;
@@ -434,7 +456,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       while (decision) {
         state = decision.state;
         if (decision.run) {
-          const alert = await execute(decision.run);
+          const alert = await execute(decision.run, context.limits);
           if (alert) afterReply.push(alert);
         }
         decision = state.features?.context ? nextQueued(state, catalog, now()) : null;

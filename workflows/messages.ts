@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { ConversationLimits } from '../shared/conversation/budgets';
 import type {
   ConversationStart,
   ConversationState,
@@ -19,8 +20,11 @@ export type EventContext = {
   catalogRevision?: string;
   /** How the chatbot's router at that revision routes the message, read by the API as it admitted it. */
   routed?: RoutedText;
-  /** The visitor's message budget, which the conversation keeps (its update validator refuses what is over). */
-  limits?: { messagesPerMinute: number };
+  /**
+   * The budgets the conversation keeps itself: its visitor's messages (its update validator refuses what is over)
+   * and its actions' API calls a minute.
+   */
+  limits?: ConversationLimits;
 };
 
 /** A visitor turn that answers with the bot's messages for it (the synchronous path for frontends). */

@@ -34,6 +34,7 @@ import {
   type HttpStepResult,
 } from '../shared/actions/step-result';
 import type { Json } from '../shared/json';
+import { windowWait } from '../shared/conversation/budgets';
 
 /** Option preset for one HTTP call: the step's timeout and retry policy; typed failures that retrying cannot fix. */
 function httpCall(timeoutMs: number, retry: RetryPolicy) {
@@ -110,6 +111,15 @@ async function locallyFirst(input: HttpStepInput, timeoutMs: number, retry: Retr
   }
 }
 
+/** Counts a call against the conversation's own budget, when it keeps one: whether it fits, for the activity. */
+function budgetFor(budget: { limit: number; times: number[] } | undefined): Pick<HttpStepInput, 'conversationBudget'> {
+  if (!budget) return {};
+  const now = Date.now();
+  if (windowWait(budget.times, budget.limit, now) > 0) return { conversationBudget: 'spent' };
+  budget.times.push(now);
+  return { conversationBudget: 'kept' };
+}
+
 /**
  * Executes an action's chain in the run's environment: each decision comes from the pure interpreter
  * (shared/actions/interpreter), each call is an activity retried under the step's policy. Failures take the step's
@@ -118,7 +128,11 @@ async function locallyFirst(input: HttpStepInput, timeoutMs: number, retry: Retr
 export async function executeAction(
   execution: ActionExecution,
   environment: RunEnvironment,
-  options: { localWithinMs?: number } = {},
+  options: {
+    localWithinMs?: number;
+    /** The conversation's call budget, kept by the conversation: its limit and its calls' times (ms), added to. */
+    callBudget?: { limit: number; times: number[] };
+  } = {},
 ): Promise<{ progress: RunProgress; calls: CallReport[] }> {
   const { action } = execution;
   let progress = startRun();
@@ -147,6 +161,7 @@ export async function executeAction(
         steps: stepFields(progress),
         idempotencyKey: kind === 'compensate' ? `${key}-compensate` : key,
         test: execution.test,
+        ...budgetFor(options.callBudget),
       };
       const local = options.localWithinMs !== undefined && timeoutMs <= options.localWithinMs;
       result = local

@@ -207,8 +207,10 @@ export function chatRoutes(deps: ChatDeps): Router {
   /**
    * Admits a visitor event (message, button, lead) of a conversation, or refuses it with 429 and Retry-After
    * before any workflow work: when its chatbot already has its share of turns running in this process, when the
-   * conversation's or the chatbot's API-call budget is spent (the turn could only apologise), or when the
-   * visitor sends more than the per-minute message limit. Answers the function that ends the admitted turn.
+   * chatbot's API-call budget is spent (the turn could only apologise), or — for buttons and leads — when the
+   * visitor sends more than the per-minute message limit. A message's own budgets (messages, and its
+   * conversation's API calls) are the conversation's to keep: they go with the event, and its update validator
+   * refuses what is over. Answers the function that ends the admitted turn.
    */
   async function admitVisitorEvent(
     record: { id: string; chatbotId: string },
@@ -219,37 +221,25 @@ export function chatRoutes(deps: ChatDeps): Router {
       throw tooMany('this chatbot is answering as many visitors as it may at once; please retry in a moment', 1000);
     }
     try {
-      // The conversation's budget needs nothing else; the chatbot's needs the chatbot's own limit.
-      const [conversationWait, [chatbot, chatbotWait]] = await Promise.all([
-        budgets.retryAfterMs(limiterKeys.conversationCalls(record.id), traffic.conversationCallsPerMinute),
-        chatbots.get(record.chatbotId).then(async (chatbot) => {
-          const limit = chatbot?.rateLimitPerMinute ?? traffic.chatbotCallsPerMinute;
-          return [chatbot, await budgets.retryAfterMs(limiterKeys.chatbotCalls(record.chatbotId), limit)] as const;
-        }),
-      ]);
+      // The conversation keeps its own budgets (see `limits` below); the chatbot's is shared by all its visitors.
+      const chatbot = await chatbots.get(record.chatbotId);
       const chatbotCalls = chatbot?.rateLimitPerMinute ?? traffic.chatbotCallsPerMinute;
-      if (conversationWait > 0) {
-        throw tooMany(
-          `this conversation has made its ${traffic.conversationCallsPerMinute} API calls for this minute; please wait a moment`,
-          conversationWait,
-        );
-      }
+      const chatbotWait = await budgets.retryAfterMs(limiterKeys.chatbotCalls(record.chatbotId), chatbotCalls);
       if (chatbotWait > 0) {
         throw tooMany(
           `this chatbot has made its ${chatbotCalls} API calls for this minute; please wait a moment`,
           chatbotWait,
         );
       }
-      const revision = chatbot ? { catalogRevision: chatbot.catalogRevision } : {};
-      // A message's budget is the conversation's to keep (its update validator counts what the visitor said);
-      // buttons and leads arrive as signals, which cannot be refused there, so the limiter counts them here.
-      if (kind === 'message') {
-        return {
-          leave,
-          chatbot,
-          context: { ...revision, limits: { messagesPerMinute: traffic.visitorMessagesPerMinute } },
-        };
-      }
+      const limits = {
+        messagesPerMinute: traffic.visitorMessagesPerMinute,
+        callsPerMinute: traffic.conversationCallsPerMinute,
+      };
+      const context = { ...(chatbot ? { catalogRevision: chatbot.catalogRevision } : {}), limits };
+      // A message's budget is the conversation's to keep (its update validator counts what the visitor said, and
+      // refuses a message while its actions' call budget is spent); buttons and leads arrive as signals, which
+      // cannot be refused there, so the limiter counts them here.
+      if (kind === 'message') return { leave, chatbot, context };
       const visitor = await rateLimiter.take(limiterKeys.visitorMessages(record.id), traffic.visitorMessagesPerMinute);
       if (!visitor.allowed) {
         throw tooMany(
@@ -257,7 +247,7 @@ export function chatRoutes(deps: ChatDeps): Router {
           visitor.retryAfterMs,
         );
       }
-      return { leave, chatbot, context: revision };
+      return { leave, chatbot, context };
     } catch (error) {
       leave();
       throw error;

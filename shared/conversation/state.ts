@@ -117,6 +117,8 @@ export type ConversationState = {
   mode?: ConversationMode;
   /** Actions waiting to fire once the current one is done (further lead_captured actions), in order. */
   queued?: { action: string; trigger: PendingAction['trigger']; message: string }[];
+  /** When the conversation's actions called an API in the last minute (ms): its call budget (shared/conversation/budgets). */
+  callTimes?: number[];
 };
 
 export const natural = (state: ConversationState) => state.features?.context === true;

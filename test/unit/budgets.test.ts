@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { messageBudgetWait } from '../../shared/conversation/message-budget';
+import { messageBudgetWait, windowWait, withinWindow } from '../../shared/conversation/budgets';
 import type { TranscriptEntry } from '../../shared/messages';
 
 const at = (ms: number) => new Date(ms).toISOString();
@@ -50,5 +50,15 @@ describe('messageBudgetWait', () => {
     const held = state([['visitor', now - 30_000]]);
     expect(messageBudgetWait(held, 2, now, 0)).toBe(0);
     expect(messageBudgetWait(held, 2, now, 1)).toBe(30_000);
+  });
+});
+
+describe('windowWait', () => {
+  const now = 1_000_000;
+
+  it('counts the calls of the last minute against the limit', () => {
+    expect(windowWait([now - 70_000, now - 30_000], 2, now)).toBe(0);
+    expect(windowWait([now - 50_000, now - 30_000], 2, now)).toBe(10_000);
+    expect(withinWindow([now - 70_000, now - 30_000], now)).toEqual([now - 30_000]);
   });
 });
