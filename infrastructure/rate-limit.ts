@@ -20,8 +20,9 @@ const MAX_LOCAL_ENTRIES = 10_000;
 
 /**
  * A limit on calls per key in a sliding window, shared by every worker and API process through MongoDB
- * (collections `rate_limit_calls` and `rate_limit_heads`). Keys are chatbots (their API-call budget),
- * conversations (their call and message budgets), client addresses and chatbots (conversation starts).
+ * (collections `rate_limit_calls` and `rate_limit_heads`). Keys are chatbots (their API-call budget), client
+ * addresses and chatbots (conversation starts), and conversations (the buttons and leads their visitors send, and
+ * the calls of conversations recorded before they kept their own budgets — see shared/conversation/budgets.ts).
  *
  * Admitted calls are numbered 1, 2, 3… per key, and taking number n is inserting the document with `_id`
  * `<key>:<n>`: the unique `_id` lets exactly one caller have each number, which is the only guarantee this
@@ -117,11 +118,33 @@ export function createRateLimiter(db: Db, options: RateLimiterOptions = {}) {
     }
   }
 
+  /** Takes in flight per key in this process, chained so that they take their numbers one after another. */
+  const queues = new Map<string, Promise<RateDecision>>();
+
   /**
    * Takes one call slot for the key if fewer than `limit` calls happened in the last window. A refusal says
-   * how long until the earliest call in the window leaves it (what a `Retry-After` should say).
+   * how long until the earliest call in the window leaves it (what a `Retry-After` should say). This process's
+   * takes of one key wait for each other: otherwise every concurrent caller would try the same next number and
+   * all but one would lose the race, over and over (dozens of visitors of one chatbot calling at once); other
+   * processes' races are still settled by the unique `_id`.
    */
-  async function take(key: string, limit: number): Promise<RateDecision> {
+  function take(key: string, limit: number): Promise<RateDecision> {
+    const allowed = Math.floor(limit);
+    const full = knownFull(key, allowed, clock().getTime());
+    if (full > 0) return Promise.resolve({ allowed: false, retryAfterMs: full });
+    const previous = queues.get(key);
+    const run = () => takeNow(key, limit);
+    // A failed take (the database unreachable) fails its own caller only; the next take tries anew.
+    const next = previous ? previous.then(run, run) : run();
+    queues.set(key, next);
+    const forget = () => {
+      if (queues.get(key) === next) queues.delete(key);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
+  async function takeNow(key: string, limit: number): Promise<RateDecision> {
     const allowed = Math.floor(limit);
     if (!(allowed >= 1)) return { allowed: false, retryAfterMs: windowMs };
     const now = clock();

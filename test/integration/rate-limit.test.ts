@@ -141,6 +141,23 @@ describe('the call rate limiter', () => {
     }
   });
 
+  it('lets concurrent callers of one key in one process take numbers in turn, never racing each other', async () => {
+    const watched = await MongoClient.connect(inject('mongodbUri'), { monitorCommands: true });
+    try {
+      let inserts = 0;
+      watched.on('commandStarted', (event) => {
+        if (event.commandName === 'insert' && event.command['insert'] === 'rate_limit_calls') inserts += 1;
+      });
+      const limiter = createRateLimiter(watched.db(db.databaseName), { clock });
+      const decisions = await Promise.all(Array.from({ length: 30 }, () => limiter.tryAcquire('crowded-bot', 20)));
+      expect(decisions.filter(Boolean)).toHaveLength(20);
+      // One insert per admitted call: no caller lost a race to another caller of this process.
+      expect(inserts).toBe(20);
+    } finally {
+      await watched.close();
+    }
+  });
+
   it('refuses a full key from memory until its earliest call leaves the window, then admits again', async () => {
     const limiter = createRateLimiter(db, { clock });
     const start = now;
