@@ -43,8 +43,10 @@ const MAX_LOCAL_ENTRIES = 10_000;
  * background and a failed or late raise is ignored. What that may cost is a lagging head — another process then
  * tries a taken number, is refused by the unique `_id`, and moves past — never a call too many: exactness rests on
  * the inserts alone. This process's own next call reads its memory, which is updated before the raise is sent.
- * A peek (`retryAfterMs`) from another process reads the head, so for the moment a raise is in flight it may see
- * one call fewer than were admitted; `settled()` waits for the raises this process has sent.
+ * Raises of one key coalesce: while one is in flight, later calls only move its target, and one more raise follows
+ * to the highest. A peek (`retryAfterMs`) from another process reads the head, so while raises are under way it
+ * may see fewer calls than were admitted (those admitted since the raise in flight was sent); `settled()` waits
+ * for this process's raises to finish.
  */
 export function createRateLimiter(db: Db, options: RateLimiterOptions = {}) {
   const windowMs = options.windowMs ?? 60_000;
@@ -58,8 +60,8 @@ export function createRateLimiter(db: Db, options: RateLimiterOptions = {}) {
   /** Keys known full for a limit until a time (ms). */
   const fullUntil = new Map<string, { limit: number; until: number }>();
   let lastPrune = Number.NEGATIVE_INFINITY;
-  /** Head raises sent and not yet answered. */
-  const raising = new Set<Promise<void>>();
+  /** Head raises under way, by key: the number each will raise its head to (updated while one is in flight). */
+  const raising = new Map<string, { target: number; at: Date; done: Promise<void> }>();
 
   // Old calls only matter as the latest number: keeping two windows' worth is plenty. Done once a window
   // by each process, as well as by the TTL index where the server has them. A head outlives every call of its
@@ -118,6 +120,29 @@ export function createRateLimiter(db: Db, options: RateLimiterOptions = {}) {
     }
   }
 
+  /**
+   * Raises a key's head to `seq`, coalescing: while a raise of the key is in flight, later calls only move its
+   * target, and one more raise follows to the highest. A busy key costs one head write at a time, not one per call.
+   */
+  function raiseSoon(key: string, seq: number, at: Date): void {
+    const running = raising.get(key);
+    if (running) {
+      if (seq > running.target) Object.assign(running, { target: seq, at });
+      return;
+    }
+    const entry = { target: seq, at, done: Promise.resolve() };
+    entry.done = (async () => {
+      let raised = 0;
+      while (raised < entry.target) {
+        const { target, at: when } = entry;
+        await raiseHead(key, target, when).catch(() => undefined);
+        raised = target;
+      }
+      raising.delete(key);
+    })();
+    raising.set(key, entry);
+  }
+
   /** Takes in flight per key in this process, chained so that they take their numbers one after another. */
   const queues = new Map<string, Promise<RateDecision>>();
 
@@ -169,9 +194,7 @@ export function createRateLimiter(db: Db, options: RateLimiterOptions = {}) {
       }
       remember(known, key, { latest: seq, at: nowMs });
       // A hint only (see above): the caller does not wait for it, and a failure just leaves the head lagging.
-      const raise = raiseHead(key, seq, now).catch(() => undefined);
-      raising.add(raise);
-      void raise.then(() => raising.delete(raise));
+      raiseSoon(key, seq, now);
       await pruneOld(nowMs);
       return { allowed: true, retryAfterMs: 0 };
     }
@@ -189,7 +212,7 @@ export function createRateLimiter(db: Db, options: RateLimiterOptions = {}) {
 
     /** Resolves once the head raises this process has sent are answered (before a peek elsewhere must see them). */
     async settled(): Promise<void> {
-      await Promise.all([...raising]);
+      await Promise.all([...raising.values()].map((entry) => entry.done));
     },
 
     /** Takes one call slot for the key if fewer than `limit` calls happened in the last window; true when allowed. */
