@@ -29,18 +29,32 @@ const PAST_PHRASE = /\b(last|yesterday|ago|previous|past)\b/i;
  */
 export type CollectionOptions = { natural?: boolean };
 
-/** What a pattern the matcher cannot run (saved before patterns were checked) becomes: it matches nothing. */
-const NEVER = OperatorPattern.matchingNothing();
+/** Compiled patterns by source (null: the matcher cannot run it): compiling costs far more than matching. */
+const compiled = new Map<string, OperatorPattern | null>();
+const COMPILED_PATTERNS = 256;
+let never: OperatorPattern | undefined;
+
+/** An operator pattern on the linear-time matcher, or null when the matcher cannot run it. */
+function tryCompile(source: string): OperatorPattern | null {
+  const known = compiled.get(source);
+  if (known !== undefined) return known;
+  let pattern: OperatorPattern | null;
+  try {
+    pattern = new OperatorPattern(source);
+  } catch {
+    pattern = null;
+  }
+  if (compiled.size >= COMPILED_PATTERNS) compiled.clear();
+  compiled.set(source, pattern);
+  return pattern;
+}
 
 /**
  * An operator pattern on the linear-time matcher, never on RegExp: no visitor answer can make a pattern backtrack.
+ * One the matcher cannot run (saved before patterns were checked) matches nothing.
  */
 function compilePattern(source: string): OperatorPattern {
-  try {
-    return new OperatorPattern(source);
-  } catch {
-    return NEVER;
-  }
+  return tryCompile(source) ?? (never ??= OperatorPattern.matchingNothing());
 }
 
 function patternOf(param: ParameterDefinition): OperatorPattern | null {
@@ -55,8 +69,7 @@ function matchPattern(pattern: OperatorPattern, text: string): string | null {
     const cleaned = word.replace(/^[#("'[]+|[)"'.,!?;:\]]+$/g, '');
     if (cleaned && pattern.test(cleaned)) return cleaned;
   }
-  const stripped = compilePattern(pattern.source.replace(/^\^/, '').replace(/\$$/, ''));
-  const unanchored = stripped === NEVER ? pattern : stripped;
+  const unanchored = tryCompile(pattern.source.replace(/^\^/, '').replace(/\$$/, '')) ?? pattern;
   return unanchored.exec(trimmed)?.text ?? null;
 }
 
