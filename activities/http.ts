@@ -63,6 +63,8 @@ export type HttpStepInput = {
    * `spent` — it does not, and the attempt is refused and logged as such. Absent: the shared limiter counts it.
    */
   conversationBudget?: 'kept' | 'spent';
+  /** The chatbot's call settings as the API read them with the turn's event; absent: the activity reads them. */
+  chatbot?: ChatbotLimits;
 };
 
 export type HttpActivityDeps = {
@@ -78,7 +80,8 @@ export type HttpActivityDeps = {
   clock?: () => Date;
 };
 
-type ChatbotLimits = Awaited<ReturnType<HttpActivityDeps['chatbotLimits']>>;
+/** What a call needs of its chatbot's settings: its call budgets and the private destinations it may reach. */
+export type ChatbotLimits = Awaited<ReturnType<HttpActivityDeps['chatbotLimits']>>;
 
 /** What redacts a step's secrets, and where they may go. */
 type SecretUse = {
@@ -306,7 +309,7 @@ export function createHttpActivities(deps: HttpActivityDeps) {
       const attemptNumber = info.attempt + (input.attempts?.before ?? 0);
       const started = performance.now();
       // Read alongside the secrets; only an admitted request waits for it.
-      const limits = deps.chatbotLimits(input.environment.chatbotId);
+      const limits = input.chatbot ? Promise.resolve(input.chatbot) : deps.chatbotLimits(input.environment.chatbotId);
       limits.catch(() => undefined);
       const step = input.kind === 'compensate' ? `${input.step}:compensate` : input.step;
       const attempt: Attempt = {

@@ -36,7 +36,7 @@ import {
 } from '../shared/conversation/state';
 import { nextQueued, planTurn } from '../shared/conversation/turn';
 import { answerAtDeadline } from '../shared/conversation/deadline';
-import { messageBudgetWait, windowWait, withinWindow, type ConversationLimits } from '../shared/conversation/budgets';
+import { messageBudgetWait, windowWait, withinWindow } from '../shared/conversation/budgets';
 import { text } from '../shared/messages';
 import {
   markHandled,
@@ -373,10 +373,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   }
 
   /** Runs the action and says the reply; returns the failure alert to send once the visitor has the reply. */
-  async function execute(
-    run: ActionRun,
-    limits: ConversationLimits | undefined,
-  ): Promise<(() => Promise<void>) | null> {
+  async function execute(run: ActionRun, context: EventContext): Promise<(() => Promise<void>) | null> {
+    const { limits } = context;
     const deadline = state.settings.turnDeadlineMs;
     // Lean turns run calls that cannot outlast the turn deadline as local activities, and count them against the
     // conversation's call budget themselves.
@@ -384,9 +382,19 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       lean && limits?.callsPerMinute !== undefined
         ? { limit: limits.callsPerMinute, times: withinWindow(state.callTimes ?? [], Date.now()) }
         : undefined;
+    const settings = lean && callBudget && context.chatbot ? context.chatbot : undefined;
     const { progress } = await executeAction({ ...run, test: false }, runEnvironment(state, run, now()), {
       ...(lean && deadline !== undefined ? { localWithinMs: deadline } : {}),
       ...(callBudget ? { callBudget } : {}),
+      ...(settings && callBudget
+        ? {
+            chatbot: {
+              rateLimitPerMinute: settings.callsPerMinute,
+              conversationCallsPerMinute: callBudget.limit,
+              egressAllowlist: settings.egressAllowlist,
+            },
+          }
+        : {}),
     });
     // Read the state only once the reply is composed: a turn past its deadline may have added to it meanwhile.
     const words = await composed(run, progress);
@@ -456,7 +464,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       while (decision) {
         state = decision.state;
         if (decision.run) {
-          const alert = await execute(decision.run, context.limits);
+          const alert = await execute(decision.run, context);
           if (alert) afterReply.push(alert);
         }
         decision = state.features?.context ? nextQueued(state, catalog, now()) : null;

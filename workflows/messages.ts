@@ -25,6 +25,8 @@ export type EventContext = {
    * and its actions' API calls a minute.
    */
   limits?: ConversationLimits;
+  /** The chatbot's call settings as the API read them (fresh: its cache forgets a chatbot on every admin write). */
+  chatbot?: { callsPerMinute: number; egressAllowlist: string[] };
 };
 
 /** A visitor turn that answers with the bot's messages for it (the synchronous path for frontends). */

@@ -132,6 +132,8 @@ export async function executeAction(
     localWithinMs?: number;
     /** The conversation's call budget, kept by the conversation: its limit and its calls' times (ms), added to. */
     callBudget?: { limit: number; times: number[] };
+    /** The chatbot's call settings the API named with the turn's event (else the HTTP step reads them). */
+    chatbot?: HttpStepInput['chatbot'];
   } = {},
 ): Promise<{ progress: RunProgress; calls: CallReport[] }> {
   const { action } = execution;
@@ -162,6 +164,7 @@ export async function executeAction(
         idempotencyKey: kind === 'compensate' ? `${key}-compensate` : key,
         test: execution.test,
         ...budgetFor(options.callBudget),
+        ...(options.chatbot ? { chatbot: options.chatbot } : {}),
       };
       const local = options.localWithinMs !== undefined && timeoutMs <= options.localWithinMs;
       result = local

@@ -235,7 +235,15 @@ export function chatRoutes(deps: ChatDeps): Router {
         messagesPerMinute: traffic.visitorMessagesPerMinute,
         callsPerMinute: traffic.conversationCallsPerMinute,
       };
-      const context = { ...(chatbot ? { catalogRevision: chatbot.catalogRevision } : {}), limits };
+      const context = {
+        ...(chatbot
+          ? {
+              catalogRevision: chatbot.catalogRevision,
+              chatbot: { callsPerMinute: chatbotCalls, egressAllowlist: chatbot.egressAllowlist },
+            }
+          : {}),
+        limits,
+      };
       // A message's budget is the conversation's to keep (its update validator counts what the visitor said, and
       // refuses a message while its actions' call budget is spent); buttons and leads arrive as signals, which
       // cannot be refused there, so the limiter counts them here.
