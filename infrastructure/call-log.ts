@@ -3,20 +3,15 @@ import { MongoServerError, type Collection, type Db, type Document, type ObjectI
 import type { Json, JsonObject } from '../shared/json';
 import { REDACTED } from '../shared/actions/redact';
 import { jsonShape } from '../shared/actions/json-shape';
+import type { AttemptRecord } from '../shared/actions/step-result';
 
 /** One attempt of one HTTP step, as operators see it in an action's logs. */
-export type CallLogEntry = {
+export type CallLogEntry = AttemptRecord & {
   chatbotId: string;
   action: string;
   step: string;
   conversationId: string;
   attempt: number;
-  method: string;
-  url: string;
-  requestHeaders: Record<string, string>;
-  requestBody: string | null;
-  status: number | null;
-  responseBody: string | null;
   durationMs: number;
   fields: JsonObject | null;
   error: { type: string; message: string } | null;

@@ -1,3 +1,4 @@
+import type { SendErrorCode } from '../shared/actions/interpret-call';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction, Socket } from 'node:net';
 import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
@@ -19,15 +20,8 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 /** How many distinct per-chatbot allowlists keep a connection pool open at once. */
 const MAX_POOLS = 64;
 
-/** Why the egress refused or failed a call. */
-export type EgressErrorCode =
-  | 'blocked_destination'
-  | 'bad_scheme'
-  | 'too_many_redirects'
-  | 'unsafe_redirect'
-  | 'response_too_large'
-  | 'timeout'
-  | 'network';
+/** Why the egress refused or failed a call: the codes interpretation names a failed send by. */
+export type EgressErrorCode = SendErrorCode;
 
 /** A refused or failed outbound call. Messages name the origin only, never the path or query. */
 export class EgressError extends Error {
