@@ -7,6 +7,7 @@ import { bearerToken, requireAdmin, sameSecret } from './auth';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../shared/security/visitor-limits';
 import type { TrafficLimits, TrustProxy } from '../shared/security/traffic';
 import { ApiError, errorHandler } from './errors';
+import { createChatbotCache } from './chatbot-cache';
 import { adminRoutes } from './routes/admin';
 import { chatRoutes } from './routes/chat';
 import { codecRoutes } from './routes/codec';
@@ -87,16 +88,19 @@ export function createApp(deps: AppDeps): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', temporal, mongodb });
   });
 
+  // Chat routes read chatbots through this cache; every admin write in this process makes it forget them.
+  const chatbots = createChatbotCache(deps.services.store);
   app.use(
     chatRoutes({
       ...deps,
+      chatbots,
       store: deps.services.store,
       rateLimiter: deps.services.rateLimiter,
       burstLimiter: deps.services.burstLimiter,
       encoder: deps.services.encoder,
     }),
   );
-  app.use('/v1/chatbots', requireAdmin(deps.adminKey), adminRoutes(deps));
+  app.use('/v1/chatbots', requireAdmin(deps.adminKey), chatbots.watchWrites, adminRoutes(deps));
 
   app.use((req, _res, next) => next(new ApiError('not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler((error) => deps.logger.error({ err: error }, 'request failed')));

@@ -1,7 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { Store } from '../infrastructure/store';
 import type { Chatbot } from '../shared/chatbot';
-import { bearerToken, sameSecret } from './auth';
 
 /** How long this process trusts a chatbot it read, unless an admin write in this process changes it sooner. */
 export const CHATBOT_FRESH_MS = 1000;
@@ -12,8 +11,8 @@ const MAX_ENTRIES = 10_000;
  * The chatbots this API process read lately, so that a visitor turn does not read its chatbot from MongoDB every
  * time (it needs the chatbot's call budget, turn deadline and catalogue revision).
  *
- * Freshness. In this process an admin write (anything but a read under /v1/chatbots, seen by `watchAdminWrites`)
- * forgets every chatbot when it starts and again when its response has gone, and while one is running every read
+ * Freshness. In this process an admin write (anything but a read of the admin routes, seen by `watchWrites`, which
+ * `createApp` mounts in front of them) forgets every chatbot when it starts and again when its response has gone, and while one is running every read
  * goes to the store and is not kept; a read that was under way when a write began is not kept either. So a turn
  * that starts after the write's response reads what the write saved: a conversation sees a saved action on its next
  * turn. Another API process learns of the write only when its copy is `freshMs` old: for up to that long (1 s) it
@@ -23,7 +22,7 @@ const MAX_ENTRIES = 10_000;
  */
 export function createChatbotCache(
   store: Pick<Store, 'getChatbot'>,
-  options: { adminKey?: string; freshMs?: number; clock?: () => number } = {},
+  options: { freshMs?: number; clock?: () => number } = {},
 ) {
   const freshMs = options.freshMs ?? CHATBOT_FRESH_MS;
   const clock = options.clock ?? Date.now;
@@ -53,17 +52,12 @@ export function createChatbotCache(
     },
 
     /**
-     * Middleware in front of the admin routes: marks each admin write (a non-read request under /v1/chatbots with
-     * the admin key, except a chat start under …/conversations) from its start until its response has gone.
+     * Middleware in front of the admin routes (behind their authentication): marks each write, anything but a read,
+     * from its start until its response has gone.
      */
-    watchAdminWrites: ((req, res, next) => {
+    watchWrites: ((req, res, next) => {
       const isRead = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
-      const isAdminPath =
-        /^\/v1\/chatbots(\/|$)/.test(req.path) && !/^\/v1\/chatbots\/[^/]+\/conversations/.test(req.path);
-      if (isRead || !isAdminPath) return next();
-      const token = bearerToken(req);
-      if (options.adminKey !== undefined && !(token !== undefined && sameSecret(token, options.adminKey)))
-        return next();
+      if (isRead) return next();
       writing += 1;
       forgetAll();
       let ended = false;

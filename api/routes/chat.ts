@@ -32,7 +32,7 @@ import { attributesProblem, VISITOR_LIMITS } from '../../shared/security/visitor
 import { ApiError, decodePathSegment, parseOr400, validationError } from '../errors';
 import { createTurnAdmission } from '../admission';
 import { createBudgetPeeks } from '../budget-peeks';
-import { createChatbotCache } from '../chatbot-cache';
+import type { ChatbotCache } from '../chatbot-cache';
 import { clientAddressKey, limiterKeys, retryAfterSeconds, type TrafficLimits } from '../../shared/security/traffic';
 import { ChatbotIdSearchAttribute, conversationError, type TemporalDeps } from '../temporal';
 
@@ -127,8 +127,8 @@ export type ChatDeps = {
   traffic: TrafficLimits;
   /** The optional LLM is configured: new conversations use it. */
   llmEnabled: boolean;
-  /** The admin key: admin writes with it make this process forget the chatbots it keeps (api/chatbot-cache.ts). */
-  adminKey?: string;
+  /** The chatbots this process read lately; admin writes in this process make it forget them (api/chatbot-cache.ts). */
+  chatbots: ChatbotCache;
   /** The sentence encoder: the API routes each message as it admits it (null: by words alone). */
   encoder: SentenceEncoder | null;
   logger?: Logger;
@@ -141,7 +141,7 @@ export type ChatDeps = {
 export function chatRoutes(deps: ChatDeps): Router {
   const { store, temporal } = deps;
   const router = Router();
-  const chatbots = createChatbotCache(store, deps.adminKey === undefined ? {} : { adminKey: deps.adminKey });
+  const { chatbots } = deps;
   const reader = createTurnReader({
     store,
     encoder: deps.encoder,
@@ -163,8 +163,6 @@ export function chatRoutes(deps: ChatDeps): Router {
       return null;
     }
   }
-  // Mounted ahead of the admin routes, so it sees every admin write of this process.
-  router.use(chatbots.watchAdminWrites);
 
   /** The chatbot a chat request concerns, for CORS: from the URL, or through the conversation record. */
   async function chatbotOf(req: Request): Promise<Chatbot | null> {

@@ -4,8 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { createChatbotCache } from '../../api/chatbot-cache';
 import type { Chatbot } from '../../shared/chatbot';
 
-const ADMIN_KEY = 'admin-key-for-the-cache-test';
-
 /** A store holding one chatbot whose catalogue revision the test changes, counting reads. */
 function fakeStore() {
   const store = {
@@ -24,11 +22,11 @@ function fakeStore() {
 }
 
 /** An admin request through the middleware: answers the function that sends its response. */
-function adminWrite(cache: ReturnType<typeof createChatbotCache>, method: string, path: string, key = ADMIN_KEY) {
-  const req = { method, path, get: (name: string) => (name === 'authorization' ? `Bearer ${key}` : undefined) };
+function adminWrite(cache: ReturnType<typeof createChatbotCache>, method: string, path: string) {
+  const req = { method, path };
   const res = new EventEmitter();
   let passed = false;
-  cache.watchAdminWrites(req as unknown as Request, res as unknown as Response, () => (passed = true));
+  cache.watchWrites(req as unknown as Request, res as unknown as Response, () => (passed = true));
   expect(passed).toBe(true);
   return () => res.emit('finish');
 }
@@ -37,7 +35,7 @@ describe('chatbot cache', () => {
   it('reads a chatbot once a second, negative answers included', async () => {
     let now = 0;
     const store = fakeStore();
-    const cache = createChatbotCache(store, { adminKey: ADMIN_KEY, clock: () => now });
+    const cache = createChatbotCache(store, { clock: () => now });
     expect((await cache.get('bot'))?.catalogRevision).toBe('r1');
     expect(await cache.get('gone')).toBeNull();
     now = 999;
@@ -51,7 +49,7 @@ describe('chatbot cache', () => {
 
   it('answers what an admin write saved from the moment its response is sent, and while it runs', async () => {
     const store = fakeStore();
-    const cache = createChatbotCache(store, { adminKey: ADMIN_KEY, clock: () => 0 });
+    const cache = createChatbotCache(store, { clock: () => 0 });
     await cache.get('bot');
     const respond = adminWrite(cache, 'PUT', '/v1/chatbots/bot/actions/ping');
     store.revision = 'r2';
@@ -65,7 +63,7 @@ describe('chatbot cache', () => {
 
   it('does not keep a read that was under way when an admin write began', async () => {
     const store = fakeStore();
-    const cache = createChatbotCache(store, { adminKey: ADMIN_KEY, clock: () => 0 });
+    const cache = createChatbotCache(store, { clock: () => 0 });
     let open = () => {};
     store.gate = new Promise((resolve) => (open = resolve));
     const stale = cache.get('bot');
@@ -78,14 +76,12 @@ describe('chatbot cache', () => {
     expect((await cache.get('bot'))?.catalogRevision).toBe('r2');
   });
 
-  it('ignores reads, chat starts and requests without the admin key', async () => {
+  it('ignores reads', async () => {
     const store = fakeStore();
-    const cache = createChatbotCache(store, { adminKey: ADMIN_KEY, clock: () => 0 });
+    const cache = createChatbotCache(store, { clock: () => 0 });
     await cache.get('bot');
     adminWrite(cache, 'GET', '/v1/chatbots/bot');
-    adminWrite(cache, 'POST', '/v1/chatbots/bot/conversations');
-    adminWrite(cache, 'POST', '/v1/chatbots/bot/conversations/c1/agent-messages');
-    adminWrite(cache, 'DELETE', '/v1/chatbots/bot', 'not-the-admin-key');
+    adminWrite(cache, 'HEAD', '/v1/chatbots/bot');
     await cache.get('bot');
     expect(store.reads).toBe(1);
     adminWrite(cache, 'DELETE', '/v1/chatbots/bot');
