@@ -8,6 +8,7 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from '../shared/security/visitor-limi
 import type { TrafficLimits, TrustProxy } from '../shared/security/traffic';
 import { ApiError, errorHandler } from './errors';
 import { createChatbotCache } from './chatbot-cache';
+import { outageError } from './outages';
 import { adminRoutes } from './routes/admin';
 import { chatRoutes } from './routes/chat';
 import { codecRoutes } from './routes/codec';
@@ -80,9 +81,19 @@ export function createApp(deps: AppDeps): Express {
         () => ({ ok: true as const }),
         (error: unknown) => ({ ok: false as const, error: (error as Error).message }),
       );
+    // Answered within a second whatever is down: each probe gets that long.
+    const within = <T>(probe: Promise<T>) =>
+      Promise.race([
+        probe,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 1 s')), 1000).unref()),
+      ]);
     const [temporal, mongodb] = await Promise.all([
-      check(() => deps.temporal.client.workflowService.getSystemInfo({})),
-      check(() => deps.services.store.ping()),
+      check(() =>
+        deps.temporal.client.connection.withDeadline(Date.now() + 1000, () =>
+          deps.temporal.client.workflowService.getSystemInfo({}),
+        ),
+      ),
+      check(() => within(deps.services.store.ping())),
     ]);
     const ok = temporal.ok && mongodb.ok;
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', temporal, mongodb });
@@ -103,6 +114,6 @@ export function createApp(deps: AppDeps): Express {
   app.use('/v1/chatbots', requireAdmin(deps.adminKey), chatbots.watchWrites, adminRoutes(deps));
 
   app.use((req, _res, next) => next(new ApiError('not_found', `no route for ${req.method} ${req.path}`)));
-  app.use(errorHandler((error) => deps.logger.error({ err: error }, 'request failed')));
+  app.use(errorHandler((error) => deps.logger.error({ err: error }, 'request failed'), outageError));
   return app;
 }

@@ -58,8 +58,14 @@ export function parseOr400<T extends z.ZodType>(schema: T, value: unknown, where
   return parsed.data;
 }
 
-/** Maps any thrown value to the JSON error shape; unexpected errors are logged and never echoed. */
-export function errorHandler(log: (error: unknown) => void): ErrorRequestHandler {
+/**
+ * Maps any thrown value to the JSON error shape; a dependency outage is 503 with Retry-After (`outage`), and
+ * unexpected errors are logged and never echoed.
+ */
+export function errorHandler(
+  log: (error: unknown) => void,
+  outage: (error: unknown) => ApiError | null = () => null,
+): ErrorRequestHandler {
   return (error: unknown, _req, res, _next) => {
     let apiError: ApiError;
     if (error instanceof ApiError) apiError = error;
@@ -68,6 +74,7 @@ export function errorHandler(log: (error: unknown) => void): ErrorRequestHandler
     else if (isBodyParserError(error, 'entity.too.large'))
       apiError = new ApiError('payload_too_large', 'the request body is too large');
     else if (error instanceof URIError) apiError = malformedPath();
+    else if (outage(error)) apiError = outage(error) as ApiError;
     else {
       log(error);
       apiError = new ApiError('internal', 'internal error');

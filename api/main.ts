@@ -5,7 +5,7 @@ import { createRuntime } from '../infrastructure/runtime';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../infrastructure/logger';
 import { createApp } from './app';
-import { ensureSearchAttributes } from './temporal';
+import { apiConnectionOptions, ensureSearchAttributes } from './temporal';
 
 /** The API process: reads config, connects to Temporal and MongoDB, serves until SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
 
   const runtime = await createRuntime(config, logger);
   const payloadRing = runtime.payloadKeys;
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(apiConnectionOptions(config.temporal.address));
   const searchAttributes = await ensureSearchAttributes(connection, config.temporal.namespace).then(
     () => true,
     (error: unknown) => {

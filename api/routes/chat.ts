@@ -19,6 +19,7 @@ import {
   closeSignal,
   leadCapturedSignal,
   answerAtDeadlineUpdate,
+  visitorMessageSignal,
   openingUpdate,
   sendMessageUpdate,
   transcriptQuery,
@@ -33,6 +34,7 @@ import { ApiError, decodePathSegment, parseOr400, validationError } from '../err
 import { createTurnAdmission } from '../admission';
 import { createBudgetPeeks } from '../budget-peeks';
 import type { ChatbotCache } from '../chatbot-cache';
+import { OUTAGE_RETRY_AFTER_SECONDS, TEMPORAL_CALL_MS } from '../outages';
 import { clientAddressKey, limiterKeys, retryAfterSeconds, type TrafficLimits } from '../../shared/security/traffic';
 import { ChatbotIdSearchAttribute, conversationError, type TemporalDeps } from '../temporal';
 
@@ -268,9 +270,10 @@ export function chatRoutes(deps: ChatDeps): Router {
   async function turnWithinDeadline(
     handle: WorkflowHandle,
     turn: Promise<{ messages: BotMessage[] }>,
-    messageId: string,
+    message: { messageId: string; text: string; context: EventContext },
     chatbot: Chatbot | null,
   ): Promise<{ messages: BotMessage[] }> {
+    const { messageId, text, context } = message;
     // A little after the workflow's own deadline, which conversations recorded with one still keep.
     const deadlineMs = (chatbot?.turnDeadlineSeconds ?? DEFAULT_TURN_DEADLINE_SECONDS) * 1000 + DEADLINE_GRACE_MS;
     let timer: NodeJS.Timeout | undefined;
@@ -285,7 +288,25 @@ export function chatRoutes(deps: ChatDeps): Router {
     }
     // The turn goes on without this request; its result joins the transcript.
     turn.catch(() => undefined);
-    return handle.executeUpdate(answerAtDeadlineUpdate, { args: [{ messageId }] });
+    const answer = handle.executeUpdate(answerAtDeadlineUpdate, { args: [{ messageId }] });
+    answer.catch(() => undefined);
+    const noWorker = new Promise<null>((resolve) => {
+      timer = setTimeout(resolve, TEMPORAL_CALL_MS, null);
+    });
+    try {
+      const late = await Promise.race([answer, noWorker]);
+      if (late) return late;
+    } finally {
+      clearTimeout(timer);
+    }
+    // Not even the deadline's answer came: no worker is serving conversations. The message goes to the conversation
+    // durably (a signal, deduplicated by its id), so it is answered once a worker is back.
+    await handle.signal(visitorMessageSignal, { messageId, text, ...context });
+    throw new ApiError(
+      'unavailable',
+      'your message was received, but the chat cannot answer right now; the reply will appear in the conversation',
+      OUTAGE_RETRY_AFTER_SECONDS,
+    );
   }
 
   /** Takes a conversation start from a budget, or refuses it with 429 and Retry-After. */
@@ -428,7 +449,7 @@ export function chatRoutes(deps: ChatDeps): Router {
       const turn = handle.executeUpdate(sendMessageUpdate, {
         args: [{ messageId, text: body.text, ...context, ...(routed ? { routed } : {}) }],
       });
-      const result = await turnWithinDeadline(handle, turn, messageId, chatbot);
+      const result = await turnWithinDeadline(handle, turn, { messageId, text: body.text, context }, chatbot);
       res.json({ messages: result.messages });
     } catch (error) {
       throw conversationError(error);

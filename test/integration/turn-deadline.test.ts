@@ -50,6 +50,31 @@ describe('the turn deadline', () => {
     expect(await chat.say('hi')).toEqual(['Hi! How can I help you today?']);
   });
 
+  it('answers 503 by the deadline when no worker serves conversations, and answers the message once one is back', async () => {
+    const bot = await parley.createChatbot([], { turnDeadlineSeconds: 1 });
+    const chat = await parley.startConversation(bot);
+    await parley.stopWorker();
+    try {
+      const started = Date.now();
+      const waiting = await chat.send('hello there', 'no-worker-1');
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(waiting.status).toBe(503);
+      expect(waiting.body.error).toMatchObject({
+        code: 'unavailable',
+        message: expect.stringContaining('your message was received'),
+      });
+      expect(waiting.headers['retry-after']).toBe('5');
+    } finally {
+      await parley.startWorker();
+    }
+    // Turns run in order: once the next message is answered, the one sent during the outage has been too.
+    expect(await chat.say('thanks')).toEqual(["You're welcome! Is there anything else I can help with?"]);
+    const said = (await chat.transcript()).map((entry) => `${entry.from}: ${entry.message.text ?? ''}`);
+    expect(said.filter((line) => line === 'visitor: hello there')).toHaveLength(1);
+    expect(said.indexOf('visitor: hello there')).toBeLessThan(said.indexOf('visitor: thanks'));
+    expect(said[said.indexOf('visitor: hello there') + 1]).toMatch(/^bot: /);
+  });
+
   it('gives steps chat-sized defaults and chatbots a default deadline of 8 seconds', async () => {
     const bot = await parley.createChatbot([
       {
