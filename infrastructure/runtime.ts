@@ -56,6 +56,26 @@ export function sentenceEncoder(config: Config, logger: Logger): SentenceEncoder
   return null;
 }
 
+/** How long a database operation waits for a server: past it, the API answers 503 rather than hang. */
+const MONGO_SELECTION_MS = 2_000;
+
+/**
+ * Connects to MongoDB, trying for up to ten seconds (a database that starts alongside Parley), with operations that
+ * give up after MONGO_SELECTION_MS when the database is down later.
+ */
+async function connectMongo(uri: string): Promise<MongoClient> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const client = new MongoClient(uri, { serverSelectionTimeoutMS: MONGO_SELECTION_MS });
+    try {
+      return await client.connect();
+    } catch (error) {
+      await client.close().catch(() => undefined);
+      if (Date.now() >= deadline) throw error;
+    }
+  }
+}
+
 /**
  * The composition root shared by the worker, the API and the tests: parses the key rings, connects to MongoDB
  * and builds the services, the egress and the LLM dispatcher from parsed config, once.
@@ -67,7 +87,7 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const secretKeys = keyRingFrom('PARLEY_SECRET_KEYS', config.secretKeys);
   const payloadKeys = config.payloadKeys ? keyRingFrom('PARLEY_PAYLOAD_KEYS', config.payloadKeys) : null;
-  const mongo = await MongoClient.connect(config.mongodb.uri, { serverSelectionTimeoutMS: 10_000 });
+  const mongo = await connectMongo(config.mongodb.uri);
   const db = mongo.db(config.mongodb.database);
   const egress = createEgress({ policy: config.egress, connectTimeoutMs: config.http.connectTimeoutMs });
   const llmDispatcher = createLlmDispatcher(config.http.connectTimeoutMs);
