@@ -51,9 +51,8 @@ describe('dependency outages', () => {
     });
   }
 
-  it('answers a visitor message 503 with Retry-After within two seconds while Temporal is down', async () => {
-    const { store } = setup.runtime.services;
-    const chatbot = await store.createChatbot({
+  const createChatbot = () =>
+    setup.runtime.services.store.createChatbot({
       id: `outage-${randomUUID().slice(0, 6)}`,
       name: 'Outage bot',
       greeting: null,
@@ -62,6 +61,21 @@ describe('dependency outages', () => {
       allowedOrigins: [],
       egressAllowlist: [],
     });
+
+  it('answers a start 503 while Temporal is down, and writes no conversation record nobody could reach', async () => {
+    const chatbot = await createChatbot();
+    const response = await request(appOver(setup.runtime.services))
+      .post(`/v1/chatbots/${chatbot.id}/conversations`)
+      .set('x-parley-key', chatbot.publishableKey ?? '')
+      .send({});
+    expect(response.status).toBe(503);
+    expect(response.body.error.code).toBe('unavailable');
+    expect(await setup.runtime.db.collection('conversations').countDocuments({ chatbotId: chatbot.id })).toBe(0);
+  });
+
+  it('answers a visitor message 503 with Retry-After within two seconds while Temporal is down', async () => {
+    const { store } = setup.runtime.services;
+    const chatbot = await createChatbot();
     const token = `token-${randomUUID()}`;
     const conversationId = randomUUID();
     await store.createConversation({
