@@ -161,9 +161,11 @@ export type ConversationResult = { status: 'closed'; reason: string; turns: numb
  */
 export async function conversation(input: ConversationInput): Promise<ConversationResult> {
   /**
-   * Lean turns: the worker routes (one local activity that also brings catalogue changes, named by the API with
-   * each event), no timer per turn (one idle watchdog; the API keeps the turn deadline), every feature added since
-   * conversations first ran on. Runs recorded before keep the path they were recorded with.
+   * Lean turns: the API sends each event with what it read (the routing of the text, the catalogue revision, the
+   * budgets the conversation keeps, the chatbot's call settings), and the worker is asked only for a catalogue the
+   * conversation has not seen (one local activity); no timer per turn (one idle watchdog; the API keeps the turn
+   * deadline); an HTTP step's first attempt is a local activity; every feature added since conversations first ran
+   * is on. Runs recorded before keep the path they were recorded with.
    */
   const lean = patched('lean-turns');
   const carried = input.carried?.state;
