@@ -100,6 +100,9 @@ type Prepared = SecretUse &
     | { ready: false; rendered: RenderedRequest | null; refused: CallFailure }
   );
 
+/** How often a step running as a normal activity heartbeats (its heartbeat timeout is a few of these). */
+export const HEARTBEAT_EVERY_MS = 1_000;
+
 /** One attempt of one step, as it goes: what the call log records of it. */
 type Attempt = { input: HttpStepInput; entry: CallLogEntry; started: number; log: Logger };
 
@@ -296,77 +299,92 @@ export function createHttpActivities(deps: HttpActivityDeps) {
     };
   }
 
+  /**
+   * One attempt of one step: prepare (secrets, rendering, signing, secret-host checks) → admit (rate limits) →
+   * send (egress) → interpret (shared/actions/interpret-call: what the response means, which failure it is) →
+   * record (call log). Secrets are resolved here and only here; every form in which the step sent one is masked
+   * before anything reads the response, so no result, failure or log line carries one an upstream echoed. A
+   * failure that is final comes back as a typed result; one Temporal should retry is thrown.
+   */
+  async function attemptStep(input: HttpStepInput): Promise<HttpStepResult> {
+    const { info } = Context.current();
+    const attemptNumber = info.attempt + (input.attempts?.before ?? 0);
+    const started = performance.now();
+    // Read alongside the secrets; only an admitted request waits for it.
+    const limits = input.chatbot ? Promise.resolve(input.chatbot) : deps.chatbotLimits(input.environment.chatbotId);
+    limits.catch(() => undefined);
+    const step = input.kind === 'compensate' ? `${input.step}:compensate` : input.step;
+    const attempt: Attempt = {
+      input,
+      started,
+      log: logger.child({
+        action: input.action,
+        step,
+        conversationId: input.environment.conversationId,
+        attempt: attemptNumber,
+      }),
+      entry: {
+        chatbotId: input.environment.chatbotId,
+        action: input.action,
+        step,
+        conversationId: input.environment.conversationId,
+        attempt: attemptNumber,
+        method: input.request.method,
+        url: input.request.url,
+        requestHeaders: {},
+        requestBody: null,
+        status: null,
+        responseBody: null,
+        durationMs: 0,
+        fields: null,
+        error: null,
+        structureChanged: false,
+        test: input.test,
+      },
+    };
+
+    const prepared = await prepare(input);
+    const { rendered } = prepared;
+    if (rendered) {
+      Object.assign(attempt.entry, {
+        url: rendered.url,
+        requestHeaders: rendered.headers,
+        requestBody: rendered.body,
+      });
+    }
+    if (!prepared.ready) return failed(attempt, prepared, prepared.refused);
+
+    const chatbotLimits = await limits;
+    const refusal = await admit(input, prepared.where, chatbotLimits);
+    if (refusal) return failed(attempt, prepared, refusal);
+
+    const sent = await send(attempt, prepared, chatbotLimits);
+    if (!sent.ok) return failed(attempt, prepared, sent.failure);
+    attempt.entry.status = sent.response.status;
+
+    const result = interpretResponse(sent.response, input.response, {
+      where: prepared.where,
+      secretForms: prepared.forms,
+      nowMs: Date.now(),
+    });
+    attempt.entry.responseBody = result.loggedBody;
+    return result.ok ? succeeded(attempt, prepared, result) : failed(attempt, prepared, result.failure);
+  }
+
   return {
     /**
-     * One attempt of one step: prepare (secrets, rendering, signing, secret-host checks) → admit (rate limits) →
-     * send (egress) → interpret (shared/actions/interpret-call: what the response means, which failure it is) →
-     * record (call log). Secrets are resolved here and only here; every form in which the step sent one is masked
-     * before anything reads the response, so no result, failure or log line carries one an upstream echoed. A
-     * failure that is final comes back as a typed result; one Temporal should retry is thrown.
+     * One attempt of one step (`attemptStep`). As a normal activity it heartbeats while it waits on the upstream,
+     * so a worker that dies mid-call is known within the heartbeat timeout (workflows/run-action.ts) and the step
+     * retried, not only after its whole timeout.
      */
     async executeHttpStep(input: HttpStepInput): Promise<HttpStepResult> {
-      const { info } = Context.current();
-      const attemptNumber = info.attempt + (input.attempts?.before ?? 0);
-      const started = performance.now();
-      // Read alongside the secrets; only an admitted request waits for it.
-      const limits = input.chatbot ? Promise.resolve(input.chatbot) : deps.chatbotLimits(input.environment.chatbotId);
-      limits.catch(() => undefined);
-      const step = input.kind === 'compensate' ? `${input.step}:compensate` : input.step;
-      const attempt: Attempt = {
-        input,
-        started,
-        log: logger.child({
-          action: input.action,
-          step,
-          conversationId: input.environment.conversationId,
-          attempt: attemptNumber,
-        }),
-        entry: {
-          chatbotId: input.environment.chatbotId,
-          action: input.action,
-          step,
-          conversationId: input.environment.conversationId,
-          attempt: attemptNumber,
-          method: input.request.method,
-          url: input.request.url,
-          requestHeaders: {},
-          requestBody: null,
-          status: null,
-          responseBody: null,
-          durationMs: 0,
-          fields: null,
-          error: null,
-          structureChanged: false,
-          test: input.test,
-        },
-      };
-
-      const prepared = await prepare(input);
-      const { rendered } = prepared;
-      if (rendered) {
-        Object.assign(attempt.entry, {
-          url: rendered.url,
-          requestHeaders: rendered.headers,
-          requestBody: rendered.body,
-        });
+      const context = Context.current();
+      const beating = context.info.isLocal ? null : setInterval(() => context.heartbeat(), HEARTBEAT_EVERY_MS);
+      try {
+        return await attemptStep(input);
+      } finally {
+        if (beating) clearInterval(beating);
       }
-      if (!prepared.ready) return failed(attempt, prepared, prepared.refused);
-
-      const chatbotLimits = await limits;
-      const refusal = await admit(input, prepared.where, chatbotLimits);
-      if (refusal) return failed(attempt, prepared, refusal);
-
-      const sent = await send(attempt, prepared, chatbotLimits);
-      if (!sent.ok) return failed(attempt, prepared, sent.failure);
-      attempt.entry.status = sent.response.status;
-
-      const result = interpretResponse(sent.response, input.response, {
-        where: prepared.where,
-        secretForms: prepared.forms,
-        nowMs: Date.now(),
-      });
-      attempt.entry.responseBody = result.loggedBody;
-      return result.ok ? succeeded(attempt, prepared, result) : failed(attempt, prepared, result.failure);
     },
   };
 }

@@ -36,10 +36,18 @@ import {
 import type { Json } from '../shared/json';
 import { windowWait } from '../shared/conversation/budgets';
 
+/**
+ * How soon a step running as a normal activity is known lost when its worker dies mid-call: the activity
+ * heartbeats every second while it waits on the upstream (activities/http.ts), so a few seconds without one mean
+ * the attempt is gone, and Temporal retries it (with the same Idempotency-Key) rather than waiting out its timeout.
+ */
+const HTTP_HEARTBEAT_TIMEOUT = '4 seconds';
+
 /** Option preset for one HTTP call: the step's timeout and retry policy; typed failures that retrying cannot fix. */
 function httpCall(timeoutMs: number, retry: RetryPolicy) {
   return proxyActivities<Activities>({
     startToCloseTimeout: timeoutMs + 5_000,
+    heartbeatTimeout: HTTP_HEARTBEAT_TIMEOUT,
     retry: {
       maximumAttempts: retry.maxAttempts,
       initialInterval: retry.initialIntervalMs,

@@ -75,6 +75,32 @@ describe('the turn deadline', () => {
     expect(said[said.indexOf('visitor: hello there') + 1]).toMatch(/^bot: /);
   });
 
+  it('keeps a step that runs longer than its heartbeat timeout alive by heartbeating, and calls only once', async () => {
+    const slow = await startFakeApi(async () => {
+      await sleep(5_500);
+      return { status: 200, body: { message: 'Archive ready.' } };
+    });
+    try {
+      const bot = await parley.createChatbot(
+        [
+          {
+            name: 'build_archive',
+            description: 'Build an archive',
+            examples: ['build an archive'],
+            steps: [{ id: 'a', request: { method: 'POST', url: `${slow.url}/archive` }, timeoutMs: 15_000 }],
+          },
+        ],
+        { turnDeadlineSeconds: 10 },
+      );
+      const chat = await parley.startConversation(bot);
+      // Longer than the step's 4 s heartbeat timeout: without heartbeats Temporal would call it lost and retry.
+      expect(await chat.say('build an archive')).toEqual(['Archive ready.']);
+      expect(slow.requests).toHaveLength(1);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('gives steps chat-sized defaults and chatbots a default deadline of 8 seconds', async () => {
     const bot = await parley.createChatbot([
       {
