@@ -101,7 +101,7 @@ type Prepared = SecretUse &
   );
 
 /** How often a step running as a normal activity heartbeats (its heartbeat timeout is a few of these). */
-export const HEARTBEAT_EVERY_MS = 1_000;
+const HEARTBEAT_EVERY_MS = 1_000;
 
 /** One attempt of one step, as it goes: what the call log records of it. */
 type Attempt = { input: HttpStepInput; entry: CallLogEntry; started: number; log: Logger };

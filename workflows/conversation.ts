@@ -36,7 +36,7 @@ import {
 } from '../shared/conversation/state';
 import { nextQueued, planTurn } from '../shared/conversation/turn';
 import { answerAtDeadline } from '../shared/conversation/deadline';
-import { messageBudgetWait, windowWait, withinWindow } from '../shared/conversation/budgets';
+import { budgetRefusal, withinWindow } from '../shared/conversation/budgets';
 import { text } from '../shared/messages';
 import {
   markHandled,
@@ -117,20 +117,11 @@ const notify = proxyActivities<Activities>({
 
 const now = () => new Date().toISOString();
 
-/** What a message over the conversation's budget is refused with: the API answers 429 with Retry-After. */
-const tooManyMessages = (limit: number, retryAfterMs: number) =>
+/** What a message over one of the conversation's budgets is refused with: the API answers 429 with Retry-After. */
+const overBudget = ({ message, retryAfterMs }: { message: string; retryAfterMs: number }) =>
   ApplicationFailure.create({
     type: FailureType.rateLimited,
-    message: `at most ${limit} messages a minute; please wait a moment`,
-    details: [{ retryAfterMs }],
-    nonRetryable: true,
-  });
-
-/** What a message is refused with while the conversation's call budget is spent: 429 with Retry-After. */
-const callsSpent = (limit: number, retryAfterMs: number) =>
-  ApplicationFailure.create({
-    type: FailureType.rateLimited,
-    message: `this conversation has made its ${limit} API calls for this minute; please wait a moment`,
+    message,
     details: [{ retryAfterMs }],
     nonRetryable: true,
   });
@@ -215,12 +206,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         if (state.status === 'closed' && !handled(messageId)) throw conversationClosed();
         // The conversation keeps its visitor's message budget itself; a refused update leaves no trace in history.
         if (limits && !handled(messageId) && !queued.has(messageId)) {
-          const wait = messageBudgetWait(state, limits.messagesPerMinute, Date.now(), inbox.length);
-          if (wait > 0) throw tooManyMessages(limits.messagesPerMinute, wait);
-          // A turn whose actions could only be refused is not started: the visitor waits instead.
-          const calls = limits.callsPerMinute;
-          const callWait = calls === undefined ? 0 : windowWait(state.callTimes ?? [], calls, Date.now());
-          if (callWait > 0) throw callsSpent(calls as number, callWait);
+          const refusal = budgetRefusal(state, limits, Date.now(), inbox.length);
+          if (refusal) throw overBudget(refusal);
         }
       },
     },
@@ -384,7 +371,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       lean && limits?.callsPerMinute !== undefined
         ? { limit: limits.callsPerMinute, times: withinWindow(state.callTimes ?? [], Date.now()) }
         : undefined;
-    const settings = lean && callBudget && context.chatbot ? context.chatbot : undefined;
+    const settings = callBudget ? context.chatbot : undefined;
     const { progress } = await executeAction({ ...run, test: false }, runEnvironment(state, run, now()), {
       ...(lean && deadline !== undefined ? { localWithinMs: deadline } : {}),
       ...(callBudget ? { callBudget } : {}),

@@ -26,6 +26,7 @@ import {
   type ConversationInput,
   type EventContext,
 } from '../../workflows/messages';
+import { messageBudgetSpent } from '../../shared/conversation/budgets';
 import { DEFAULT_TURN_DEADLINE_SECONDS } from '../../shared/conversation/deadline';
 import type { BotMessage } from '../../shared/messages';
 import { bearerToken, hashToken, sameSecret } from '../auth';
@@ -250,10 +251,7 @@ export function chatRoutes(deps: ChatDeps): Router {
       if (kind === 'message') return { leave, chatbot, context };
       const visitor = await rateLimiter.take(limiterKeys.visitorMessages(record.id), traffic.visitorMessagesPerMinute);
       if (!visitor.allowed) {
-        throw tooMany(
-          `at most ${traffic.visitorMessagesPerMinute} messages a minute; please wait a moment`,
-          visitor.retryAfterMs,
-        );
+        throw tooMany(messageBudgetSpent(traffic.visitorMessagesPerMinute), visitor.retryAfterMs);
       }
       return { leave, chatbot, context };
     } catch (error) {

@@ -46,3 +46,30 @@ export function messageBudgetWait(state: TranscriptHolder, limit: number, nowMs:
   }
   return windowWait(said, limit, nowMs, waiting);
 }
+
+/** The words a visitor over the message budget is told (by the conversation, or by the API for buttons and leads). */
+export function messageBudgetSpent(limit: number): string {
+  return `at most ${limit} messages a minute; please wait a moment`;
+}
+
+/**
+ * Why a new message must wait — the budget it is over, in words, and for how long — or null when it fits: the
+ * visitor's message budget (`waiting` events not yet in the transcript count as now), then the conversation's
+ * call budget, since a turn whose actions could only be refused is better not started.
+ */
+export function budgetRefusal(
+  state: TranscriptHolder & { callTimes?: number[] },
+  limits: ConversationLimits,
+  nowMs: number,
+  waiting = 0,
+): { message: string; retryAfterMs: number } | null {
+  const messageWait = messageBudgetWait(state, limits.messagesPerMinute, nowMs, waiting);
+  if (messageWait > 0) return { message: messageBudgetSpent(limits.messagesPerMinute), retryAfterMs: messageWait };
+  const calls = limits.callsPerMinute;
+  const callWait = calls === undefined ? 0 : windowWait(state.callTimes ?? [], calls, nowMs);
+  if (callWait > 0) {
+    const message = `this conversation has made its ${calls} API calls for this minute; please wait a moment`;
+    return { message, retryAfterMs: callWait };
+  }
+  return null;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { messageBudgetWait, windowWait, withinWindow } from '../../shared/conversation/budgets';
+import { budgetRefusal, messageBudgetWait, windowWait, withinWindow } from '../../shared/conversation/budgets';
 import type { TranscriptEntry } from '../../shared/messages';
 
 const at = (ms: number) => new Date(ms).toISOString();
@@ -60,5 +60,23 @@ describe('windowWait', () => {
     expect(windowWait([now - 70_000, now - 30_000], 2, now)).toBe(0);
     expect(windowWait([now - 50_000, now - 30_000], 2, now)).toBe(10_000);
     expect(withinWindow([now - 70_000, now - 30_000], now)).toEqual([now - 30_000]);
+  });
+});
+
+describe('budgetRefusal', () => {
+  const now = 1_000_000;
+
+  it('refuses a message over the message budget first, then one while the call budget is spent', () => {
+    const held = { ...state([['visitor', now - 20_000]]), callTimes: [now - 50_000, now - 10_000] };
+    expect(budgetRefusal(held, { messagesPerMinute: 1, callsPerMinute: 2 }, now)).toEqual({
+      message: 'at most 1 messages a minute; please wait a moment',
+      retryAfterMs: 40_000,
+    });
+    expect(budgetRefusal(held, { messagesPerMinute: 5, callsPerMinute: 2 }, now)).toEqual({
+      message: 'this conversation has made its 2 API calls for this minute; please wait a moment',
+      retryAfterMs: 10_000,
+    });
+    expect(budgetRefusal(held, { messagesPerMinute: 5, callsPerMinute: 3 }, now)).toBeNull();
+    expect(budgetRefusal(held, { messagesPerMinute: 5 }, now)).toBeNull();
   });
 });
