@@ -25,7 +25,7 @@ import { renderRequest, type RenderedRequest } from '../shared/actions/request';
 import { callDetail, type HttpStepResult } from '../shared/actions/step-result';
 import { TemplateError } from '../shared/actions/template';
 import { limiterKeys } from '../shared/security/traffic';
-import type { CallLogEntry, createCallLog } from '../infrastructure/call-log';
+import type { CallLogEntry, createCallLog, SendingAttempt } from '../infrastructure/call-log';
 import { EgressError, type Egress } from '../infrastructure/egress';
 import type { createRateLimiter } from '../infrastructure/rate-limit';
 import { standardWebhookHeaders } from '../infrastructure/signing';
@@ -103,8 +103,8 @@ type Prepared = SecretUse &
 /** How often a step running as a normal activity heartbeats (its heartbeat timeout is a few of these). */
 const HEARTBEAT_EVERY_MS = 1_000;
 
-/** One attempt of one step, as it goes: what the call log records of it. */
-type Attempt = { input: HttpStepInput; entry: CallLogEntry; started: number; log: Logger };
+/** One attempt of one step, as it goes: what the call log records of it (from when its request goes out). */
+type Attempt = { input: HttpStepInput; entry: CallLogEntry; started: number; log: Logger; sending?: SendingAttempt };
 
 /** HTTP activities: each call of `executeHttpStep` is one attempt of one step; Temporal retries it. */
 export function createHttpActivities(deps: HttpActivityDeps) {
@@ -224,16 +224,14 @@ export function createHttpActivities(deps: HttpActivityDeps) {
   }
 
   /**
-   * Record: writes the attempt to the call log. Bookkeeping never decides a step: when the write fails (the
-   * database is down), the failure is logged and the step's result stands — an upstream's answer is never thrown
-   * away, and never sent again, because the log could not be written.
+   * Record: writes the attempt to the call log. Bookkeeping never decides a step: when the database is down the
+   * entry waits in the call log's outbox and is written once it is back, and the step's result stands — an
+   * upstream's answer is never thrown away, and never sent again, because the log could not be written.
    */
   async function record(attempt: Attempt, redact: (text: string) => string): Promise<void> {
     attempt.entry.durationMs = Math.round(performance.now() - attempt.started);
-    try {
-      await callLog.record(attempt.entry, redact);
-    } catch (error) {
-      attempt.log.error({ error: (error as Error).message }, 'call log entry not written');
+    if ((await callLog.record(attempt.entry, redact, attempt.sending)) === 'pending') {
+      attempt.log.warn('call log entry not written yet: it is kept until the database answers');
     }
   }
 
@@ -358,6 +356,10 @@ export function createHttpActivities(deps: HttpActivityDeps) {
     const refusal = await admit(input, prepared.where, chatbotLimits);
     if (refusal) return failed(attempt, prepared, refusal);
 
+    attempt.sending = callLog.sending(attempt.entry, prepared.redact, {
+      idempotencyKey: input.idempotencyKey,
+      timeoutMs: input.timeoutMs,
+    });
     const sent = await send(attempt, prepared, chatbotLimits);
     if (!sent.ok) return failed(attempt, prepared, sent.failure);
     attempt.entry.status = sent.response.status;

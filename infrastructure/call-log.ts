@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MongoServerError, type Collection, type Db, type Document, type ObjectId } from 'mongodb';
+import { MongoServerError, ObjectId, type Collection, type Db, type Document } from 'mongodb';
 import type { Json, JsonObject } from '../shared/json';
 import { REDACTED } from '../shared/actions/redact';
 import { jsonShape } from '../shared/actions/json-shape';
@@ -19,8 +19,17 @@ export type CallLogEntry = AttemptRecord & {
   test: boolean;
 };
 
-/** A recorded attempt: its id and when it was recorded (ISO 8601). */
-export type StoredCallLogEntry = CallLogEntry & { id: string; at: string };
+/**
+ * How an attempt ended, as operators read it: `ok`, `failed`, `sending` (its request is out, no answer yet) or
+ * `interrupted` (its worker died mid-call: a later attempt of the same call exists, or its time ran out unanswered).
+ */
+export type CallOutcome = 'ok' | 'failed' | 'sending' | 'interrupted';
+
+/** A recorded attempt: its id, when it started (ISO 8601) and how it ended. */
+export type StoredCallLogEntry = CallLogEntry & { id: string; at: string; outcome: CallOutcome };
+
+/** An attempt whose request is going out: written as `sending` at once, completed by `record`. */
+export type SendingAttempt = { id: ObjectId; at: Date };
 
 export type CallLogOptions = {
   /** How long entries are kept (default 7 days). */
@@ -31,11 +40,18 @@ export type CallLogOptions = {
 };
 
 // Header names and extracted fields are kept as a list and as JSON text: documents cannot have keys with '.' or '$'.
+// `state`, `idempotencyKey` and `deadline` are absent from entries written before attempts were recorded as they
+// went out (those are all done).
 type CallLogDoc = Omit<CallLogEntry, 'requestHeaders' | 'fields'> & {
-  _id?: ObjectId;
+  _id: ObjectId;
   requestHeaders: { name: string; value: string }[];
   fieldsJson: string | null;
   at: Date;
+  state?: 'sending' | 'done';
+  /** The call's key, shared by all its attempts: a later attempt of the same call marks an unanswered one lost. */
+  idempotencyKey?: string;
+  /** When an attempt still `sending` is lost even if no other attempt followed it. */
+  deadline?: Date;
 };
 type ResponseShapeDoc = { _id: string; shape: string; updatedAt: Date };
 
@@ -55,6 +71,17 @@ const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 /** How many steps' last shapes a process remembers. */
 const MAX_REMEMBERED_SHAPES = 10_000;
 const DAY_SECONDS = 86_400;
+/**
+ * How long recording an attempt may hold up its step: past the driver's 2 s server selection, so that an outage is
+ * known (and the entry queued) by then; a write that hangs longer finishes, or is queued, in the background.
+ */
+const RECORD_WAIT_MS = 3_000;
+/** How long past its timeout an attempt may still answer (its activity's start-to-close margin). */
+const ANSWER_MARGIN_MS = 5_000;
+/** Entries waiting for the database; past this many the oldest are dropped (and counted). */
+const MAX_UNWRITTEN = 10_000;
+const RETRY_FIRST_MS = 1_000;
+const RETRY_MAX_MS = 30_000;
 
 /** True when a header's value is a credential by its name alone. */
 export function isSecretHeader(name: string): boolean {
@@ -142,6 +169,85 @@ export function createCallLog(db: Db, options: CallLogOptions = {}) {
     }
   }
 
+  /** The stored form of an entry: every string that can hold a secret redacted, bodies cut after redaction. */
+  function toDoc(entry: CallLogEntry, redact: (text: string) => string, id: ObjectId, at: Date): CallLogDoc {
+    const body = (text: string | null) => (text === null ? null : truncateText(redact(text), maxBodyChars));
+    const { requestHeaders, fields, ...rest } = entry;
+    return {
+      ...rest,
+      _id: id,
+      url: redact(entry.url),
+      requestHeaders: Object.entries(requestHeaders).map(([name, value]) => ({
+        name,
+        value: isSecretHeader(name) ? REDACTED : redact(value),
+      })),
+      requestBody: body(entry.requestBody),
+      responseBody: body(entry.responseBody),
+      fieldsJson:
+        fields === null ? null : JSON.stringify(mapStrings(fields, (text) => truncateText(redact(text), maxBodyChars))),
+      error: entry.error && { type: entry.error.type, message: body(entry.error.message) ?? '' },
+      at,
+    };
+  }
+
+  // The outbox: finished attempts the database would not take, written in order once it answers again. A step's
+  // result never waits on it, so an outage costs the log a delay, never the visitor an answer or a second call.
+  const unwritten: CallLogDoc[] = [];
+  let dropped = 0;
+  let retryDelay = RETRY_FIRST_MS;
+  let retryTimer: NodeJS.Timeout | null = null;
+  let flushing: Promise<void> | null = null;
+
+  /** Writes a finished attempt over its `sending` form, whichever of the two writes lands first. */
+  async function writeDone(doc: CallLogDoc): Promise<void> {
+    const { _id, ...fields } = doc;
+    try {
+      await entries.updateOne({ _id }, { $set: fields }, { upsert: true });
+    } catch (error) {
+      // The `sending` write inserted the document between this upsert's lookup and its insert.
+      if (!(error instanceof MongoServerError && error.code === 11000)) throw error;
+      await entries.updateOne({ _id }, { $set: fields });
+    }
+  }
+
+  function scheduleFlush(): void {
+    if (retryTimer || flushing || unwritten.length === 0) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      void flush();
+    }, retryDelay);
+    retryTimer.unref();
+    retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
+  }
+
+  function enqueue(doc: CallLogDoc): void {
+    if (unwritten.length >= MAX_UNWRITTEN) {
+      unwritten.shift();
+      dropped += 1;
+    }
+    unwritten.push(doc);
+    scheduleFlush();
+  }
+
+  /** Writes the outbox in order; stops at the first failure and tries again later (backing off to 30 s). */
+  function flush(): Promise<void> {
+    flushing ??= (async () => {
+      try {
+        for (let doc = unwritten[0]; doc; doc = unwritten[0]) {
+          await writeDone(doc);
+          unwritten.shift();
+        }
+        retryDelay = RETRY_FIRST_MS;
+      } catch {
+        // Still down: scheduleFlush below tries again later.
+      } finally {
+        flushing = null;
+        scheduleFlush();
+      }
+    })();
+    return flushing;
+  }
+
   return {
     /** Creates the indexes the log relies on (TTL on `at` where the server supports it); safe at every start. */
     async ensureIndexes(): Promise<void> {
@@ -150,49 +256,111 @@ export function createCallLog(db: Db, options: CallLogOptions = {}) {
     },
 
     /**
-     * Records one attempt. Every string that can hold a secret (URL, header values, bodies, extracted
-     * fields, the error message) goes through `redact`, credential headers are masked by name, and bodies
-     * are cut to `maxBodyChars` after redaction, so that a cut never leaves part of a secret.
+     * Notes that an attempt's request is going out, so that an attempt whose worker dies mid-call still shows, as
+     * `interrupted`. The write is not awaited (the request does not wait on the log) and a failed one is dropped:
+     * `record` writes the whole entry either way.
      */
-    async record(entry: CallLogEntry, redact: (text: string) => string): Promise<void> {
-      const body = (text: string | null) => (text === null ? null : truncateText(redact(text), maxBodyChars));
-      const at = clock();
-      const { requestHeaders, fields, ...rest } = entry;
-      await entries.insertOne({
-        ...rest,
-        url: redact(entry.url),
-        requestHeaders: Object.entries(requestHeaders).map(([name, value]) => ({
-          name,
-          value: isSecretHeader(name) ? REDACTED : redact(value),
-        })),
-        requestBody: body(entry.requestBody),
-        responseBody: body(entry.responseBody),
-        fieldsJson:
-          fields === null
-            ? null
-            : JSON.stringify(mapStrings(fields, (text) => truncateText(redact(text), maxBodyChars))),
-        error: entry.error && { type: entry.error.type, message: body(entry.error.message) ?? '' },
-        at,
+    sending(
+      entry: CallLogEntry,
+      redact: (text: string) => string,
+      call: { idempotencyKey: string; timeoutMs: number },
+    ): SendingAttempt {
+      const sending = { id: new ObjectId(), at: clock() };
+      const doc: CallLogDoc = {
+        ...toDoc(entry, redact, sending.id, sending.at),
+        state: 'sending',
+        idempotencyKey: call.idempotencyKey,
+        deadline: new Date(sending.at.getTime() + call.timeoutMs + ANSWER_MARGIN_MS),
+      };
+      // A duplicate key means `record` got there first, which is what should win.
+      entries.insertOne(doc).catch(() => undefined);
+      return sending;
+    },
+
+    /**
+     * Records one attempt (over its `sending` form when it had one). Every string that can hold a secret (URL,
+     * header values, bodies, extracted fields, the error message) goes through `redact`, credential headers are
+     * masked by name, and bodies are cut to `maxBodyChars` after redaction, so that a cut never leaves part of a
+     * secret. Never fails and never waits long: when the database does not take the entry within 3 s it is
+     * written in the background, and kept in the outbox until the database answers again. Resolves `written`,
+     * or `pending` when the entry is not in the database yet.
+     */
+    async record(
+      entry: CallLogEntry,
+      redact: (text: string) => string,
+      sending?: SendingAttempt,
+    ): Promise<'written' | 'pending'> {
+      const at = sending?.at ?? clock();
+      const doc: CallLogDoc = { ...toDoc(entry, redact, sending?.id ?? new ObjectId(), at), state: 'done' };
+      // Entries queued earlier go first, so the log keeps its order.
+      if (unwritten.length > 0) {
+        enqueue(doc);
+        return 'pending';
+      }
+      const written = writeDone(doc).then(
+        async () => {
+          await pruneExpired(clock()).catch(() => undefined);
+          return 'written' as const;
+        },
+        () => {
+          enqueue(doc);
+          return 'pending' as const;
+        },
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<'pending'>((resolve) => {
+        timer = setTimeout(() => resolve('pending'), RECORD_WAIT_MS);
       });
-      await pruneExpired(at);
+      try {
+        return await Promise.race([written, waited]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+
+    /** Entries not yet in the database, and how many were dropped because the outbox was full. */
+    outbox(): { unwritten: number; dropped: number } {
+      return { unwritten: unwritten.length, dropped };
+    },
+
+    /** Tries once more to write what waits in the outbox (at shutdown); resolves when that attempt ends. */
+    async flush(): Promise<void> {
+      if (retryTimer) clearTimeout(retryTimer);
+      retryTimer = null;
+      await flush();
     },
 
     /** The latest entries of an action, newest first; `limit` is kept within 1..200 (default 20). */
     async latest(chatbotId: string, action: string, limit = 20): Promise<StoredCallLogEntry[]> {
       const count = Number.isFinite(limit) ? Math.min(200, Math.max(1, Math.trunc(limit))) : 20;
-      const since = new Date(clock().getTime() - retentionMs);
+      const now = clock();
+      const since = new Date(now.getTime() - retentionMs);
       const docs = await entries
         .find({ chatbotId, action, at: { $gt: since } })
         .sort({ at: -1, _id: -1 })
         .limit(count)
         .toArray();
-      return docs.map(({ _id, at, requestHeaders, fieldsJson, ...rest }) => ({
-        ...rest,
-        id: _id.toHexString(),
-        at: at.toISOString(),
-        requestHeaders: Object.fromEntries(requestHeaders.map(({ name, value }) => [name, value])),
-        fields: fieldsJson === null ? null : (JSON.parse(fieldsJson) as JsonObject),
-      }));
+      return docs.map((doc, index) => {
+        const { _id, at, requestHeaders, fieldsJson, state, idempotencyKey, deadline, ...rest } = doc;
+        // A later attempt of the same call is newer, so it is on this page whenever the older one is.
+        const followed = docs.slice(0, index).some((later) => later.idempotencyKey === idempotencyKey);
+        const outcome: CallOutcome =
+          state === 'sending'
+            ? followed || (deadline !== undefined && deadline < now)
+              ? 'interrupted'
+              : 'sending'
+            : rest.error
+              ? 'failed'
+              : 'ok';
+        return {
+          ...rest,
+          id: _id.toHexString(),
+          at: at.toISOString(),
+          outcome,
+          requestHeaders: Object.fromEntries(requestHeaders.map(({ name, value }) => [name, value])),
+          fields: fieldsJson === null ? null : (JSON.parse(fieldsJson) as JsonObject),
+        };
+      });
     },
 
     /**

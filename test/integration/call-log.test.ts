@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { MongoClient, type Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCallLog, type CallLogEntry } from '../../infrastructure/call-log';
@@ -64,11 +65,98 @@ describe('the call log', () => {
       ...entry({ chatbotId: 'order-bot', attempt: 25 }),
       id: expect.stringMatching(/^[0-9a-f]{24}$/),
       at: recordedAt[24],
+      outcome: 'ok',
     });
     expect((await log.latest('order-bot', 'check_order_status', 3)).map((e) => e.attempt)).toEqual([25, 24, 23]);
     expect(await log.latest('order-bot', 'check_order_status', 0)).toHaveLength(1);
     expect(await log.latest('order-bot', 'check_order_status', 1000)).toHaveLength(25);
     expect(new Set((await log.latest('order-bot', 'check_order_status', 200)).map((e) => e.id)).size).toBe(25);
+  });
+
+  it('shows an attempt as sending while its request is out, then as it ended, in one entry', async () => {
+    const log = createCallLog(db, { clock });
+    tick();
+    const call = { idempotencyKey: 'conv1-1-lookup', timeoutMs: 10_000 };
+    const sending = log.sending(entry({ chatbotId: 'live-bot', status: null, responseBody: null }), keep, call);
+    const waitFor = async (outcome: string) => {
+      for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+        const found = await log.latest('live-bot', 'check_order_status');
+        if (found[0]?.outcome === outcome) return found;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error(`no entry became ${outcome}`);
+    };
+    const [out] = await waitFor('sending');
+    expect(out).toMatchObject({ status: null, at: sending.at.toISOString() });
+
+    tick(300);
+    expect(await log.record(entry({ chatbotId: 'live-bot', durationMs: 300 }), keep, sending)).toBe('written');
+    const done = await log.latest('live-bot', 'check_order_status');
+    expect(done).toHaveLength(1);
+    expect(done[0]).toMatchObject({ outcome: 'ok', status: 200, durationMs: 300, at: sending.at.toISOString() });
+  });
+
+  it('shows an attempt whose worker died mid-call as interrupted: once another attempt of the call follows, or its time is up', async () => {
+    const log = createCallLog(db, { clock });
+    const call = { idempotencyKey: 'conv2-1-charge', timeoutMs: 5_000 };
+    const unanswered = { chatbotId: 'crash-bot', method: 'POST', status: null, responseBody: null, fields: null };
+    tick();
+    log.sending(entry({ ...unanswered, attempt: 1 }), keep, call);
+    tick();
+    const retry = log.sending(entry({ ...unanswered, attempt: 2 }), keep, call);
+    tick();
+    log.sending(entry({ ...unanswered, attempt: 1 }), keep, { ...call, idempotencyKey: 'conv2-2-charge' });
+    await log.record(entry({ chatbotId: 'crash-bot', method: 'POST', attempt: 2 }), keep, retry);
+
+    const outcomes = async () =>
+      (await log.latest('crash-bot', 'check_order_status')).map((e) => [e.attempt, e.outcome]).reverse();
+    // The `sending` writes are not awaited: the last one lands in its own time.
+    for (const deadline = Date.now() + 10_000; (await outcomes()).length < 3 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await outcomes()).toEqual([
+      [1, 'interrupted'],
+      [2, 'ok'],
+      [1, 'sending'],
+    ]);
+    tick(5_000 + 5_000 + 1);
+    expect((await outcomes())[2]).toEqual([1, 'interrupted']);
+  });
+
+  it('keeps entries the database would not take and writes them, in order, once it is back', async () => {
+    // The database goes away for real: its client talks to it through a TCP relay that is closed, then reopened.
+    const relay = await tcpRelay(new URL(inject('mongodbUri')).port);
+    const outageClient = new MongoClient(`mongodb://127.0.0.1:${relay.port}/`, {
+      serverSelectionTimeoutMS: 300,
+      retryWrites: false,
+    });
+    try {
+      const log = createCallLog(outageClient.db(db.databaseName), { clock });
+      tick();
+      expect(await log.record(entry({ chatbotId: 'outage-bot', attempt: 1 }), keep)).toBe('written');
+      await relay.close();
+      tick();
+      expect(await log.record(entry({ chatbotId: 'outage-bot', attempt: 2 }), keep)).toBe('pending');
+      tick();
+      expect(await log.record(entry({ chatbotId: 'outage-bot', attempt: 3 }), keep)).toBe('pending');
+      expect(log.outbox()).toEqual({ unwritten: 2, dropped: 0 });
+
+      await relay.open();
+      const direct = createCallLog(db, { clock });
+      for (const deadline = Date.now() + 15_000; log.outbox().unwritten > 0 && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(log.outbox().unwritten).toBe(0);
+      const stored = await direct.latest('outage-bot', 'check_order_status');
+      expect(stored.map((e) => [e.attempt, e.outcome])).toEqual([
+        [3, 'ok'],
+        [2, 'ok'],
+        [1, 'ok'],
+      ]);
+    } finally {
+      await outageClient.close(true);
+      await relay.close();
+    }
   });
 
   it('does not list attempts of other actions or other chatbots', async () => {
@@ -268,3 +356,39 @@ describe('the call log', () => {
     }
   });
 });
+
+/** A TCP relay to a local port that can be closed (every connection cut, nothing accepted) and opened again. */
+async function tcpRelay(targetPort: string) {
+  const sockets = new Set<Socket>();
+  let server: Server | null = null;
+  let port = 0;
+  const open = () =>
+    new Promise<void>((resolve) => {
+      server = createServer((client) => {
+        const upstream = connect(Number(targetPort), '127.0.0.1');
+        for (const socket of [client, upstream]) {
+          sockets.add(socket);
+          socket.on('close', () => sockets.delete(socket));
+          socket.on('error', () => socket.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.listen(port, '127.0.0.1', () => {
+        port = (server?.address() as AddressInfo).port;
+        resolve();
+      });
+    });
+  await open();
+  return {
+    get port() {
+      return port;
+    },
+    open,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        if (!server?.listening) return resolve();
+        server.close(() => resolve());
+      }),
+  };
+}
