@@ -81,7 +81,7 @@ const ANSWER_MARGIN_MS = 5_000;
 /** Entries waiting for the database; past this many the oldest are dropped (and counted). */
 const MAX_UNWRITTEN = 10_000;
 const RETRY_FIRST_MS = 1_000;
-const RETRY_MAX_MS = 30_000;
+const RETRY_MAX_MS = 10_000;
 
 /** True when a header's value is a credential by its name alone. */
 export function isSecretHeader(name: string): boolean {
@@ -229,7 +229,7 @@ export function createCallLog(db: Db, options: CallLogOptions = {}) {
     scheduleFlush();
   }
 
-  /** Writes the outbox in order; stops at the first failure and tries again later (backing off to 30 s). */
+  /** Writes the outbox in order; stops at the first failure and tries again later (backing off to 10 s). */
   function flush(): Promise<void> {
     flushing ??= (async () => {
       try {
