@@ -32,6 +32,13 @@ export const workflowsPath =
  */
 const STICKY_QUEUE_TIMEOUT = '2 seconds';
 
+/**
+ * How often at most an activity's heartbeats reach Temporal. The SDK's default (80% of the heartbeat timeout) would
+ * send an HTTP step's heartbeats 3.2 s apart against its 4 s timeout (workflows/run-action.ts), so a busy second
+ * would look like a dead worker and send the call again; once a second leaves three beats of margin.
+ */
+const HEARTBEAT_THROTTLE = '1 second';
+
 /** Creates (but does not run) a worker that hosts conversation workflows and Parley's activities. */
 export function createWorker(deps: WorkerDeps): Promise<Worker> {
   return Worker.create({
@@ -43,6 +50,7 @@ export function createWorker(deps: WorkerDeps): Promise<Worker> {
     ...(deps.dataConverter ? { dataConverter: deps.dataConverter } : {}),
     shutdownGraceTime: deps.shutdownGraceTime ?? '10 seconds',
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+    maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
   });
 }
 
