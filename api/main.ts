@@ -2,12 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { EncryptionCodec, encryptedDataConverter } from '../infrastructure/payload-codec';
 import { createRuntime } from '../infrastructure/runtime';
+import { attemptTimeoutMs, malformedTemporalAddress, temporalDependency, waitFor } from '../infrastructure/startup';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../infrastructure/logger';
 import { createApp } from './app';
 import { apiConnectionOptions, ensureSearchAttributes } from './temporal';
 
-/** The API process: reads config, connects to Temporal and MongoDB, serves until SIGINT/SIGTERM. */
+/**
+ * The API process: reads config, connects to MongoDB and Temporal (waiting for them at start-up), serves until
+ * SIGINT/SIGTERM. Anything that stops start-up is one line on stderr and a non-zero exit.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'parley-api');
@@ -17,7 +21,15 @@ async function main(): Promise<void> {
 
   const runtime = await createRuntime(config, logger);
   const payloadRing = runtime.payloadKeys;
-  const connection = await Connection.connect(apiConnectionOptions(config.temporal.address));
+  const connection = await waitFor(
+    temporalDependency(config.temporal.address),
+    { waitSeconds: config.startupWaitSeconds, logger, permanent: malformedTemporalAddress },
+    (remainingMs) =>
+      Connection.connect({
+        ...apiConnectionOptions(config.temporal.address),
+        connectTimeout: attemptTimeoutMs(remainingMs),
+      }),
+  );
   const searchAttributes = await ensureSearchAttributes(connection, config.temporal.namespace).then(
     () => true,
     (error: unknown) => {

@@ -1,4 +1,4 @@
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient, MongoInvalidArgumentError, MongoParseError, MongoServerError, type Db } from 'mongodb';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { ConfigError, type Config } from '../shared/config';
@@ -8,6 +8,7 @@ import { createSentenceEncoder, encoderInstalled, type SentenceEncoder } from '.
 import { createLlmDispatcher } from './llm-dispatcher';
 import { parseKeyRing, type KeyRing } from './secret-box';
 import { createServices, type Services } from './services';
+import { maskCredentials, waitFor } from './startup';
 
 /** What the worker, the API and the tests all run on, built once from config by `createRuntime`. */
 export type Runtime = {
@@ -59,21 +60,28 @@ export function sentenceEncoder(config: Config, logger: Logger): SentenceEncoder
 /** How long a database operation waits for a server: past it, the API answers 503 rather than hang. */
 const MONGO_SELECTION_MS = 2_000;
 
+/** Failures of connecting to MongoDB that no wait cures: a malformed URI, wrong credentials. */
+function mongoRefusal(error: unknown): boolean {
+  if (error instanceof MongoParseError || error instanceof MongoInvalidArgumentError) return true;
+  return error instanceof MongoServerError && (error.code === 18 || error.codeName === 'AuthenticationFailed');
+}
+
 /**
- * Connects to MongoDB, trying for up to ten seconds (a database that starts alongside Parley), with operations that
- * give up after MONGO_SELECTION_MS when the database is down later.
+ * Connects to MongoDB, retrying with backoff for PARLEY_STARTUP_WAIT_SECONDS (a database that starts alongside
+ * Parley), each wait logged naming MONGODB_URI without its password; operations then give up after
+ * MONGO_SELECTION_MS when the database is down later.
  */
-async function connectMongo(uri: string): Promise<MongoClient> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const client = new MongoClient(uri, { serverSelectionTimeoutMS: MONGO_SELECTION_MS });
+async function connectMongo(config: Config, logger: Logger): Promise<MongoClient> {
+  const dependency = { variable: 'MONGODB_URI', address: maskCredentials(config.mongodb.uri), service: 'MongoDB' };
+  return waitFor(dependency, { waitSeconds: config.startupWaitSeconds, logger, permanent: mongoRefusal }, async () => {
+    const client = new MongoClient(config.mongodb.uri, { serverSelectionTimeoutMS: MONGO_SELECTION_MS });
     try {
       return await client.connect();
     } catch (error) {
       await client.close().catch(() => undefined);
-      if (Date.now() >= deadline) throw error;
+      throw error;
     }
-  }
+  });
 }
 
 /**
@@ -87,7 +95,7 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const secretKeys = keyRingFrom('PARLEY_SECRET_KEYS', config.secretKeys);
   const payloadKeys = config.payloadKeys ? keyRingFrom('PARLEY_PAYLOAD_KEYS', config.payloadKeys) : null;
-  const mongo = await connectMongo(config.mongodb.uri);
+  const mongo = await connectMongo(config, logger);
   const db = mongo.db(config.mongodb.database);
   const egress = createEgress({ policy: config.egress, connectTimeoutMs: config.http.connectTimeoutMs });
   const llmDispatcher = createLlmDispatcher(config.http.connectTimeoutMs);

@@ -33,6 +33,12 @@ export const ConfigSchema = z
       .default('parley'),
     PARLEY_ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
     PARLEY_DATA_DIR: z.string().min(1).default('.data'),
+    PARLEY_STARTUP_WAIT_SECONDS: z.coerce
+      .number({ error: 'must be a number of seconds' })
+      .int('must be a whole number of seconds')
+      .min(1, 'must be at least 1 second')
+      .max(3600, 'must be at most 3600 seconds (an hour)')
+      .optional(),
     PARLEY_IDLE_TIMEOUT_MINUTES: z.coerce.number().min(1).max(10080).default(30),
     PARLEY_HTTP_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
     PARLEY_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100000).default(TRAFFIC.chatbotCallsPerMinute),
@@ -141,6 +147,8 @@ export type Config = {
   mongodb: { uri: string; database: string; embedded: boolean };
   adminKey: string | undefined;
   dataDir: string;
+  /** How long the API and the worker keep retrying Temporal and MongoDB at start-up before giving up. */
+  startupWaitSeconds: number;
   defaultIdleTimeoutMinutes: number;
   http: { connectTimeoutMs: number };
   /** Budgets and caps that keep one chatbot, conversation or address from starving the others. */
@@ -168,19 +176,25 @@ export const EMBEDDED_DEFAULTS = {
   mongodbUri: 'mongodb://127.0.0.1:27017/',
 } as const;
 
+/**
+ * How long start-up waits for Temporal and MongoDB by default: in production a minute, so processes started
+ * alongside their dependencies come up by themselves; elsewhere ten seconds, so a mistake shows soon.
+ */
+export const STARTUP_WAIT_SECONDS = { production: 60, development: 10, test: 10 } as const;
+
 /** Raised when the environment does not parse; its message names every bad variable. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Parses the environment into a Config, or throws a ConfigError naming each bad variable. */
+/** Parses the environment into a Config, or throws a ConfigError naming each bad variable, on one line. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable (`PORT=` in an env file) means unset, not zero or "".
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = ConfigSchema.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+    throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
   }
   const e = parsed.data;
   return {
@@ -199,6 +213,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     adminKey: e.PARLEY_ADMIN_KEY,
     dataDir: e.PARLEY_DATA_DIR,
+    startupWaitSeconds: e.PARLEY_STARTUP_WAIT_SECONDS ?? STARTUP_WAIT_SECONDS[e.NODE_ENV],
     defaultIdleTimeoutMinutes: e.PARLEY_IDLE_TIMEOUT_MINUTES,
     http: { connectTimeoutMs: e.PARLEY_HTTP_CONNECT_TIMEOUT_MS },
     traffic: {

@@ -1,11 +1,15 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { encryptedDataConverter } from '../infrastructure/payload-codec';
 import { createRuntime } from '../infrastructure/runtime';
+import { malformedTemporalAddress, temporalDependency, waitFor } from '../infrastructure/startup';
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../infrastructure/logger';
 import { createWorker, workerActivities } from './worker';
 
-/** The worker process: reads config, builds dependencies, runs until SIGINT/SIGTERM, closes everything. */
+/**
+ * The worker process: reads config, builds dependencies (waiting for MongoDB and Temporal at start-up), runs until
+ * SIGINT/SIGTERM, closes everything. Anything that stops start-up is one line on stderr and a non-zero exit.
+ */
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'parley-worker');
@@ -20,7 +24,11 @@ async function main(): Promise<void> {
   const runtime = await createRuntime(config, logger);
   let connection: NativeConnection | undefined;
   try {
-    connection = await NativeConnection.connect({ address: config.temporal.address });
+    connection = await waitFor(
+      temporalDependency(config.temporal.address),
+      { waitSeconds: config.startupWaitSeconds, logger, permanent: malformedTemporalAddress },
+      () => NativeConnection.connect({ address: config.temporal.address }),
+    );
     const worker = await createWorker({
       connection,
       namespace: config.temporal.namespace,

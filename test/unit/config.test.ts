@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       mongodb: { uri: EMBEDDED_DEFAULTS.mongodbUri, database: 'parley', embedded: true },
       adminKey: undefined,
       dataDir: '.data',
+      startupWaitSeconds: 10,
       defaultIdleTimeoutMinutes: 30,
       http: { connectTimeoutMs: 5000 },
       traffic: {
@@ -51,6 +52,7 @@ describe('loadConfig', () => {
       MONGODB_DB: 'parley_prod',
       PARLEY_ADMIN_KEY: 'k'.repeat(32),
       PARLEY_DATA_DIR: '/var/lib/parley',
+      PARLEY_STARTUP_WAIT_SECONDS: '90',
       PARLEY_IDLE_TIMEOUT_MINUTES: '15',
       PARLEY_HTTP_CONNECT_TIMEOUT_MS: '2000',
       PARLEY_RATE_LIMIT_PER_MINUTE: '60',
@@ -81,6 +83,7 @@ describe('loadConfig', () => {
       mongodb: { uri: 'mongodb+srv://db.internal/', database: 'parley_prod', embedded: false },
       adminKey: 'k'.repeat(32),
       dataDir: '/var/lib/parley',
+      startupWaitSeconds: 90,
       defaultIdleTimeoutMinutes: 15,
       http: { connectTimeoutMs: 2000 },
       traffic: {
@@ -132,6 +135,29 @@ describe('loadConfig', () => {
   it('refuses production without PARLEY_ADMIN_KEY, naming it', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/PARLEY_ADMIN_KEY/);
+  });
+
+  it('waits a minute for Temporal and MongoDB at start-up in production and ten seconds elsewhere, unless told', () => {
+    const production = { NODE_ENV: 'production', PARLEY_ADMIN_KEY: 'k'.repeat(32) };
+    expect(loadConfig(production).startupWaitSeconds).toBe(60);
+    expect(loadConfig({}).startupWaitSeconds).toBe(10);
+    expect(loadConfig({ ...production, PARLEY_STARTUP_WAIT_SECONDS: '5' }).startupWaitSeconds).toBe(5);
+  });
+
+  it('refuses a PARLEY_STARTUP_WAIT_SECONDS that is not a whole number of seconds from 1 to 3600, naming it', () => {
+    expect(() => loadConfig({ PARLEY_STARTUP_WAIT_SECONDS: 'soon' })).toThrow(
+      /PARLEY_STARTUP_WAIT_SECONDS: must be a number of seconds/,
+    );
+    for (const value of ['0', '2.5', '7200']) {
+      expect(() => loadConfig({ PARLEY_STARTUP_WAIT_SECONDS: value })).toThrow(/PARLEY_STARTUP_WAIT_SECONDS/);
+    }
+  });
+
+  it('says what is wrong on one line, so a process that stops for it logs one line', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', PORT: 'x' })).toThrow(/^Invalid configuration: PORT: [^\n]*$/);
+    expect(() => loadConfig({ NODE_ENV: 'production', PARLEY_ALLOW_LOOPBACK: 'true' })).toThrow(
+      /^Invalid configuration: PARLEY_ADMIN_KEY: is required when NODE_ENV=production; PARLEY_ALLOW_LOOPBACK: [^\n]*$/,
+    );
   });
 
   it('refuses a short PARLEY_ADMIN_KEY, naming it', () => {
