@@ -98,23 +98,24 @@ export type ChatbotInput = z.infer<typeof ChatbotInputSchema>;
 export const ChatbotPatchSchema = ChatbotInputSchema.omit({ id: true }).partial().strict();
 export type ChatbotPatch = z.infer<typeof ChatbotPatchSchema>;
 
-/** A stored chatbot. `catalogRevision` changes whenever one of its actions does. */
-export type Chatbot = {
-  id: string;
-  name: string;
-  greeting: string | null;
-  idleTimeoutMinutes: number | null;
-  rateLimitPerMinute: number | null;
-  turnDeadlineSeconds: number | null;
-  publishableKey: string;
-  allowedOrigins: string[];
-  egressAllowlist: string[];
-  smallTalk: z.infer<typeof SmallTalkSchema>;
-  handoff: z.infer<typeof HandoffSchema> | null;
-  catalogRevision: string;
-  createdAt: string;
-  updatedAt: string;
-};
+/** A stored chatbot, as the admin API answers it. `catalogRevision` changes whenever one of its actions does. */
+export const ChatbotSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  greeting: z.string().nullable(),
+  idleTimeoutMinutes: z.number().nullable(),
+  rateLimitPerMinute: z.number().int().nullable(),
+  turnDeadlineSeconds: z.number().nullable(),
+  publishableKey: z.string(),
+  allowedOrigins: z.array(z.string()),
+  egressAllowlist: z.array(z.string()),
+  smallTalk: SmallTalkSchema,
+  handoff: HandoffSchema.nullable(),
+  catalogRevision: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Chatbot = z.infer<typeof ChatbotSchema>;
 
 /**
  * What an operator should know about chatbot settings that save but do not do what they seem to, as sentences for

@@ -28,3 +28,14 @@ export const BotMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('buttons'), text: z.string().optional(), buttons: z.array(ButtonSchema) }),
   z.object({ type: z.literal('quick_replies'), text: z.string().optional(), replies: z.array(ButtonSchema) }),
 ]);
+
+/**
+ * One line of a conversation's transcript; `seq` orders it and lets a frontend ask for what came `after`. `agent`
+ * lines are a person's, posted through the admin API while the conversation is handed off.
+ */
+export const TranscriptEntrySchema = z.object({
+  seq: z.number().int(),
+  from: z.enum(['visitor', 'bot', 'agent']),
+  at: z.string().describe('When the line was said (ISO 8601)'),
+  message: BotMessageSchema,
+});

@@ -5,14 +5,21 @@ import type { Logger } from 'pino';
 import type { SentenceEncoder } from '../../infrastructure/encoder';
 import { createTurnReader } from '../../infrastructure/turn-reader';
 import type { RoutedText } from '../../shared/conversation/state';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { RateLimiter } from '../../infrastructure/rate-limit';
 import type { ConversationRecord, Store } from '../../infrastructure/store';
 import type { Chatbot } from '../../shared/chatbot';
 import { conversationSettings } from '../../shared/chatbot';
 import { actionButtons } from '../../shared/conversation/catalog';
 import { conversationWorkflowId } from '../../shared/ids';
-import { JsonSchema } from '../../shared/json-schema';
+import {
+  ButtonClickBodySchema,
+  CloseBodySchema,
+  LeadBodySchema,
+  SendMessageBodySchema,
+  StartConversationBodySchema,
+  TranscriptQuerySchema,
+} from '../../shared/chat-api';
 import { conversation } from '../../workflows/conversation';
 import {
   buttonClickedSignal,
@@ -30,7 +37,7 @@ import { messageBudgetSpent } from '../../shared/conversation/budgets';
 import { DEFAULT_TURN_DEADLINE_SECONDS } from '../../shared/conversation/deadline';
 import type { BotMessage } from '../../shared/messages';
 import { bearerToken, hashToken, sameSecret } from '../auth';
-import { attributesProblem, VISITOR_LIMITS } from '../../shared/security/visitor-limits';
+import { attributesProblem } from '../../shared/security/visitor-limits';
 import { ApiError, decodePathSegment, parseOr400, validationError } from '../errors';
 import { createTurnAdmission } from '../admission';
 import { createBudgetPeeks } from '../budget-peeks';
@@ -41,62 +48,6 @@ import { ChatbotIdSearchAttribute, conversationError, type TemporalDeps } from '
 
 /** Conversation records an API process keeps in memory (about 200 bytes each). */
 const KNOWN_CONVERSATIONS = 20_000;
-
-const MESSAGE_ID = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 letters, digits or _.:-');
-
-const StartConversationSchema = z
-  .object({
-    visitor: z
-      .object({
-        id: z.string().min(1).max(128).optional(),
-        name: z.string().min(1).max(200).optional(),
-        email: z.string().email().max(320).optional(),
-        phone: z.string().min(3).max(40).optional(),
-        locale: z.string().min(2).max(35).optional(),
-      })
-      .strict()
-      .default({}),
-    attributes: z.record(z.string().max(64), JsonSchema).default({}),
-  })
-  .strict();
-
-const SendMessageSchema = z
-  .object({
-    text: z
-      .string()
-      .trim()
-      .min(1)
-      .max(VISITOR_LIMITS.messageChars, `must be at most ${VISITOR_LIMITS.messageChars} characters`),
-    messageId: MESSAGE_ID.optional(),
-  })
-  .strict();
-const ButtonSchema = z.object({ payload: z.string().min(1).max(256), messageId: MESSAGE_ID.optional() }).strict();
-/** A phone number as people write it: digits with spaces, dots, dashes or brackets, and at least 6 digits. */
-const PHONE = /^\+?[0-9 ().-]{6,40}$/;
-const LeadSchema = z
-  .object({
-    name: z.string().trim().min(1).max(200).optional(),
-    email: z.string().email().max(320).optional(),
-    phone: z
-      .string()
-      .max(40)
-      .regex(PHONE, 'must be a phone number (digits, spaces, + . - and brackets)')
-      .refine((phone) => phone.replace(/\D/g, '').length >= 6, 'must have at least 6 digits')
-      .optional(),
-    fields: z
-      .record(z.string().max(64), z.string().max(2000))
-      .refine((fields) => Object.keys(fields).length <= VISITOR_LIMITS.leadFields, {
-        message: `at most ${VISITOR_LIMITS.leadFields} fields`,
-      })
-      .optional(),
-    messageId: MESSAGE_ID.optional(),
-  })
-  .strict()
-  .refine((lead) => lead.email !== undefined || lead.phone !== undefined, {
-    message: 'a lead needs a contact: an email or a phone number',
-  });
-const CloseSchema = z.object({ reason: z.string().min(1).max(200).optional() }).strict();
-const AfterSchema = z.object({ after: z.coerce.number().int().min(0).optional() });
 
 /**
  * Parses what a visitor sent: a field over its size limit answers 413 (too large), anything else wrong 400, each
@@ -356,7 +307,7 @@ export function chatRoutes(deps: ChatDeps): Router {
   }
 
   router.post('/v1/chatbots/:botId/conversations', async (req, res) => {
-    const body = parseVisitorInput(StartConversationSchema, req.body);
+    const body = parseVisitorInput(StartConversationBodySchema, req.body);
     const tooLarge = attributesProblem(body.attributes);
     if (tooLarge) throw new ApiError('payload_too_large', tooLarge);
     // Before any other work, so a flood of starts from one address costs one lookup each.
@@ -439,7 +390,7 @@ export function chatRoutes(deps: ChatDeps): Router {
 
   router.post('/v1/conversations/:id/messages', async (req, res) => {
     const { record, handle } = await authorizedConversation(req);
-    const body = parseVisitorInput(SendMessageSchema, req.body);
+    const body = parseVisitorInput(SendMessageBodySchema, req.body);
     const { leave, chatbot, context } = await admitVisitorEvent(record, 'message');
     try {
       const messageId = body.messageId ?? randomUUID();
@@ -458,7 +409,7 @@ export function chatRoutes(deps: ChatDeps): Router {
 
   router.post('/v1/conversations/:id/buttons', async (req, res) => {
     const { record, handle } = await authorizedConversation(req);
-    const body = parseVisitorInput(ButtonSchema, req.body);
+    const body = parseVisitorInput(ButtonClickBodySchema, req.body);
     const { leave, context } = await admitVisitorEvent(record, 'button or lead');
     await handle
       .signal(buttonClickedSignal, { messageId: body.messageId ?? randomUUID(), payload: body.payload, ...context })
@@ -469,7 +420,7 @@ export function chatRoutes(deps: ChatDeps): Router {
 
   router.post('/v1/conversations/:id/lead', async (req, res) => {
     const { record, handle } = await authorizedConversation(req);
-    const body = parseVisitorInput(LeadSchema, req.body);
+    const body = parseVisitorInput(LeadBodySchema, req.body);
     const { leave, context } = await admitVisitorEvent(record, 'button or lead');
     await handle
       .signal(leadCapturedSignal, { ...body, messageId: body.messageId ?? randomUUID(), ...context })
@@ -480,7 +431,7 @@ export function chatRoutes(deps: ChatDeps): Router {
 
   router.get('/v1/conversations/:id/messages', async (req, res) => {
     const { handle } = await authorizedConversation(req);
-    const { after } = parseOr400(AfterSchema, req.query, 'query');
+    const { after } = parseOr400(TranscriptQuerySchema, req.query, 'query');
     const entries = await handle
       .query(transcriptQuery, { after: after ?? 0 })
       .catch((error: unknown) => Promise.reject(conversationError(error)));
@@ -489,7 +440,7 @@ export function chatRoutes(deps: ChatDeps): Router {
 
   router.post('/v1/conversations/:id/close', async (req, res) => {
     const { handle } = await authorizedConversation(req);
-    const body = parseVisitorInput(CloseSchema, req.body);
+    const body = parseVisitorInput(CloseBodySchema, req.body);
     await handle
       .signal(closeSignal, { reason: body.reason ?? 'closed by visitor' })
       .catch((error: unknown) => Promise.reject(conversationError(error)));
