@@ -51,10 +51,20 @@ export function portInUse(port: number): Promise<boolean> {
   });
 }
 
-/** A child process Parley started, with a way to stop it. */
-export type Service = { name: string; pid?: number; stop: () => Promise<void>; exited: Promise<number | null> };
+/** A child process Parley started, with ways to stop it (SIGTERM, then SIGKILL) and to kill it outright. */
+export type Service = {
+  name: string;
+  pid?: number;
+  stop: () => Promise<void>;
+  /** Sends SIGKILL — a crash, as the fault tests make one — and resolves once the process is gone. */
+  kill: () => Promise<void>;
+  exited: Promise<number | null>;
+};
 
-/** Spawns a long-running child whose output goes to a log file; `stop` sends SIGTERM, then SIGKILL. */
+/**
+ * Spawns a long-running child whose output goes to a log file; `stop` sends SIGTERM, then SIGKILL; `kill` sends
+ * SIGKILL at once.
+ */
 export function spawnService(
   name: string,
   command: string,
@@ -72,7 +82,12 @@ export function spawnService(
     await exited;
     clearTimeout(timer);
   };
-  return { name, pid: child.pid, child, stop, exited };
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await exited;
+  };
+  return { name, pid: child.pid, child, stop, kill, exited };
 }
 
 function tail(logFile: string): string {
