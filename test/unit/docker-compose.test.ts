@@ -11,17 +11,19 @@ import { ConfigSchema, loadConfig } from '../../shared/config';
 
 type ComposeService = {
   image?: string;
+  entrypoint?: string | string[];
   build?: unknown;
   command?: string | string[];
   environment?: Record<string, unknown> | string[];
   ports?: Array<string | number | { target?: number; published?: number | string }>;
   depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: unknown;
+  restart?: string;
 };
 
 const root = join(__dirname, '..', '..');
-const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
-  services: Record<string, ComposeService>;
-};
+const composeText = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
+const compose = parse(composeText, { merge: true }) as { services: Record<string, ComposeService> };
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
 
 const ADMIN_KEY = 'k'.repeat(32);
@@ -74,6 +76,15 @@ function publishedPorts(name: string): Map<number, number> {
   return ports;
 }
 
+/** A service's image, split into repository and tag. */
+function imageOf(name: string): { repository: string; tag: string } {
+  const image = service(name).image ?? '';
+  const colon = image.lastIndexOf(':');
+  return colon === -1
+    ? { repository: image, tag: '' }
+    : { repository: image.slice(0, colon), tag: image.slice(colon + 1) };
+}
+
 function command(name: string): string[] {
   const cmd = service(name).command;
   return typeof cmd === 'string' ? cmd.trim().split(/\s+/) : (cmd ?? []);
@@ -103,7 +114,7 @@ function runtimeStage(): Array<{ instruction: string; args: string }> {
 describe('docker-compose.yml', () => {
   it('defines Temporal, its UI and database, MongoDB, the API and the worker', () => {
     expect(Object.keys(compose.services)).toEqual(
-      expect.arrayContaining(['temporal', 'temporal-ui', 'postgresql', 'mongodb', 'api', 'worker']),
+      expect.arrayContaining(['temporal', 'temporal-schema', 'temporal-ui', 'postgresql', 'mongodb', 'api', 'worker']),
     );
   });
 
@@ -171,6 +182,96 @@ describe('docker-compose.yml', () => {
         mongodb: 'service_healthy',
       });
     }
+  });
+
+  it('runs Temporal from its production images, never temporalio/auto-setup (which Temporal marks not for production)', () => {
+    for (const [name, { image }] of Object.entries(compose.services)) {
+      expect(image ?? '', `${name} image`).not.toMatch(/auto-setup/);
+    }
+    const uncommented = composeText
+      .split('\n')
+      .filter((line) => !line.trimStart().startsWith('#'))
+      .join('\n');
+    expect(uncommented).not.toMatch(/auto-setup|autosetup/);
+    expect(imageOf('temporal')).toEqual({
+      repository: 'temporalio/server',
+      tag: expect.stringMatching(/^\d+\.\d+\.\d+$/),
+    });
+  });
+
+  it('starts the Temporal server only after a one-shot admin-tools schema setup completed successfully', () => {
+    expect(imageOf('temporal-schema').repository).toBe('temporalio/admin-tools');
+    expect(dependsOn('temporal')).toMatchObject({
+      'temporal-schema': 'service_completed_successfully',
+      postgresql: 'service_healthy',
+    });
+    expect(dependsOn('temporal-schema')).toMatchObject({ postgresql: 'service_healthy' });
+    expect(service('temporal-schema').restart).toBe('no');
+  });
+
+  it('pins the same Temporal version for the server and every admin-tools service', () => {
+    const server = imageOf('temporal').tag;
+    const adminTools = Object.keys(compose.services)
+      .map(imageOf)
+      .filter((image) => image.repository === 'temporalio/admin-tools');
+    expect(adminTools.length).toBeGreaterThanOrEqual(2);
+    for (const { tag } of adminTools) {
+      // admin-tools tags name the server version first: 1.28.0 or 1.28.0-tctl-1.18.2-cli-1.3.0.
+      expect(tag.split('-')[0], `admin-tools ${tag}`).toBe(server);
+    }
+  });
+
+  it('creates and migrates both Temporal databases for postgres12 with the schemas shipped in admin-tools', () => {
+    const env = environment('temporal-schema');
+    expect(env).toMatchObject({ SQL_PLUGIN: 'postgres12', SQL_HOST: 'postgresql', SQL_PORT: '5432' });
+    const script = command('temporal-schema').join(' ');
+    expect(script).toMatch(/set -e/);
+    for (const [database, dir] of [
+      ['temporal', '/etc/temporal/schema/postgresql/v12/temporal/versioned'],
+      ['temporal_visibility', '/etc/temporal/schema/postgresql/v12/visibility/versioned'],
+    ] as const) {
+      const steps = [
+        `temporal-sql-tool --db ${database} create-database`,
+        `temporal-sql-tool --db ${database} setup-schema -v 0.0`,
+        `temporal-sql-tool --db ${database} update-schema -d ${dir}`,
+      ];
+      const at = steps.map((step) => script.indexOf(step));
+      expect(
+        at.every((index) => index >= 0),
+        `${database}: ${steps.join('; ')}`,
+      ).toBe(true);
+      expect(
+        [...at].sort((a, b) => a - b),
+        `${database} steps in order`,
+      ).toEqual(at);
+    }
+  });
+
+  it('configures the server for the databases the schema setup made, with the credentials PostgreSQL has', () => {
+    const server = environment('temporal');
+    const schema = environment('temporal-schema');
+    const postgres = environment('postgresql');
+    expect(server).toMatchObject({
+      DB: 'postgres12',
+      POSTGRES_SEEDS: schema.SQL_HOST,
+      DB_PORT: schema.SQL_PORT,
+      DBNAME: 'temporal',
+      VISIBILITY_DBNAME: 'temporal_visibility',
+    });
+    expect([server.POSTGRES_USER, schema.SQL_USER]).toEqual([postgres.POSTGRES_USER, postgres.POSTGRES_USER]);
+    expect([server.POSTGRES_PWD, schema.SQL_PASSWORD]).toEqual([
+      postgres.POSTGRES_PASSWORD,
+      postgres.POSTGRES_PASSWORD,
+    ]);
+    // The frontend must listen beyond the container's loopback for api, worker, the UI and the host to reach it.
+    expect(server.BIND_ON_IP).toBe('0.0.0.0');
+  });
+
+  it('creates the default namespace once the server is healthy (the server image creates none)', () => {
+    const setup = command('temporal-setup').join(' ');
+    expect(setup).toMatch(/temporal operator namespace create --namespace default\b/);
+    expect(dependsOn('temporal-setup')).toMatchObject({ temporal: 'service_healthy' });
+    expect(service('temporal').healthcheck).toBeDefined();
   });
 
   it('runs the API and the worker from the same image built from the Dockerfile', () => {
