@@ -7,6 +7,8 @@ import { createCatalogActivities } from './catalog';
 import type { Egress } from '../infrastructure/egress';
 import { createHandoffActivities } from './handoff';
 import { createHttpActivities } from './http';
+import { createLiveActivities } from './live';
+import type { LivePush } from '../infrastructure/live-events';
 import { createLlmActivities } from './llm';
 import type { Services } from '../infrastructure/services';
 import { createUnderstandingActivities } from './understanding';
@@ -21,6 +23,8 @@ export type ActivityDeps = {
   conversationCallsPerMinute?: number;
   /** The optional LLM (off when settings are null): router, extractor and composer activities. */
   llm: { settings: LlmSettings | null; dispatcher: Dispatcher };
+  /** Pushes conversations' new messages to the API processes whose visitors watch them. */
+  live: Pick<LivePush, 'push'>;
 };
 
 /** All of Parley's activities, composed from their factories. */
@@ -31,6 +35,7 @@ export function createActivities({
   defaultRateLimitPerMinute,
   conversationCallsPerMinute = DEFAULT_TRAFFIC_LIMITS.conversationCallsPerMinute,
   llm,
+  live,
 }: ActivityDeps) {
   const { store, callLog, rateLimiter, alerts, encoder } = services;
   return {
@@ -54,6 +59,7 @@ export function createActivities({
     ...createLlmActivities({ settings: llm.settings, dispatcher: llm.dispatcher, logger }),
     ...createHandoffActivities({ egress, logger }),
     ...createAlertActivities({ alerts }),
+    ...createLiveActivities({ live, logger }),
   };
 }
 

@@ -11,6 +11,10 @@ import { createChatbotCache } from './chatbot-cache';
 import { outageError } from './outages';
 import { adminRoutes } from './routes/admin';
 import { chatRoutes } from './routes/chat';
+import { createConversationAccess } from './conversation-access';
+import { createLiveHub } from './live';
+import { livePushRoute, liveRoutes } from './routes/live';
+import type { LiveSigning } from '../infrastructure/live-events';
 import { codecRoutes } from './routes/codec';
 import type { TemporalDeps } from './temporal';
 
@@ -30,6 +34,11 @@ export type AppDeps = {
   llmEnabled: boolean;
   /** The Temporal codec server (for the UI and CLI), when payloads are encrypted. */
   codec?: { codec: PayloadCodec; allowedOrigin: string | null } | null;
+  /**
+   * Live delivery (event streams): how pushes and stream tokens are signed, and the URL workers push to this
+   * process at (PARLEY_API_INTERNAL_URL). Without it, streams answer 503.
+   */
+  live?: { signing: LiveSigning; pushUrl: () => string } | null;
   logger: Logger;
 };
 
@@ -71,6 +80,11 @@ export function createApp(deps: AppDeps): Express {
     };
     app.use(codecRoutes({ codec: deps.codec.codec, authorize: isAdmin, allowedOrigin: deps.codec.allowedOrigin }));
   }
+  const live = deps.live
+    ? { ...deps.live, hub: createLiveHub({ endpoint: deps.live.pushUrl, logger: deps.logger }) }
+    : null;
+  // Before the JSON parser too: a push's signature covers its exact bytes.
+  if (live) app.use(livePushRoute(live));
   app.use(requireJsonBody);
   app.use(express.json({ limit: '256kb' }));
   app.use(limitJsonDepth);
@@ -99,12 +113,22 @@ export function createApp(deps: AppDeps): Express {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', temporal, mongodb });
   });
 
+  // Chat routes and event streams find conversations and check their tokens the same way.
+  const conversations = createConversationAccess({ store: deps.services.store, temporal: deps.temporal });
+  if (live) app.use(liveRoutes({ ...live, conversations }));
+  else {
+    app.all(['/v1/conversations/:id/events', '/v1/conversations/:id/stream-token'], () => {
+      throw new ApiError('unavailable', 'live delivery is not configured on this API process');
+    });
+  }
+
   // Chat routes read chatbots through this cache; every admin write in this process makes it forget them.
   const chatbots = createChatbotCache(deps.services.store);
   app.use(
     chatRoutes({
       ...deps,
       chatbots,
+      conversations,
       store: deps.services.store,
       rateLimiter: deps.services.rateLimiter,
       burstLimiter: deps.services.burstLimiter,

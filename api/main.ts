@@ -6,6 +6,7 @@ import { attemptTimeoutMs, malformedTemporalAddress, temporalDependency, waitFor
 import { loadConfig } from '../shared/config';
 import { createLogger } from '../infrastructure/logger';
 import { createApp } from './app';
+import { LIVE_PUSH_PATH } from './routes/live';
 import { apiConnectionOptions, ensureSearchAttributes } from './temporal';
 
 /**
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
     egressPolicy: config.egress,
     llmEnabled: config.llm !== null,
     codec: payloadRing ? { codec: new EncryptionCodec(payloadRing), allowedOrigin: config.codecCorsOrigin } : null,
+    live: { signing: runtime.live.signing, pushUrl: () => `${config.apiInternalUrl}${LIVE_PUSH_PATH}` },
     logger,
   });
   const server = app.listen(config.port, () => logger.info({ port: config.port }, 'API listening'));

@@ -5,6 +5,7 @@ import { ConfigError, type Config } from '../shared/config';
 import { createMailTransport } from './alerts';
 import { createEgress, type Egress } from './egress';
 import { createSentenceEncoder, encoderInstalled, type SentenceEncoder } from './encoder';
+import { createLiveSigning, createLivePush, type LivePush, type LiveSigning } from './live-events';
 import { createLlmDispatcher } from './llm-dispatcher';
 import { parseKeyRing, type KeyRing } from './secret-box';
 import { createServices, type Services } from './services';
@@ -20,6 +21,8 @@ export type Runtime = {
   egress: Egress;
   /** The HTTP dispatcher for the LLM endpoint (Parley's own configuration, so not the operators' egress). */
   llmDispatcher: Dispatcher;
+  /** Live delivery between Parley's processes: signing pushes and stream tokens, and pushing (workers). */
+  live: { signing: LiveSigning; push: LivePush };
   /** The key ring secrets at rest are sealed with. */
   secretKeys: KeyRing;
   /** The key ring Temporal payloads are encrypted with; null when payload encryption is off. */
@@ -99,6 +102,8 @@ export async function createRuntime(
   const db = mongo.db(config.mongodb.database);
   const egress = createEgress({ policy: config.egress, connectTimeoutMs: config.http.connectTimeoutMs });
   const llmDispatcher = createLlmDispatcher(config.http.connectTimeoutMs);
+  const liveSigning = createLiveSigning(secretKeys);
+  const live = { signing: liveSigning, push: createLivePush(liveSigning) };
   const ownEncoder = overrides.encoder === undefined ? sentenceEncoder(config, logger) : null;
   const encoder = overrides.encoder === undefined ? ownEncoder : overrides.encoder;
   const services = createServices(db, {
@@ -116,10 +121,19 @@ export async function createRuntime(
     db,
     egress,
     llmDispatcher,
+    live,
     secretKeys,
     payloadKeys,
     close: async () => {
-      await Promise.allSettled([egress.close(), llmDispatcher.close(), mongo.close(), ownEncoder?.close()]);
+      // Call-log entries still waiting for the database get one more try while it is connected.
+      await services.callLog.flush();
+      await Promise.allSettled([
+        egress.close(),
+        llmDispatcher.close(),
+        live.push.close(),
+        mongo.close(),
+        ownEncoder?.close(),
+      ]);
     },
   };
 }

@@ -103,6 +103,9 @@ export const ConfigSchema = z
       .string()
       .regex(/^https?:\/\/[^/]+$/, 'must be an origin like http://localhost:8233')
       .optional(),
+    PARLEY_API_INTERNAL_URL: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL like http://api-1.internal:3000' })
+      .optional(),
     PARLEY_ALLOW_LOOPBACK: z.enum(['true', 'false']).default('false'),
     PARLEY_EGRESS_ALLOWLIST: z
       .string()
@@ -162,6 +165,8 @@ export type Config = {
   /** Key ring spec for Temporal payload encryption; off when unset. */
   payloadKeys: string | undefined;
   codecCorsOrigin: string | null;
+  /** The base URL workers reach this API process at, to push live messages (default: loopback on `port`). */
+  apiInternalUrl: string;
   egress: { allowLoopback: boolean; allowlist: string[] };
   llm: { baseUrl: string; apiKey: string | null; model: string; timeoutMs: number } | null;
   /** The sentence encoder's folder and how many threads one embedding may use. */
@@ -232,6 +237,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     secretKeys: e.PARLEY_SECRET_KEYS,
     payloadKeys: e.PARLEY_PAYLOAD_KEYS,
     codecCorsOrigin: e.PARLEY_CODEC_CORS_ORIGIN ?? null,
+    apiInternalUrl: (e.PARLEY_API_INTERNAL_URL ?? `http://127.0.0.1:${e.PORT}`).replace(/\/+$/, ''),
     egress: {
       allowLoopback: e.PARLEY_ALLOW_LOOPBACK === 'true',
       allowlist: e.PARLEY_EGRESS_ALLOWLIST.split(',')

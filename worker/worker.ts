@@ -63,5 +63,6 @@ export function workerActivities(runtime: Runtime, config: Config, logger: Logge
     defaultRateLimitPerMinute: config.traffic.chatbotCallsPerMinute,
     conversationCallsPerMinute: config.traffic.conversationCallsPerMinute,
     llm: { settings: config.llm, dispatcher: runtime.llmDispatcher },
+    live: runtime.live.push,
   });
 }

@@ -58,9 +58,11 @@ import {
   stateQuery,
   transcriptQuery,
   visitorMessageSignal,
+  watchSignal,
   type ConversationInput,
   type EventContext,
 } from './messages';
+import { anyWatcher, forget, liveDeliveries, markSent, watch } from '../shared/conversation/live';
 import { activityFailureCause, executeAction } from './run-action';
 import { failureAlert, type RunProgress } from '../shared/actions/interpreter';
 import type { PackedVector } from '../shared/understanding/semantic';
@@ -113,6 +115,15 @@ const alerts = proxyActivities<Activities>({
 const notify = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',
   retry: { maximumAttempts: 3, initialInterval: '1 second' },
+});
+
+/**
+ * Option preset for live delivery: one quick local activity per push (a marker in history, only while a visitor
+ * watches); never retried, since a visitor who missed a push catches up from the transcript on reconnect.
+ */
+const live = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '5 seconds',
+  retry: { maximumAttempts: 1 },
 });
 
 const now = () => new Date().toISOString();
@@ -172,6 +183,10 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   let closeReason: string | null = null;
   /** The turn being processed, so a turn past its deadline can answer with what it has said so far. */
   let current: { messageId: string; fromSeq: number } | null = null;
+
+  /** API processes whose visitors watch this conversation live; nobody, in runs recorded before live delivery. */
+  let watchers = input.carried?.watchers ?? {};
+  let pushing = false;
 
   const handled = (messageId: string) => repliesTo(state, messageId) !== undefined;
   const enqueue = (event: TurnEvent, context: EventContext = {}) => {
@@ -276,6 +291,9 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   );
   setHandler(closeSignal, ({ reason }) => {
     closeReason ??= reason || 'closed';
+  });
+  setHandler(watchSignal, (request) => {
+    watchers = watch(watchers, request, state);
   });
   setHandler(transcriptQuery, (options) => transcriptAfter(state, options?.after ?? 0));
   setHandler(stateQuery, () => stateSummary(state));
@@ -490,6 +508,37 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   }
   if (lean) watchIdle().catch((error: unknown) => log.debug('idle watchdog stopped', { error: String(error) }));
 
+  /**
+   * Live delivery: whenever the bot (or an agent) has said something a watching API process has not been sent —
+   * during a turn, so an action's triggered response reaches the visitor while its API call runs; after the turn
+   * deadline; on a button or a lead — it is pushed there. Without watchers (every run recorded before live
+   * delivery) this waits and adds nothing to history.
+   */
+  const undelivered = () => (anyWatcher(watchers) ? liveDeliveries(watchers, state, Date.now()) : []);
+  async function deliverLive(): Promise<void> {
+    for (;;) {
+      await condition(() => undelivered().length > 0);
+      const deliveries = undelivered();
+      watchers = markSent(watchers, deliveries, state.nextSeq - 1);
+      pushing = true;
+      try {
+        const { gone } = await live.publishLive(
+          deliveries.map(({ endpoint, entries, closed }) => ({
+            endpoint,
+            batch: { conversationId: state.conversationId, entries, closed },
+          })),
+        );
+        watchers = forget(watchers, gone, Date.now());
+      } catch (error) {
+        log.warn('live delivery failed', { error: (error as Error).message });
+      } finally {
+        pushing = false;
+      }
+    }
+  }
+  deliverLive().catch((error: unknown) => log.debug('live delivery stopped', { error: String(error) }));
+  const deliveredAll = () => !pushing && undelivered().length === 0;
+
   while (state.status === 'open') {
     const active = lean
       ? await condition(() => inbox.length > 0 || closeReason !== null || idle).then(
@@ -512,17 +561,17 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       state = closeConversation(state, closeReason);
     }
     if (state.status === 'open' && inbox.length === 0 && workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
+      await condition(() => allHandlersFinished() && deliveredAll());
       // The next run shows who answers from its start; conversations that never had a mode carry no memo.
       const next = state.mode
         ? makeContinueAsNewFunc<typeof conversation>({ memo: { ParleyMode: state.mode } })
         : continueAsNew<typeof conversation>;
-      await next({ ...input, carried: { state } });
+      await next({ ...input, carried: anyWatcher(watchers) ? { state, watchers } : { state } });
     }
   }
 
   // Anything still queued when the conversation closed is answered with nothing rather than left waiting.
   for (const { event } of inbox.splice(0)) state = markHandled(state, event.messageId, state.nextSeq);
-  await condition(allHandlersFinished);
+  await condition(() => allHandlersFinished() && deliveredAll());
   return { status: 'closed', reason: state.closedReason ?? 'closed', turns: state.turn };
 }

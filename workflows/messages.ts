@@ -7,10 +7,13 @@ import type {
   RoutedText,
   StateSummary,
 } from '../shared/conversation/state';
+import type { LiveWatchers } from '../shared/conversation/live';
 import type { BotMessage, TranscriptEntry } from '../shared/messages';
 
 /** What starts a conversation workflow; `carried` is the state handed over by continue-as-new. */
-export type ConversationInput = ConversationStart & { carried?: { state: ConversationState } };
+export type ConversationInput = ConversationStart & {
+  carried?: { state: ConversationState; watchers?: LiveWatchers };
+};
 
 /**
  * What the API adds to each visitor event: the chatbot's current catalogue revision, so a conversation learns of
@@ -65,6 +68,11 @@ export const handBackUpdate = defineUpdate<{ mode: 'bot' | 'human' }, [{ message
 );
 /** End the conversation. */
 export const closeSignal = defineSignal<[{ reason: string }]>('close');
+/**
+ * An API process has a visitor watching the conversation live (GET /v1/conversations/:id/events): push the bot's
+ * messages after `after` (null: from now on) to `endpoint` until `until` (epoch ms). Sent again to renew.
+ */
+export const watchSignal = defineSignal<[{ endpoint: string; until: number; after: number | null }]>('watch');
 /** Transcript entries after a sequence number. */
 export const transcriptQuery = defineQuery<TranscriptEntry[], [{ after?: number }?]>('transcript');
 /** A summary of where the conversation is. */

@@ -7,7 +7,7 @@ import { createTurnReader } from '../../infrastructure/turn-reader';
 import type { RoutedText } from '../../shared/conversation/state';
 import type { z } from 'zod';
 import type { RateLimiter } from '../../infrastructure/rate-limit';
-import type { ConversationRecord, Store } from '../../infrastructure/store';
+import type { Store } from '../../infrastructure/store';
 import type { Chatbot } from '../../shared/chatbot';
 import { conversationSettings } from '../../shared/chatbot';
 import { actionButtons } from '../../shared/conversation/catalog';
@@ -36,18 +36,16 @@ import {
 import { messageBudgetSpent } from '../../shared/conversation/budgets';
 import { DEFAULT_TURN_DEADLINE_SECONDS } from '../../shared/conversation/deadline';
 import type { BotMessage } from '../../shared/messages';
-import { bearerToken, hashToken, sameSecret } from '../auth';
+import { hashToken, sameSecret } from '../auth';
 import { attributesProblem } from '../../shared/security/visitor-limits';
 import { ApiError, decodePathSegment, parseOr400, validationError } from '../errors';
 import { createTurnAdmission } from '../admission';
 import { createBudgetPeeks } from '../budget-peeks';
 import type { ChatbotCache } from '../chatbot-cache';
+import type { ConversationAccess } from '../conversation-access';
 import { OUTAGE_RETRY_AFTER_SECONDS, TEMPORAL_CALL_MS } from '../outages';
 import { clientAddressKey, limiterKeys, retryAfterSeconds, type TrafficLimits } from '../../shared/security/traffic';
 import { ChatbotIdSearchAttribute, conversationError, type TemporalDeps } from '../temporal';
-
-/** Conversation records an API process keeps in memory (about 200 bytes each). */
-const KNOWN_CONVERSATIONS = 20_000;
 
 /**
  * Parses what a visitor sent: a field over its size limit answers 413 (too large), anything else wrong 400, each
@@ -85,6 +83,8 @@ export type ChatDeps = {
   chatbots: ChatbotCache;
   /** The sentence encoder: the API routes each message as it admits it (null: by words alone). */
   encoder: SentenceEncoder | null;
+  /** Conversation records and the token check (api/conversation-access.ts), shared with the event streams. */
+  conversations: ConversationAccess;
   logger?: Logger;
 };
 
@@ -275,36 +275,7 @@ export function chatRoutes(deps: ChatDeps): Router {
     }
   }
 
-  /**
-   * Conversation records never change once written, so this process keeps the latest ones in memory: a visitor
-   * turn (admitted or refused) then costs no database read to find whose it is.
-   */
-  const knownConversations = new Map<string, ConversationRecord>();
-  async function conversationRecord(id: string): Promise<ConversationRecord | null> {
-    const known = knownConversations.get(id);
-    if (known) return known;
-    const record = await store.getConversation(id);
-    if (record) {
-      if (knownConversations.size >= KNOWN_CONVERSATIONS) {
-        knownConversations.delete(knownConversations.keys().next().value as string);
-      }
-      knownConversations.set(id, record);
-    }
-    return record;
-  }
-
-  /** Finds the conversation and checks the caller holds its token; answers with its workflow handle. */
-  async function authorizedConversation(req: Request) {
-    const id = String(req.params['id']);
-    const token = bearerToken(req);
-    if (!token)
-      throw new ApiError('unauthorized', 'conversation routes need Authorization: Bearer <conversation token>');
-    const record = await conversationRecord(id);
-    if (!record || !sameSecret(hashToken(token), record.tokenHash)) {
-      throw new ApiError('not_found', 'conversation not found, or the token does not belong to it');
-    }
-    return { record, handle: temporal.client.workflow.getHandle(conversationWorkflowId(record.chatbotId, record.id)) };
-  }
+  const authorizedConversation = (req: Request) => deps.conversations.authorized(req);
 
   router.post('/v1/chatbots/:botId/conversations', async (req, res) => {
     const body = parseVisitorInput(StartConversationBodySchema, req.body);

@@ -13,6 +13,9 @@ import type { ActionDefinitionInput } from '../../shared/actions/action';
 import { loadConfig, type Config } from '../../shared/config';
 import type { TrafficLimits, TrustProxy } from '../../shared/security/traffic';
 import { createWorker, workerActivities } from '../../worker/worker';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LIVE_PUSH_PATH } from '../../api/routes/live';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789';
 
@@ -137,6 +140,9 @@ export async function startParley(
   }
   await startWorker();
 
+  // Live delivery pushes to wherever `listen` put the app.
+  let pushUrl = 'http://127.0.0.1:9/not-listening';
+  let server: Server | null = null;
   const appDeps: AppDeps = {
     services,
     temporal: { client, taskQueue, searchAttributes: true },
@@ -146,6 +152,7 @@ export async function startParley(
     trustProxy: options.trustProxy ?? false,
     egressPolicy: config.egress,
     llmEnabled: config.llm !== null,
+    live: { signing: runtime.live.signing, pushUrl: () => pushUrl },
     logger,
   };
   /** The Express app over this Parley's services and worker, with some settings changed. */
@@ -170,6 +177,18 @@ export async function startParley(
     taskQueue,
     startWorker,
     stopWorker,
+
+    /** Serves the app on a loopback port (for clients that need a real server: event streams); its base URL. */
+    async listen(): Promise<string> {
+      if (!server) {
+        const listening = app.listen(0, '127.0.0.1');
+        await new Promise((resolve) => listening.once('listening', resolve));
+        server = listening;
+      }
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      pushUrl = `${base}${LIVE_PUSH_PATH}`;
+      return base;
+    },
 
     /**
      * A workflow's whole history as text — every run of it, across continue-as-new — with every payload decoded
@@ -247,6 +266,10 @@ export async function startParley(
     },
 
     async close(): Promise<void> {
+      if (server) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server?.close(resolve));
+      }
       await stopWorker();
       await Promise.allSettled([workerConnection.close(), connection.close(), runtime.close()]);
     },
