@@ -8,6 +8,8 @@ import { MAX_JSON_DEPTH, nestsDeeperThan } from '../shared/security/visitor-limi
 import type { TrafficLimits, TrustProxy } from '../shared/security/traffic';
 import { ApiError, errorHandler } from './errors';
 import { createChatbotCache } from './chatbot-cache';
+import { renderDocsPage } from './docs-page';
+import { openApiDocument } from './openapi';
 import { outageError } from './outages';
 import { adminRoutes } from './routes/admin';
 import { chatRoutes } from './routes/chat';
@@ -66,7 +68,7 @@ const limitJsonDepth: RequestHandler = (req, _res, next) => {
   next();
 };
 
-/** Builds Parley's Express app: chat routes, admin routes behind the admin key, health, JSON errors. */
+/** Builds Parley's Express app: chat routes, admin routes behind the admin key, health, API docs, JSON errors. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -111,6 +113,16 @@ export function createApp(deps: AppDeps): Express {
     ]);
     const ok = temporal.ok && mongodb.ok;
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', temporal, mongodb });
+  });
+
+  // The API's own description: OpenAPI 3.1 generated from the schemas the routes validate with, and a page of it.
+  let docsPage: string | null = null;
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
+  app.get('/docs', (_req, res) => {
+    docsPage ??= renderDocsPage(openApiDocument());
+    res.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").type('html').send(docsPage);
   });
 
   // Chat routes and event streams find conversations and check their tokens the same way.

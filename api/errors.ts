@@ -2,7 +2,7 @@ import type { ErrorRequestHandler } from 'express';
 import type { z } from 'zod';
 
 /** Every error code the API answers with, mapped to its HTTP status in this one place. */
-const STATUS = {
+export const ERROR_STATUS = {
   invalid_request: 400,
   invalid_json: 400,
   unauthorized: 401,
@@ -16,7 +16,7 @@ const STATUS = {
   unavailable: 503,
   internal: 500,
 } as const;
-export type ErrorCode = keyof typeof STATUS;
+export type ErrorCode = keyof typeof ERROR_STATUS;
 
 /** An error the API reports as `{ error: { code, message } }`; a refusal to come back later says when (seconds). */
 export class ApiError extends Error {
@@ -80,7 +80,7 @@ export function errorHandler(
       apiError = new ApiError('internal', 'internal error');
     }
     if (apiError.retryAfterSeconds !== undefined) res.set('retry-after', String(apiError.retryAfterSeconds));
-    res.status(STATUS[apiError.code]).json({ error: { code: apiError.code, message: apiError.message } });
+    res.status(ERROR_STATUS[apiError.code]).json({ error: { code: apiError.code, message: apiError.message } });
   };
 }
 

@@ -122,3 +122,10 @@ export const ErrorBodySchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }),
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** `POST /v1/conversations/:id/stream-token`: a short-lived token that opens the conversation's event stream. */
+export const StreamTokenResponseSchema = z.object({
+  token: z.string().describe('Pass as `?token=` to GET /v1/conversations/:id/events (EventSource cannot send headers)'),
+  expiresAt: z.string().describe('When the token stops opening streams (ISO 8601); an open stream stays open'),
+});
+export type StreamTokenResponse = z.infer<typeof StreamTokenResponseSchema>;

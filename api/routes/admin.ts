@@ -25,9 +25,11 @@ import { agentMessageUpdate, handBackUpdate, stateQuery, transcriptQuery } from 
 import { ApiError, parseOr400 } from '../errors';
 import { conversationError, type TemporalDeps } from '../temporal';
 
-const LogsQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) }).strict();
+/** `GET …/actions/:name/logs?limit=`: how many of the latest entries. */
+export const LogsQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) }).strict();
 
-const TestRunSchema = z
+/** `POST …/actions/:name/test`: sample parameters, visitor and attributes for a test run of the action. */
+export const TestRunSchema = z
   .object({
     parameters: z.record(z.string(), JsonSchema).default({}),
     visitor: z
@@ -47,14 +49,15 @@ const TestRunSchema = z
   .strict();
 
 /** A person's message to a handed-off conversation. */
-const AgentMessageSchema = z
+export const AgentMessageSchema = z
   .object({ text: z.string().trim().min(1).max(4000), messageId: z.string().min(1).max(128).optional() })
   .strict();
 /** An agent handing a conversation back to the bot, optionally with a last message from the bot. */
-const HandBackSchema = z
+export const HandBackSchema = z
   .object({ text: z.string().trim().min(1).max(4000).optional(), messageId: z.string().min(1).max(128).optional() })
   .strict();
-const AfterQuerySchema = z.object({ after: z.coerce.number().int().min(0).default(0) }).strict();
+/** `GET …/conversations/:conversationId/messages?after=`: the transcript after a sequence number. */
+export const AfterQuerySchema = z.object({ after: z.coerce.number().int().min(0).default(0) }).strict();
 
 function actionView(action: StoredAction) {
   return {

@@ -30,13 +30,15 @@ export type CodecRouteDeps = {
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 const Base64Schema = z.string().regex(BASE64, 'must be base64');
 
-const JsonPayloadSchema = z.object({
+/** A Temporal payload as proto3 JSON: metadata values and data base64-encoded. */
+export const JsonPayloadSchema = z.object({
   metadata: z.record(z.string(), Base64Schema).nullish(),
   data: Base64Schema.nullish(),
 });
 type JsonPayload = { metadata: Record<string, string>; data: string };
 
-const CodecRequestSchema = z.object({ payloads: z.array(JsonPayloadSchema).max(10_000) });
+/** What `/codec/encode` and `/codec/decode` take: a batch of payloads. */
+export const CodecRequestSchema = z.object({ payloads: z.array(JsonPayloadSchema).max(10_000) });
 
 const ALLOWED_METHODS = 'POST';
 const ALLOWED_HEADERS = 'content-type, authorization, x-namespace';
