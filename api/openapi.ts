@@ -29,6 +29,7 @@ import {
   ChatbotListSchema,
   ChatbotSavedSchema,
   CodecResponseSchema,
+  ConversationListSchema,
   ConversationModeSchema,
   ConversationStateSchema,
   HealthResponseSchema,
@@ -37,7 +38,14 @@ import {
   SecretListSchema,
   SecretSavedSchema,
 } from './response-schemas';
-import { AfterQuerySchema, AgentMessageSchema, HandBackSchema, LogsQuerySchema, TestRunSchema } from './routes/admin';
+import {
+  AfterQuerySchema,
+  AgentMessageSchema,
+  ConversationsQuerySchema,
+  HandBackSchema,
+  LogsQuerySchema,
+  TestRunSchema,
+} from './routes/admin';
 import { CodecRequestSchema } from './routes/codec';
 import { EventsQuerySchema, LIVE_PUSH_PATH } from './routes/live';
 
@@ -451,6 +459,26 @@ export const OPERATIONS: OperationEntry[] = [
   },
 
   // Admin: conversations (agents).
+  {
+    method: 'get',
+    path: '/v1/chatbots/:botId/conversations',
+    tag: 'Admin: conversations',
+    summary: "The chatbot's recent conversations",
+    description:
+      "Newest first, from Temporal's visibility (the `ParleyChatbotId` search attribute): a conversation that " +
+      'continued as new is listed once. 503 when the Temporal namespace lacks the search attribute.',
+    security: 'adminKey',
+    pathParams: { botId: BOT_ID },
+    query: ConversationsQuerySchema,
+    responses: [
+      {
+        status: 200,
+        description: 'Recent conversations',
+        body: { name: 'ConversationList', schema: ConversationListSchema },
+      },
+    ],
+    errors: [...ADMIN, 400, 404, ...READS],
+  },
   {
     method: 'get',
     path: '/v1/chatbots/:botId/conversations/:conversationId',

@@ -135,6 +135,20 @@ export const ConversationStateSchema = z.object({
 export const AgentTranscriptSchema = z.object({ messages: z.array(TranscriptEntrySchema) });
 /** Who answers the conversation after an agent's message or hand-back. */
 export const ConversationModeSchema = z.object({ mode: z.enum(['bot', 'human']) });
+/** One of a chatbot's recent conversations, as Temporal's visibility lists it. */
+export const ConversationSummarySchema = z.object({
+  conversationId: z.string(),
+  workflowId: z.string(),
+  status: z
+    .string()
+    .describe("Temporal's execution status in lower case: running, completed, timed_out, terminated, failed, …"),
+  mode: z.string().describe('Who answers: bot, or human after a handoff'),
+  startedAt: z.string(),
+  closedAt: z.string().nullable(),
+});
+export type ConversationSummary = z.infer<typeof ConversationSummarySchema>;
+/** A chatbot's recent conversations, newest first. */
+export const ConversationListSchema = z.object({ conversations: z.array(ConversationSummarySchema) });
 
 /** A secret just saved: never its value, only a masked hint. */
 export const SecretSavedSchema = z.object({

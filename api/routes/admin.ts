@@ -23,7 +23,8 @@ import { conversationWorkflowId } from '../../shared/ids';
 import { actionTest } from '../../workflows/action-test';
 import { agentMessageUpdate, handBackUpdate, stateQuery, transcriptQuery } from '../../workflows/messages';
 import { ApiError, parseOr400 } from '../errors';
-import { conversationError, type TemporalDeps } from '../temporal';
+import type { ConversationSummary } from '../response-schemas';
+import { ChatbotIdSearchAttribute, conversationError, type TemporalDeps } from '../temporal';
 
 /** `GET …/actions/:name/logs?limit=`: how many of the latest entries. */
 export const LogsQuerySchema = z.object({ limit: z.coerce.number().int().min(1).max(200).default(20) }).strict();
@@ -58,6 +59,10 @@ export const HandBackSchema = z
   .strict();
 /** `GET …/conversations/:conversationId/messages?after=`: the transcript after a sequence number. */
 export const AfterQuerySchema = z.object({ after: z.coerce.number().int().min(0).default(0) }).strict();
+/** `GET /:botId/conversations?limit=`: how many of the chatbot's latest conversations. */
+export const ConversationsQuerySchema = z
+  .object({ limit: z.coerce.number().int().min(1).max(200).default(20) })
+  .strict();
 
 function actionView(action: StoredAction) {
   return {
@@ -218,6 +223,38 @@ export function adminRoutes(deps: {
     const action = await existingAction(req.params.botId, req.params.name);
     const cleared = await alerts.resetThrottle(req.params.botId, action.definition.name);
     res.json({ reset: true, wasThrottled: cleared });
+  });
+
+  /**
+   * The chatbot's recent conversations, newest first, from Temporal's visibility (the `ParleyChatbotId` search
+   * attribute): id, status, who answers (`mode`), when each started and closed. A continued run counts once.
+   */
+  router.get('/:botId/conversations', async (req, res) => {
+    const { limit } = parseOr400(ConversationsQuerySchema, req.query, 'query');
+    const chatbot = await existingChatbot(req.params.botId);
+    if (!deps.temporal.searchAttributes)
+      throw new ApiError(
+        'unavailable',
+        `listing conversations needs the ${ChatbotIdSearchAttribute.name} search attribute, which this Temporal namespace lacks`,
+      );
+    const prefix = conversationWorkflowId(chatbot.id, '');
+    const conversations: ConversationSummary[] = [];
+    for await (const run of deps.temporal.client.workflow.list({
+      query: `${ChatbotIdSearchAttribute.name} = "${chatbot.id}" AND ExecutionStatus != "ContinuedAsNew"`,
+      pageSize: limit,
+    })) {
+      const mode = run.memo?.['ParleyMode'];
+      conversations.push({
+        conversationId: run.workflowId.startsWith(prefix) ? run.workflowId.slice(prefix.length) : run.workflowId,
+        workflowId: run.workflowId,
+        status: run.status.name.toLowerCase(),
+        mode: typeof mode === 'string' ? mode : 'bot',
+        startedAt: run.startTime.toISOString(),
+        closedAt: run.closeTime?.toISOString() ?? null,
+      });
+      if (conversations.length >= limit) break;
+    }
+    res.json({ conversations });
   });
 
   /** A conversation of this chatbot, for agents: 404 when it is not the chatbot's. */
