@@ -153,6 +153,30 @@ export default tseslint.config(
     },
   },
   {
+    // The operator CLI is a client of the admin API: it shares shared/'s schemas and knows nothing of the server.
+    files: ['cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                ...folder('activities'),
+                ...folder('infrastructure'),
+                ...folder('api'),
+                ...folder('worker'),
+                ...folder('workflows'),
+                ...folder('scripts'),
+              ],
+              message: 'cli/ imports only shared/: it talks to Parley through the admin API.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['scripts/*.mjs'],
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
   },
