@@ -177,6 +177,42 @@ export default tseslint.config(
     },
   },
   {
+    // The typed chat client runs in browsers and Node alike: global fetch, and shared/'s *types* only (no zod).
+    files: ['client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...NODE_BUILTINS, ...IO_LIBRARIES, 'zod'].map((name) => ({
+            name,
+            message: 'client/ has no dependencies: global fetch, and types from shared/.',
+            allowTypeImports: true,
+          })),
+          patterns: [
+            { group: ['node:*'], message: 'client/ runs in browsers too: no Node builtins.' },
+            { group: ['@temporalio/*'], message: 'client/ talks to Parley over HTTP only.' },
+            {
+              group: [
+                ...folder('activities'),
+                ...folder('infrastructure'),
+                ...folder('api'),
+                ...folder('worker'),
+                ...folder('workflows'),
+                ...folder('scripts'),
+              ],
+              message: 'client/ imports nothing from the server: only types from shared/.',
+            },
+            {
+              group: folder('shared'),
+              message: 'client/ imports shared/ types only (import type), so it ships no schemas.',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['scripts/*.mjs'],
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
   },
