@@ -39,6 +39,8 @@ export const FailureType = {
   chatbotNotFound: 'ChatbotNotFound',
   /** The conversation is closed: it takes no more messages (the API answers 409 `conversation_closed`). */
   conversationClosed: 'ConversationClosed',
+  /** A turn deadline's answer was asked for a turn that has already answered (the API reads the turn's own). */
+  turnAnswered: 'TurnAnswered',
   /** The operator's handoff webhook answered with an error status. */
   handoffWebhookFailed: 'HandoffWebhookFailed',
 } as const;
@@ -89,6 +91,7 @@ const REASONS: Record<FailureTypeName, string> = {
   [FailureType.llmBadResponse]: 'llm_bad_response',
   [FailureType.chatbotNotFound]: 'chatbot_not_found',
   [FailureType.conversationClosed]: 'conversation_closed',
+  [FailureType.turnAnswered]: 'turn_answered',
   [FailureType.handoffWebhookFailed]: 'handoff_webhook_failed',
 };
 

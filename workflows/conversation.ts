@@ -273,6 +273,17 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     {
       validator: ({ messageId }) => {
         if (!messageId) throw new Error('a messageId is required');
+        // A turn that has answered is refused rather than answered here: accepting the update after the turn's
+        // last activity completed in the same workflow task would be replayed in the other order (Temporal runs
+        // updates before activity results when replaying), and answer differently. Refused, it leaves no trace
+        // in history; the API reads the turn's own answer.
+        if (handled(messageId)) {
+          throw ApplicationFailure.create({
+            type: FailureType.turnAnswered,
+            message: 'the turn has answered',
+            nonRetryable: true,
+          });
+        }
       },
     },
   );

@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, type WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../shared/failures';
 import { Router, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { SentenceEncoder } from '../../infrastructure/encoder';
@@ -43,7 +45,7 @@ import { createTurnAdmission } from '../admission';
 import { createBudgetPeeks } from '../budget-peeks';
 import type { ChatbotCache } from '../chatbot-cache';
 import type { ConversationAccess } from '../conversation-access';
-import { OUTAGE_RETRY_AFTER_SECONDS, TEMPORAL_CALL_MS } from '../outages';
+import { OUTAGE_RETRY_AFTER_SECONDS } from '../outages';
 import { clientAddressKey, limiterKeys, retryAfterSeconds, type TrafficLimits } from '../../shared/security/traffic';
 import { ChatbotIdSearchAttribute, conversationError, type TemporalDeps } from '../temporal';
 
@@ -62,7 +64,21 @@ function parseVisitorInput<T extends z.ZodType>(schema: T, value: unknown): z.in
 }
 
 /** How long past the chatbot's turn deadline the API waits before asking the workflow to answer with what it has. */
-const DEADLINE_GRACE_MS = 250;
+const DEADLINE_GRACE_MS = 100;
+/**
+ * How long the deadline's answer may take before the API concludes that no worker serves conversations (a worker
+ * answers it in milliseconds, well under a second even under load): the message is then handed over durably.
+ */
+const NO_WORKER_MS = 600;
+
+/** Whether the workflow refused the deadline's answer because the turn has answered. */
+function turnAnswered(error: unknown): boolean {
+  return (
+    error instanceof WorkflowUpdateFailedError &&
+    error.cause instanceof ApplicationFailure &&
+    error.cause.type === FailureType.turnAnswered
+  );
+}
 
 /** An admitted visitor event: how to end it, its chatbot, and what the API tells the workflow with it. */
 type AdmittedEvent = { leave: () => void; chatbot: Chatbot | null; context: EventContext };
@@ -237,10 +253,13 @@ export function chatRoutes(deps: ChatDeps): Router {
     }
     // The turn goes on without this request; its result joins the transcript.
     turn.catch(() => undefined);
-    const answer = handle.executeUpdate(answerAtDeadlineUpdate, { args: [{ messageId }] });
+    const answer = handle
+      .executeUpdate(answerAtDeadlineUpdate, { args: [{ messageId }] })
+      // The turn answered meanwhile: its own answer is on its way.
+      .catch((error: unknown) => (turnAnswered(error) ? turn : Promise.reject(error)));
     answer.catch(() => undefined);
     const noWorker = new Promise<null>((resolve) => {
-      timer = setTimeout(resolve, TEMPORAL_CALL_MS, null);
+      timer = setTimeout(resolve, NO_WORKER_MS, null);
     });
     try {
       const late = await Promise.race([answer, noWorker]);

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { STILL_WORKING } from '../../shared/conversation/deadline';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
 import { startParley, type Parley } from '../support/parley';
@@ -57,7 +58,8 @@ describe('the turn deadline', () => {
     try {
       const started = Date.now();
       const waiting = await chat.send('hello there', 'no-worker-1');
-      expect(Date.now() - started).toBeLessThan(5_000);
+      // The 1 s deadline, and well under a second to tell that no worker answers.
+      expect(Date.now() - started).toBeLessThan(2_000);
       expect(waiting.status).toBe(503);
       expect(waiting.body.error).toMatchObject({
         code: 'unavailable',
@@ -98,6 +100,73 @@ describe('the turn deadline', () => {
       expect(slow.requests).toHaveLength(1);
     } finally {
       await slow.close();
+    }
+  });
+
+  it('answers a turn whose result and deadline reach a restarted worker together, in a history that replays', async () => {
+    // Workflows and activities on separate workers, so the workflow side can die while the call goes on.
+    let release: () => void = () => undefined;
+    const held = await startFakeApi(async () => {
+      await new Promise<void>((resolve) => (release = resolve));
+      return { status: 200, body: { message: 'Refund issued.' } };
+    });
+    const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    const workflowWorker = () =>
+      Worker.create({
+        connection,
+        taskQueue: parley.taskQueue,
+        workflowBundle: { code: inject('workflowBundleCode') },
+        // Local activities run here; the HTTP step (a normal activity) runs on the activity worker.
+        activities: parley.activities,
+        enableNonLocalActivities: false,
+        stickyQueueScheduleToStartTimeout: '1 second',
+      });
+    const activityWorker = await Worker.create({
+      connection,
+      taskQueue: parley.taskQueue,
+      activities: parley.activities,
+    });
+    const activitiesRunning = activityWorker.run();
+    await parley.stopWorker();
+    let workflows = await workflowWorker();
+    let workflowsRunning = workflows.run();
+    try {
+      const bot = await parley.createChatbot(
+        [
+          {
+            name: 'refund',
+            description: 'Refund an order',
+            examples: ['refund my order'],
+            steps: [{ id: 'r', request: { method: 'POST', url: `${held.url}/refund` }, timeoutMs: 20_000 }],
+          },
+        ],
+        { turnDeadlineSeconds: 2 },
+      );
+      const chat = await parley.startConversation(bot);
+      // (supertest sends a request once it is awaited or `then`ed.)
+      const turn = chat.send('refund my order', 'refund-1').then((response) => response);
+      await held.received(1);
+      // The workflow side dies; the call completes while no worker holds the conversation, and then the turn's
+      // deadline passes (answered 503): the call's result and the deadline's question wait for the next worker
+      // together, which must answer them as it will answer them again when it replays.
+      workflows.shutdown();
+      await workflowsRunning;
+      release();
+      expect((await turn).status).toBe(503);
+      workflows = await workflowWorker();
+      workflowsRunning = workflows.run();
+      await expect
+        .poll(async () => (await chat.transcript()).map((entry) => entry.message.text), { timeout: 15_000 })
+        .toContain('Refund issued.');
+      const history = await parley.client.workflow.getHandle(chat.workflowId).fetchHistory();
+      await Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundleCode') } }, history);
+    } finally {
+      workflows.shutdown();
+      activityWorker.shutdown();
+      await Promise.allSettled([workflowsRunning, activitiesRunning]);
+      await connection.close();
+      await held.close();
+      await parley.startWorker();
     }
   });
 

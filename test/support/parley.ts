@@ -175,6 +175,8 @@ export async function startParley(
     databaseName,
     client,
     taskQueue,
+    /** The activities the worker runs, for tests that run workflows and activities on separate workers. */
+    activities,
     startWorker,
     stopWorker,
 
