@@ -33,13 +33,21 @@ function isTemporalDown(error: unknown): boolean {
   );
 }
 
+/**
+ * Socket errors a connection to a server that went away ends with. The MongoDB driver passes some through
+ * unwrapped: a write on a pooled connection the dead server closed fails with a plain `EPIPE` ("This socket has
+ * been ended by the other party").
+ */
+const CONNECTION_LOST = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ENOTCONN', 'ETIMEDOUT']);
+
 function isDatabaseDown(error: unknown): boolean {
   return causes(error).some(
     (cause) =>
       cause instanceof MongoServerSelectionError ||
       cause instanceof MongoNetworkError ||
       cause instanceof MongoNotConnectedError ||
-      cause instanceof MongoTopologyClosedError,
+      cause instanceof MongoTopologyClosedError ||
+      CONNECTION_LOST.has(String((cause as { code?: unknown }).code)),
   );
 }
 
