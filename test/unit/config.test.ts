@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       secretKeys: undefined,
       payloadKeys: undefined,
       codecCorsOrigin: null,
+      apiInternalUrl: 'http://127.0.0.1:3000',
       egress: { allowLoopback: false, allowlist: [] },
       llm: null,
       encoder: { dir: '.tools/models/all-minilm-l6-v2-q', threads: 1 },
@@ -102,6 +103,7 @@ describe('loadConfig', () => {
       secretKeys: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
       payloadKeys: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
       codecCorsOrigin: 'https://temporal-ui.acme.test',
+      apiInternalUrl: 'http://127.0.0.1:8080',
       egress: { allowLoopback: false, allowlist: ['10.1.0.0/16', 'crm.internal'] },
       llm: { baseUrl: 'https://llm.acme.test/v1', apiKey: 'sk-test', model: 'small-model', timeoutMs: 15000 },
       encoder: { dir: '.tools/models/all-minilm-l6-v2-q', threads: 1 },
@@ -118,6 +120,13 @@ describe('loadConfig', () => {
   it.each(['not-a-port', '70000', '-1', '80.5'])('refuses PORT=%s with a message naming PORT', (port) => {
     expect(() => loadConfig({ PORT: port })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: port })).toThrow(/PORT/);
+  });
+
+  it('reads where workers reach this API process, trailing slash dropped, and refuses what is not an http(s) URL', () => {
+    expect(loadConfig({ PARLEY_API_INTERNAL_URL: 'http://api-1.internal:3000/' }).apiInternalUrl).toBe(
+      'http://api-1.internal:3000',
+    );
+    expect(() => loadConfig({ PARLEY_API_INTERNAL_URL: 'api-1:3000' })).toThrow(/PARLEY_API_INTERNAL_URL/);
   });
 
   it('does not turn an empty PORT into port 0 (a random port)', () => {
