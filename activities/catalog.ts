@@ -22,7 +22,9 @@ export function createCatalogActivities({ store }: { store: Store }) {
           nonRetryable: true,
         });
       }
-      return catalog.revision === input.knownRevision ? { changed: false } : { changed: true, catalog };
+      // Conversations of this path are chats: the email router stays out of their history.
+      const { emailRouter: _emailRouter, ...forChat } = catalog;
+      return catalog.revision === input.knownRevision ? { changed: false } : { changed: true, catalog: forChat };
     },
   };
 }

@@ -1,6 +1,6 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import { FailureType } from '../shared/failures';
-import type { ActionCatalog, RoutedText } from '../shared/conversation/state';
+import type { ActionCatalog, Channel, RoutedText } from '../shared/conversation/state';
 import type { PackedVector } from '../shared/understanding/semantic';
 import { packVector } from '../shared/understanding/semantic';
 import type { SentenceEncoder } from '../infrastructure/encoder';
@@ -9,7 +9,7 @@ import { createTurnReader } from '../infrastructure/turn-reader';
 
 /** What a turn learns from the worker before the workflow plans it. */
 export type TurnReading = {
-  /** The chatbot's catalogue, without its router, when it differs from the revision the conversation holds. */
+  /** The chatbot's catalogue, without its routers, when it differs from the revision the conversation holds. */
   catalog?: ActionCatalog;
   /** How the catalogue's trained router routes the event's text (absent: no text, or no trained router). */
   routed?: RoutedText;
@@ -49,6 +49,8 @@ export function createUnderstandingActivities({ encoder, store }: { encoder: Sen
       knownRevision: string | null;
       revision?: string;
       text: string | null;
+      /** The conversation's channel, whose router routes the text (absent: chat). */
+      channel?: Channel;
     }): Promise<TurnReading> {
       const latest = await reader.catalogOf(input.chatbotId, input.revision ?? input.knownRevision ?? undefined);
       if (!latest) {
@@ -58,9 +60,9 @@ export function createUnderstandingActivities({ encoder, store }: { encoder: Sen
           nonRetryable: true,
         });
       }
-      const { router: _router, ...catalog } = latest;
+      const { router: _router, emailRouter: _emailRouter, ...catalog } = latest;
       const reading: TurnReading = catalog.revision === input.knownRevision ? {} : { catalog };
-      const routed = input.text === null ? null : await reader.route(latest, input.text);
+      const routed = input.text === null ? null : await reader.route(latest, input.text, input.channel);
       return routed ? { ...reading, routed } : reading;
     },
   };

@@ -13,7 +13,7 @@ import { maskSecret, openSecret, sealSecret, type KeyRing, type SealedSecret } f
  * Uses only what FerretDB 1.24 supports (CRUD, unique indexes, findOneAndUpdate): no transactions.
  */
 
-type ChatbotDoc = Omit<Chatbot, 'id'> & { _id: string; routerJson?: string };
+type ChatbotDoc = Omit<Chatbot, 'id'> & { _id: string; routerJson?: string; emailRouterJson?: string };
 type ActionDoc = {
   _id: string;
   chatbotId: string;
@@ -86,10 +86,7 @@ function toStoredAction(doc: ActionDoc): StoredAction | null {
  * Creates the repository. Secrets are sealed with AES-256-GCM under the key ring's current key (bound to their
  * chatbot and name) and opened only for the HTTP activity and for masking.
  */
-export function createStore(
-  db: Db,
-  options: { secretKeys: KeyRing; clock?: () => Date },
-) {
+export function createStore(db: Db, options: { secretKeys: KeyRing; clock?: () => Date }) {
   const clock = options.clock ?? (() => new Date());
   const chatbots = db.collection<ChatbotDoc>('chatbots');
   const actions = db.collection<ActionDoc>('actions');
@@ -222,14 +219,22 @@ export function createStore(
     },
 
     /**
-     * Publishes the chatbot's catalogue after its actions changed: the router trained on them and a new revision
+     * Publishes the chatbot's catalogue after its actions changed: the routers trained on them (chat's, and email's
+     * when an action is offered by email) and a new revision
      * (a fresh token, not a counter: FerretDB does not apply concurrent $inc atomically, and a lost increment could
      * leave a conversation holding a stale catalogue under a revision that looks current).
      */
-    async publishCatalog(chatbotId: string, router: RouterModel): Promise<void> {
+    async publishCatalog(
+      chatbotId: string,
+      router: RouterModel,
+      emailRouter: RouterModel | null = null,
+    ): Promise<void> {
+      const revision = { routerJson: JSON.stringify(router), catalogRevision: randomUUID(), updatedAt: now() };
       await chatbots.updateOne(
         { _id: chatbotId },
-        { $set: { routerJson: JSON.stringify(router), catalogRevision: randomUUID(), updatedAt: now() } },
+        emailRouter
+          ? { $set: { ...revision, emailRouterJson: JSON.stringify(emailRouter) } }
+          : { $set: revision, $unset: { emailRouterJson: '' } },
       );
     },
 
@@ -242,8 +247,12 @@ export function createStore(
         revision: chatbot.catalogRevision,
         actions: stored.map((action) => ({ version: action.version, definition: action.definition })),
       };
-      const { routerJson } = chatbot;
-      return routerJson ? { ...catalog, router: JSON.parse(routerJson) as RouterModel } : catalog;
+      const { routerJson, emailRouterJson } = chatbot;
+      return {
+        ...catalog,
+        ...(routerJson ? { router: JSON.parse(routerJson) as RouterModel } : {}),
+        ...(emailRouterJson ? { emailRouter: JSON.parse(emailRouterJson) as RouterModel } : {}),
+      };
     },
 
     async createConversation(record: ConversationRecord): Promise<void> {

@@ -1,4 +1,4 @@
-import type { ActionCatalog, RoutedText } from '../shared/conversation/state';
+import type { ActionCatalog, Channel, RoutedText } from '../shared/conversation/state';
 import { routeWithModel } from '../shared/understanding/routing';
 import { packVector, type PackedVector } from '../shared/understanding/semantic';
 import type { SentenceEncoder } from './encoder';
@@ -49,9 +49,12 @@ export function createTurnReader({
     }
   }
 
-  /** How the catalogue's trained router routes `text`; null for catalogues without one (word overlap decides). */
-  async function route(catalog: ActionCatalog, text: string): Promise<RoutedText | null> {
-    const { router } = catalog;
+  /**
+   * How the catalogue's router for the conversation's channel routes `text`; null for catalogues without one (word
+   * overlap among the channel's actions decides: catalogues published before routers, or before the email channel).
+   */
+  async function route(catalog: ActionCatalog, text: string, channel: Channel = 'chat'): Promise<RoutedText | null> {
+    const router = channel === 'email' ? catalog.emailRouter : catalog.router;
     if (!router) return null;
     const embedding = router.semantic ? await embed(text) : null;
     return { text, result: routeWithModel(router, text, { embedding }), semantic: embedding !== null };

@@ -18,7 +18,7 @@ import {
 import type { Activities } from '../activities';
 import { FailureType, NON_RETRYABLE_LLM_FAILURES } from '../shared/failures';
 import type * as Upgrade from '../shared/actions/upgrade';
-import { routableActions, routableText } from '../shared/conversation/catalog';
+import { channelOf, routableActions, routableText } from '../shared/conversation/catalog';
 import { missingParameters } from '../shared/conversation/collection';
 import { completeRun, runEnvironment, composerInput } from '../shared/conversation/run';
 import {
@@ -331,11 +331,14 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       if (routed?.text === said) return routed;
     }
     const knownRevision = catalog?.revision ?? null;
+    const channel = channelOf(state.settings);
     const read = await reading.understandTurn({
       chatbotId: state.chatbotId,
       knownRevision,
       text: said,
       ...(revision ? { revision } : {}),
+      // Chats send what they always sent; an email conversation routes with the email router.
+      ...(channel === 'chat' ? {} : { channel }),
     });
     // Upgraded to the current schema by the worker.
     if (read.catalog) catalog = read.catalog;
@@ -366,7 +369,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         if (params.length === 0) return { route: null, extracted: null };
         return { route: null, extracted: await llm.llmExtract({ message: event.text, params, now: now() }) };
       }
-      const actions = routableActions(catalog);
+      const actions = routableActions(catalog, channelOf(state.settings));
       if (actions.length === 0) return { route: null, extracted: null };
       const history = recentLines(state, 6);
       return { route: await llm.llmRoute({ message: event.text, history, actions }), extracted: null };

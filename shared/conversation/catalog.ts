@@ -4,11 +4,12 @@ import { text, type BotMessage, type Button } from '../messages';
 import { routeMessage } from '../understanding/legacy-word-overlap';
 import type { RouterModel } from '../understanding/model';
 import { routeWithModel } from '../understanding/routing';
-import type { ActionCatalog, PendingAction, RouteHints, TurnEvent } from './state';
+import type { ActionCatalog, Channel, PendingAction, RouteHints, TurnEvent } from './state';
 
 /**
- * The action catalogue as a conversation sees it: which actions chat offers, their buttons and the payload protocol
- * (`action:`, `choose:`, `confirm:`), routing a visitor's words among them, and the fallback that names them. Pure.
+ * The action catalogue as a conversation sees it: which actions its channel (chat or email) offers, their buttons and
+ * the payload protocol (`action:`, `choose:`, `confirm:`), routing a visitor's words among them, and the fallback
+ * that names them. Pure.
  */
 
 /** Payload of a button that fires an action. */
@@ -20,15 +21,15 @@ export const CONFIRM_YES = 'confirm:yes';
 
 export const CONFIRM_NO = 'confirm:no';
 
-/** Whether an action is offered in chat conversations (its channels include `chat`). */
-export function inChat(action: ActionDefinition): boolean {
-  return action.channels.includes('chat');
+/** Whether an action is offered in conversations of a channel (its `channels` include it). */
+export function offeredIn(action: ActionDefinition, channel: Channel): boolean {
+  return action.channels.includes(channel);
 }
 
-/** The buttons a conversation offers up front: one per button-triggered action. */
-export function actionButtons(actions: ActionDefinition[]): Button[] {
+/** The buttons a conversation of the channel offers up front: one per button-triggered action offered there. */
+export function actionButtons(actions: ActionDefinition[], channel: Channel = 'chat'): Button[] {
   return actions
-    .filter(inChat)
+    .filter((action) => offeredIn(action, channel))
     .flatMap((action) =>
       action.triggers.flatMap((trigger) =>
         trigger.type === 'button' ? [{ label: trigger.label, payload: actionButtonPayload(action.name) }] : [],
@@ -43,13 +44,22 @@ export function abilities(catalog: ActionCatalog | null): string[] {
     .map((entry) => actionTitle(entry.definition));
 }
 
-/** The fallback; with `offerButtons`, it carries the buttons of button-triggered actions again. */
-export function fallbackMessage(catalog: ActionCatalog | null, offerButtons = false): BotMessage[] {
+/** The fallback; with `offerButtons`, it carries the buttons of the channel's button-triggered actions again. */
+export function fallbackMessage(
+  catalog: ActionCatalog | null,
+  offerButtons = false,
+  channel: Channel = 'chat',
+): BotMessage[] {
   const can = abilities(catalog);
   const said = can.length
     ? `Sorry, I didn't understand that. I can help with:\n${can.map((a) => `- ${a}`).join('\n')}`
     : "Sorry, I didn't understand that.";
-  const buttons = offerButtons ? actionButtons((catalog?.actions ?? []).map((entry) => entry.definition)) : [];
+  const buttons = offerButtons
+    ? actionButtons(
+        (catalog?.actions ?? []).map((entry) => entry.definition),
+        channel,
+      )
+    : [];
   return [buttons.length ? { type: 'buttons', text: said, buttons } : text(said)];
 }
 
@@ -119,9 +129,14 @@ export function routableText(event: TurnEvent): string | null {
   return own || payload.startsWith(CHOOSE_PREFIX) ? null : payload;
 }
 
-/** The actions the LLM router may offer: intent-triggered ones available in chat. */
-export function routableActions(catalog: ActionCatalog | null): ActionDefinition[] {
+/** The actions a router may offer in a channel's conversations: intent-triggered ones offered there. */
+export function routableActions(catalog: ActionCatalog | null, channel: Channel = 'chat'): ActionDefinition[] {
   return (catalog?.actions ?? [])
     .map((entry) => entry.definition)
-    .filter((action) => inChat(action) && action.triggers.some((trigger) => trigger.type === 'intent'));
+    .filter((action) => offeredIn(action, channel) && action.triggers.some((trigger) => trigger.type === 'intent'));
+}
+
+/** The channel a conversation takes place in (conversations started before channels existed are chats). */
+export function channelOf(settings: { channel?: Channel }): Channel {
+  return settings.channel ?? 'chat';
 }

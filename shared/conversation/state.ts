@@ -16,6 +16,9 @@ import { say } from './transcript';
 /** How many times an invalid answer is re-asked before the bot gives up on the action. */
 export const MAX_ANSWER_ATTEMPTS = 3;
 
+/** Where a conversation takes place, and where an action is offered (its `channels`). */
+export type Channel = ActionDefinition['channels'][number];
+
 export type Visitor = { id?: string; name?: string; email?: string; phone?: string; locale?: string };
 
 /** Per-chatbot behaviour a conversation starts with. */
@@ -30,6 +33,11 @@ export type ConversationSettings = {
   handoff?: HandoffSettings | null;
   /** How long a visitor waits before the turn answers with what it has (absent in older conversations: no limit). */
   turnDeadlineMs?: number;
+  /**
+   * Where the conversation takes place: only actions offered in this channel are routed, fired or named (absent:
+   * chat, as in every conversation started before the email channel).
+   */
+  channel?: Channel;
 };
 
 /**
@@ -57,13 +65,18 @@ export const NO_HINTS: LlmHints = { route: null, extracted: null };
 export type RouteHints = Pick<LlmHints, 'embedding' | 'routed'>;
 
 /**
- * An action catalogue as the conversation sees it: each definition with its version, and the router trained
- * on them when they were saved (absent in catalogues recorded by older Parleys, which route by word overlap).
+ * An action catalogue as the conversation sees it: each definition with its version, and the router trained on the
+ * chat actions when they were saved (absent in catalogues recorded by older Parleys, which route by word overlap).
  */
 export type ActionCatalog = {
   revision: string;
   actions: { version: number; definition: ActionDefinition }[];
   router?: RouterModel;
+  /**
+   * The router trained on the actions offered by email, when any is: email conversations route with it, so an action
+   * offered only in chat never wins an email's words (and vice versa). Absent: no action is offered by email.
+   */
+  emailRouter?: RouterModel;
 };
 
 /** An action that fired and is collecting parameters or waiting for confirmation; pinned to its version. */

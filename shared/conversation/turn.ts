@@ -3,11 +3,12 @@ import { text, type BotMessage } from '../messages';
 import { mergeAttributes } from '../security/visitor-limits';
 import {
   abilities,
+  channelOf,
   CHOOSE_PREFIX,
   CONFIRM_NO,
   CONFIRM_YES,
   fallbackMessage,
-  inChat,
+  offeredIn,
   routeInCatalog,
   TOPIC_SWITCH_SCORE,
 } from './catalog';
@@ -35,7 +36,7 @@ import { append, buttonLabel, say } from './transcript';
 /**
  * Plans a turn: records the visitor's event, then answers a pending question, routes a new message,
  * fires a button's action or a lead-captured action. The catalogue also lets a pending question give way to a
- * message that clearly asks for something else.
+ * message that clearly asks for something else. Only the actions offered in the conversation's channel exist for it.
  */
 export function planTurn(
   state: ConversationState,
@@ -44,7 +45,11 @@ export function planTurn(
   now: string,
   hints: LlmHints = NO_HINTS,
 ): TurnDecision {
-  catalog = catalog && { ...catalog, actions: catalog.actions.filter((entry) => inChat(entry.definition)) };
+  const channel = channelOf(state.settings);
+  catalog = catalog && {
+    ...catalog,
+    actions: catalog.actions.filter((entry) => offeredIn(entry.definition, channel)),
+  };
   if (event.kind === 'agent') {
     const takenOver: ConversationState = { ...state, mode: 'human', pending: null };
     return { state: append(takenOver, 'agent', [text(event.text)], now), run: null };
@@ -211,7 +216,7 @@ function routeText(
     };
     return { state: say(state, [question], now), run: null };
   }
-  return { state: say(state, fallbackMessage(catalog, natural(state)), now), run: null };
+  return { state: say(state, fallbackMessage(catalog, natural(state), channelOf(state.settings)), now), run: null };
 }
 
 /**
