@@ -27,10 +27,10 @@ export const workflowsPath =
 /**
  * How long a conversation's next workflow task waits for the worker that has it cached before any worker may take
  * it (replaying its history). A worker that died (SIGKILL, a lost machine) never answers, so this bounds the first
- * turn after a crash: 2 s rather than the SDK's 10 s, still well above a turn's queueing under load (p99 under
+ * turn after a crash: 1.5 s rather than the SDK's 10 s, still well above a turn's queueing under load (p99 under
  * 1 s at 100 visitors on two cores, README "Performance").
  */
-const STICKY_QUEUE_TIMEOUT = '2 seconds';
+const STICKY_QUEUE_TIMEOUT = '1.5 seconds';
 
 /**
  * How often at most an activity's heartbeats reach Temporal. The SDK's default (80% of the heartbeat timeout) would
