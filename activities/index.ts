@@ -4,6 +4,7 @@ import type { LlmSettings } from '../shared/understanding/llm';
 import { DEFAULT_TRAFFIC_LIMITS } from '../shared/security/traffic';
 import { createAlertActivities } from './alerts';
 import { createCatalogActivities } from './catalog';
+import { createEmailActivities } from './email';
 import type { Egress } from '../infrastructure/egress';
 import { createHandoffActivities } from './handoff';
 import { createHttpActivities } from './http';
@@ -59,6 +60,7 @@ export function createActivities({
     ...createLlmActivities({ settings: llm.settings, dispatcher: llm.dispatcher, logger }),
     ...createHandoffActivities({ egress, logger }),
     ...createAlertActivities({ alerts }),
+    ...createEmailActivities({ email: services.email }),
     ...createLiveActivities({ live, logger }),
   };
 }

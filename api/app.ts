@@ -18,6 +18,7 @@ import { createLiveHub } from './live';
 import { livePushRoute, liveRoutes } from './routes/live';
 import type { LiveSigning } from '../infrastructure/live-events';
 import { codecRoutes } from './routes/codec';
+import { emailRoutes } from './routes/email';
 import type { TemporalDeps } from './temporal';
 
 /** Everything the API needs; tests build these against real servers and never call listen(). */
@@ -87,6 +88,8 @@ export function createApp(deps: AppDeps): Express {
     : null;
   // Before the JSON parser too: a push's signature covers its exact bytes.
   if (live) app.use(livePushRoute(live));
+  // And email providers' inbound webhooks, which post forms as well as JSON.
+  app.use(emailRoutes(deps));
   app.use(requireJsonBody);
   app.use(express.json({ limit: '256kb' }));
   app.use(limitJsonDepth);

@@ -13,7 +13,7 @@ import { maskCredentials, waitFor } from './startup';
 
 /** What the worker, the API and the tests all run on, built once from config by `createRuntime`. */
 export type Runtime = {
-  /** Store, call log, rate limiters, alerts (with their mail transport) and the encoder, over one database. */
+  /** Store, call log, rate limiters, alerts (with their mail transport), email channel and encoder, over one database. */
   services: Services;
   /** The database the services use. */
   db: Db;
@@ -110,6 +110,7 @@ export async function createRuntime(
     secretKeys,
     logRetentionDays: config.logRetentionDays,
     mail: { transport: createMailTransport(config.alerts.smtpUrl), from: config.alerts.from },
+    email: config.email,
     egress,
     logger,
     encoder,

@@ -13,6 +13,9 @@ import {
  */
 const KEY_RING = /^[A-Za-z0-9_.-]{1,32}:[A-Za-z0-9+/=]{40,}(,[A-Za-z0-9_.-]{1,32}:[A-Za-z0-9+/=]{40,})*$/;
 
+/** How long an email conversation waits for the visitor's next email before it closes: a day. */
+export const DEFAULT_EMAIL_IDLE_TIMEOUT_MINUTES = 1440;
+
 /** Where the bootstrap installs the sentence encoder for semantic routing. */
 export const DEFAULT_ENCODER_DIR = '.tools/models/all-minilm-l6-v2-q';
 
@@ -91,6 +94,19 @@ export const ConfigSchema = z
       .refine((url) => URL.canParse(url), 'is not a valid URL')
       .optional(),
     PARLEY_ALERT_FROM: z.string().min(3).default('Parley <parley@localhost>'),
+    PARLEY_EMAIL_FROM: z
+      .string()
+      .max(320)
+      .regex(
+        /^([^<>\r\n]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/,
+        'must be an address like support@acme.test or Acme Support <support@acme.test>',
+      )
+      .optional(),
+    PARLEY_EMAIL_IDLE_TIMEOUT_MINUTES: z.coerce
+      .number({ error: 'must be a number of minutes' })
+      .min(1, 'must be at least 1 minute')
+      .max(10080, 'must be at most 10080 minutes (a week)')
+      .default(DEFAULT_EMAIL_IDLE_TIMEOUT_MINUTES),
     PARLEY_SECRET_KEYS: z
       .string()
       .regex(KEY_RING, 'must be key-id:base64 entries, comma separated (openssl rand -base64 32 makes a key)')
@@ -160,6 +176,11 @@ export type Config = {
   trustProxy: TrustProxy;
   logRetentionDays: number;
   alerts: { smtpUrl: string | undefined; from: string };
+  /**
+   * The email channel: replies' From (null: the address the visitor wrote to) and how long an email conversation
+   * waits for the next email. Replies go out through the alerts' SMTP server.
+   */
+  email: { from: string | null; idleTimeoutMinutes: number };
   /** Key ring spec for secrets at rest; required to run the API or the worker. */
   secretKeys: string | undefined;
   /** Key ring spec for Temporal payload encryption; off when unset. */
@@ -234,6 +255,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: e.PARLEY_TRUST_PROXY,
     logRetentionDays: e.PARLEY_LOG_RETENTION_DAYS,
     alerts: { smtpUrl: e.PARLEY_SMTP_URL, from: e.PARLEY_ALERT_FROM },
+    email: { from: e.PARLEY_EMAIL_FROM ?? null, idleTimeoutMinutes: e.PARLEY_EMAIL_IDLE_TIMEOUT_MINUTES },
     secretKeys: e.PARLEY_SECRET_KEYS,
     payloadKeys: e.PARLEY_PAYLOAD_KEYS,
     codecCorsOrigin: e.PARLEY_CODEC_CORS_ORIGIN ?? null,

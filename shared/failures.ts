@@ -43,6 +43,10 @@ export const FailureType = {
   turnAnswered: 'TurnAnswered',
   /** The operator's handoff webhook answered with an error status. */
   handoffWebhookFailed: 'HandoffWebhookFailed',
+  /** An email reply is due but this worker has no SMTP server (PARLEY_SMTP_URL). */
+  emailNotConfigured: 'EmailNotConfigured',
+  /** The SMTP server refused an email reply for good (a 5xx answer). */
+  emailRejected: 'EmailRejected',
 } as const;
 export type FailureTypeName = (typeof FailureType)[keyof typeof FailureType];
 
@@ -93,6 +97,8 @@ const REASONS: Record<FailureTypeName, string> = {
   [FailureType.conversationClosed]: 'conversation_closed',
   [FailureType.turnAnswered]: 'turn_answered',
   [FailureType.handoffWebhookFailed]: 'handoff_webhook_failed',
+  [FailureType.emailNotConfigured]: 'email_not_configured',
+  [FailureType.emailRejected]: 'email_rejected',
 };
 
 /** The reason a step failed, as operators and templates see it (e.g. `rate_limited`), from a failure type. */

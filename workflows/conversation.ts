@@ -19,6 +19,7 @@ import type { Activities } from '../activities';
 import { FailureType, NON_RETRYABLE_LLM_FAILURES } from '../shared/failures';
 import type * as Upgrade from '../shared/actions/upgrade';
 import { channelOf, routableActions, routableText } from '../shared/conversation/catalog';
+import { emailArrived, emailDue, nextEmail } from '../shared/conversation/email';
 import { missingParameters } from '../shared/conversation/collection';
 import { completeRun, runEnvironment, composerInput } from '../shared/conversation/run';
 import {
@@ -109,6 +110,21 @@ const reading = proxyLocalActivities<Activities>({
 const alerts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 3, initialInterval: '1 second' },
+});
+
+/**
+ * Option preset for email replies: retried for about ten minutes (an SMTP server that is briefly away), beside the
+ * conversation's turns, never holding them up.
+ */
+const mail = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: {
+    maximumAttempts: 8,
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    nonRetryableErrorTypes: [FailureType.emailNotConfigured],
+  },
 });
 
 /** Option preset for the handoff event: a few tries; a helpdesk that cannot be told must not hold up the turn. */
@@ -461,6 +477,8 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   async function processTurn(event: TurnEvent, context: EventContext): Promise<void> {
     const fromSeq = state.nextSeq;
     current = { messageId: event.messageId, fromSeq };
+    // An email conversation's reply threads under the email that brought this message.
+    if (context.inboundEmail) state = emailArrived(state, context.inboundEmail);
     // Sent once the visitor has the reply, before the next turn starts: handoff events and failure alerts.
     const afterReply: (() => Promise<void>)[] = [];
     try {
@@ -553,6 +571,31 @@ export async function conversation(input: ConversationInput): Promise<Conversati
   deliverLive().catch((error: unknown) => log.debug('live delivery stopped', { error: String(error) }));
   const deliveredAll = () => !pushing && undelivered().length === 0;
 
+  /**
+   * Email replies: once a turn of an email conversation is over, what the bot said (with anything an agent or a late
+   * action result added) goes to the visitor as one reply threaded under their latest email. Chats never have an
+   * email due, so this waits and adds nothing to their history.
+   */
+  let emailing = false;
+  async function deliverEmail(): Promise<void> {
+    for (;;) {
+      await condition(() => !busy && emailDue(state));
+      const next = nextEmail(state);
+      if (!next) continue;
+      state = next.state;
+      emailing = true;
+      try {
+        await mail.sendEmailReply(next.email);
+      } catch (error) {
+        log.error('email reply not sent', { error: (error as Error).message });
+      } finally {
+        emailing = false;
+      }
+    }
+  }
+  deliverEmail().catch((error: unknown) => log.debug('email delivery stopped', { error: String(error) }));
+  const emailedAll = () => !emailing && !emailDue(state);
+
   while (state.status === 'open') {
     const active = lean
       ? await condition(() => inbox.length > 0 || closeReason !== null || idle).then(
@@ -575,7 +618,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
       state = closeConversation(state, closeReason);
     }
     if (state.status === 'open' && inbox.length === 0 && workflowInfo().continueAsNewSuggested) {
-      await condition(() => allHandlersFinished() && deliveredAll());
+      await condition(() => allHandlersFinished() && deliveredAll() && emailedAll());
       // The next run shows who answers from its start; conversations that never had a mode carry no memo.
       const next = state.mode
         ? makeContinueAsNewFunc<typeof conversation>({ memo: { ParleyMode: state.mode } })
@@ -586,6 +629,6 @@ export async function conversation(input: ConversationInput): Promise<Conversati
 
   // Anything still queued when the conversation closed is answered with nothing rather than left waiting.
   for (const { event } of inbox.splice(0)) state = markHandled(state, event.messageId, state.nextSeq);
-  await condition(() => allHandlersFinished() && deliveredAll());
+  await condition(() => allHandlersFinished() && deliveredAll() && emailedAll());
   return { status: 'closed', reason: state.closedReason ?? 'closed', turns: state.turn };
 }

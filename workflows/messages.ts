@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ConversationLimits } from '../shared/conversation/budgets';
+import type { InboundEmailRef } from '../shared/conversation/email';
 import type {
   ConversationStart,
   ConversationState,
@@ -30,6 +31,8 @@ export type EventContext = {
   limits?: ConversationLimits;
   /** The chatbot's call settings as the API read them (fresh: its cache forgets a chatbot on every admin write). */
   chatbot?: { callsPerMinute: number; egressAllowlist: string[] };
+  /** The email that carried the message, in an email conversation: the reply threads under it. */
+  inboundEmail?: InboundEmailRef;
 };
 
 /** A visitor turn that answers with the bot's messages for it (the synchronous path for frontends). */

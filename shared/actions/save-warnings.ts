@@ -1,16 +1,18 @@
 import { type EgressPolicy } from '../security/address-policy';
 import { policyBlockWarning } from '../security/destination-checks';
 import { hasRoutableWords, type ActionDefinition } from './action';
+import { EMAIL_INBOUND_SECRET } from '../email/inbound';
 import { secretNamesOf, urlHost, type RequestDefinition } from './step-schema';
 
-/** What this Parley has set up that an action may rely on: the optional LLM, alert mail, the chatbot's secrets. */
+/** What this Parley has set up that an action may rely on: the optional LLM, SMTP, the chatbot's secrets. */
 export type ParleySetup = { llm: boolean; mail: boolean; secrets: string[] };
 
 /**
  * What an operator should know about a definition that saves but cannot work as intended, as sentences for
  * the `warnings` of the save response (an empty list when there is nothing to say). With the egress policy the
  * chatbot's calls run under (Parley's plus the chatbot's allowlist), destinations that policy refuses are named;
- * with this Parley's setup, settings that need what is not configured (an email channel, the LLM, SMTP, a secret).
+ * with this Parley's setup, settings that need what is not configured (email: SMTP and the chatbot's inbound secret;
+ * the LLM; SMTP for alerts; a secret).
  */
 export function actionWarnings(action: ActionDefinition, egress?: EgressPolicy, setup?: ParleySetup): string[] {
   const warnings: string[] = [];
@@ -47,11 +49,20 @@ export function actionWarnings(action: ActionDefinition, egress?: EgressPolicy, 
 function setupWarnings(action: ActionDefinition, setup: ParleySetup): string[] {
   const warnings: string[] = [];
   if (action.channels.includes('email')) {
-    warnings.push(
-      action.channels.includes('chat')
-        ? 'channels: this Parley has no email channel configured; the action is offered in chat only'
-        : 'channels: this Parley has no email channel configured, so an action offered only by email is never offered',
-    );
+    const inChatToo = action.channels.includes('chat');
+    // Email needs SMTP for the replies and the chatbot's inbound secret for the provider's webhook.
+    const missing = !setup.mail
+      ? 'this Parley has no SMTP server (PARLEY_SMTP_URL), so it takes no email'
+      : !setup.secrets.includes(EMAIL_INBOUND_SECRET)
+        ? `this chatbot has no ${EMAIL_INBOUND_SECRET} secret, so it takes no email until one is set (PUT …/secrets/${EMAIL_INBOUND_SECRET})`
+        : null;
+    if (missing) {
+      warnings.push(
+        inChatToo
+          ? `channels: ${missing}; the action is offered in chat only`
+          : `channels: ${missing}, and an action offered only by email is never offered`,
+      );
+    }
   }
   if (action.reply.instructions && !setup.llm) {
     warnings.push(

@@ -4,6 +4,7 @@ import { text, type BotMessage, type Button, type TranscriptEntry } from '../mes
 import type { RouterModel } from '../understanding/model';
 import type { RouteResult } from '../understanding/routing';
 import type { PackedVector } from '../understanding/semantic';
+import type { EmailThread } from './email';
 import type { ConversationMode, HandoffEvent, HandoffSettings } from './handoff';
 import type { SmallTalkSettings } from './smalltalk';
 import { say } from './transcript';
@@ -132,6 +133,8 @@ export type ConversationState = {
   queued?: { action: string; trigger: PendingAction['trigger']; message: string }[];
   /** When the conversation's actions called an API in the last minute (ms): its call budget (shared/conversation/budgets). */
   callTimes?: number[];
+  /** The email thread an email conversation answers, and what of the transcript it has sent (absent: a chat). */
+  email?: EmailThread;
 };
 
 export const natural = (state: ConversationState) => state.features?.context === true;
@@ -170,6 +173,8 @@ export type ConversationStart = {
   attributes: JsonObject;
   settings: ConversationSettings;
   buttons: Button[];
+  /** The thread of a conversation started by an email (settings.channel `email`); absent for chats. */
+  email?: EmailThread;
 };
 
 /** A new conversation's state, with its opening messages in the transcript. */
@@ -188,6 +193,7 @@ export function openConversation(init: ConversationStart, now: string): Conversa
     transcript: [],
     nextSeq: 1,
     handled: [],
+    ...(init.email ? { email: init.email } : {}),
   };
   return say(state, openingMessages(init.settings, init.buttons), now);
 }

@@ -44,7 +44,7 @@ describe('validation that helps', () => {
     const saved = await parley.admin('put', `/v1/chatbots/${bot}/actions/probe`).send(definition).expect(201);
     expect(saved.body.definition.alerts.emails).toEqual(['ops@acme.test', 'oncall@acme.test']);
     expect(saved.body.warnings).toEqual([
-      'channels: this Parley has no email channel configured, so an action offered only by email is never offered',
+      'channels: this Parley has no SMTP server (PARLEY_SMTP_URL), so it takes no email, and an action offered only by email is never offered',
       'reply.instructions: no LLM is configured (PARLEY_LLM_*), so they are ignored and the reply is said as written',
       'alerts.emails: no SMTP server is configured (PARLEY_SMTP_URL), so alert emails are not sent',
       'steps[0].request: secret "probe_token" is not set, so the call fails until it is saved (PUT …/secrets/probe_token)',

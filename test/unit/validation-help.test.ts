@@ -34,13 +34,14 @@ describe('setup warnings', () => {
 
   it('names what needs configuration this Parley lacks', () => {
     expect(actionWarnings(action, undefined, { llm: false, mail: false, secrets: [] })).toEqual([
-      'channels: this Parley has no email channel configured; the action is offered in chat only',
+      'channels: this Parley has no SMTP server (PARLEY_SMTP_URL), so it takes no email; the action is offered in chat only',
       'reply.instructions: no LLM is configured (PARLEY_LLM_*), so they are ignored and the reply is said as written',
       'alerts.emails: no SMTP server is configured (PARLEY_SMTP_URL), so alert emails are not sent',
       'steps[0].request: secret "key" is not set, so the call fails until it is saved (PUT …/secrets/key)',
     ]);
     expect(actionWarnings(action, undefined, { llm: true, mail: true, secrets: ['key'] })).toEqual([
-      'channels: this Parley has no email channel configured; the action is offered in chat only',
+      'channels: this chatbot has no email_inbound secret, so it takes no email until one is set (PUT …/secrets/email_inbound); the action is offered in chat only',
     ]);
+    expect(actionWarnings(action, undefined, { llm: true, mail: true, secrets: ['key', 'email_inbound'] })).toEqual([]);
   });
 });
