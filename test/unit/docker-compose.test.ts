@@ -164,6 +164,8 @@ describe('docker-compose.yml', () => {
       expect(config.adminKey).toBe(ADMIN_KEY);
     }
     expect(loadConfig(environment('api')).port).toBe(3000);
+    // The worker reaches the API's live-delivery push endpoint by its service name.
+    expect(loadConfig(environment('api')).apiInternalUrl).toBe('http://api:3000');
   });
 
   it('refuses to start without PARLEY_ADMIN_KEY or PARLEY_SECRET_KEYS', () => {
