@@ -145,6 +145,8 @@ export function createLiveHub(deps: LiveHubDeps) {
       const conversation = watched.get(conversationId) ?? { handle, streams: new Set(), leaseUntil: 0 };
       watched.set(conversationId, conversation);
       conversation.streams.add(stream);
+      // From here on a client that goes away (even while the watch request is on its way) leaves no stream behind.
+      req.on('close', () => detach(conversationId, stream));
       try {
         await requestWatch(conversation, after);
       } catch (error) {
@@ -153,6 +155,7 @@ export function createLiveHub(deps: LiveHubDeps) {
         if (!(error instanceof WorkflowNotFoundError)) throw error;
         return replayClosed(handle, res, after);
       }
+      if (res.destroyed) return;
       openStream(res);
       for (const text of stream.buffered ?? []) res.write(text);
       stream.buffered = null;
@@ -160,7 +163,6 @@ export function createLiveHub(deps: LiveHubDeps) {
         res.end();
         return;
       }
-      req.on('close', () => detach(conversationId, stream));
       startTimers();
     },
 
