@@ -31,6 +31,7 @@ describe('loadConfig', () => {
       trustProxy: false,
       logRetentionDays: 7,
       alerts: { smtpUrl: undefined, from: 'Parley <parley@localhost>' },
+      email: { from: null, idleTimeoutMinutes: 1440 },
       secretKeys: undefined,
       payloadKeys: undefined,
       codecCorsOrigin: null,
@@ -68,6 +69,8 @@ describe('loadConfig', () => {
       PARLEY_LOG_RETENTION_DAYS: '30',
       PARLEY_SMTP_URL: 'smtps://mailer:pw@smtp.acme.test:465',
       PARLEY_ALERT_FROM: 'Acme Bot <bot@acme.test>',
+      PARLEY_EMAIL_FROM: 'Acme Support <support@acme.test>',
+      PARLEY_EMAIL_IDLE_TIMEOUT_MINUTES: '2880',
       PARLEY_SECRET_KEYS: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
       PARLEY_PAYLOAD_KEYS: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
       PARLEY_CODEC_CORS_ORIGIN: 'https://temporal-ui.acme.test',
@@ -100,6 +103,7 @@ describe('loadConfig', () => {
       trustProxy: ['10.0.0.0/8', 'loopback'],
       logRetentionDays: 30,
       alerts: { smtpUrl: 'smtps://mailer:pw@smtp.acme.test:465', from: 'Acme Bot <bot@acme.test>' },
+      email: { from: 'Acme Support <support@acme.test>', idleTimeoutMinutes: 2880 },
       secretKeys: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
       payloadKeys: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
       codecCorsOrigin: 'https://temporal-ui.acme.test',
@@ -127,6 +131,15 @@ describe('loadConfig', () => {
       'http://api-1.internal:3000',
     );
     expect(() => loadConfig({ PARLEY_API_INTERNAL_URL: 'api-1:3000' })).toThrow(/PARLEY_API_INTERNAL_URL/);
+  });
+
+  it('refuses an email From that is not an address, and an email idle timeout over a week, naming the variable', () => {
+    expect(() => loadConfig({ PARLEY_EMAIL_FROM: 'Acme Support' })).toThrow(
+      'Invalid configuration: PARLEY_EMAIL_FROM: must be an address like support@acme.test or Acme Support <support@acme.test>',
+    );
+    expect(() => loadConfig({ PARLEY_EMAIL_IDLE_TIMEOUT_MINUTES: '20000' })).toThrow(
+      /PARLEY_EMAIL_IDLE_TIMEOUT_MINUTES: must be at most 10080 minutes/,
+    );
   });
 
   it('does not turn an empty PORT into port 0 (a random port)', () => {
