@@ -1,6 +1,7 @@
 import { DEFAULT_ISOLATION_OPTIONS, runIsolation, type IsolationOptions } from './isolation';
 import { startBenchStack, type BenchStack } from './stack';
 import { table } from './stats';
+import { DEFAULT_STREAMS_OPTIONS, runStreams, type StreamsOptions } from './streams';
 import { DEFAULT_TURNS_OPTIONS, runTurns, TURNS_STACK_ENV, type TurnsOptions } from './turns';
 
 /**
@@ -8,6 +9,8 @@ import { DEFAULT_TURNS_OPTIONS, runTurns, TURNS_STACK_ENV, type TurnsOptions } f
  * multiples of a no-op Temporal Update (scripts/bench/turns.ts; `--check` exits 1 unless every target is met).
  * `npm run bench -- --isolation [--seconds 20] [--flood 200] [--visitors 4] [--think-ms 500] [--hostile]`: how
  * a flood on one chatbot slows another (scripts/bench/isolation.ts).
+ * `npm run bench -- --streams [--streams-open 1000] [--seconds 30] [--presses 200]`: what open event streams cost
+ * and how fast a reply reaches one (scripts/bench/streams.ts).
  * Either starts a whole Parley on loopback (scripts/bench/stack.ts), prints its result as tables and as JSON
  * (last line), and stops everything. Bounded: every phase has a duration and a count, and the whole run a
  * deadline after which everything is stopped.
@@ -15,9 +18,13 @@ import { DEFAULT_TURNS_OPTIONS, runTurns, TURNS_STACK_ENV, type TurnsOptions } f
 const USAGE = [
   'usage: npm run bench [-- --turns] [--rounds N] [--seconds N] [--conversations N] [--check]',
   '       npm run bench -- --isolation [--seconds N] [--flood N] [--visitors N] [--think-ms N] [--hostile]',
+  '       npm run bench -- --streams [--streams-open N] [--seconds N] [--presses N]',
 ].join('\n');
 
-type Mode = { kind: 'turns'; options: TurnsOptions; check: boolean } | { kind: 'isolation'; options: IsolationOptions };
+type Mode =
+  | { kind: 'turns'; options: TurnsOptions; check: boolean }
+  | { kind: 'isolation'; options: IsolationOptions }
+  | { kind: 'streams'; options: StreamsOptions };
 
 function parseArgs(argv: string[]): Mode {
   const number = (flag: string, min: number, max: number): number | undefined => {
@@ -28,6 +35,13 @@ function parseArgs(argv: string[]): Mode {
       throw new Error(`${flag} must be an integer ${min}-${max}\n${USAGE}`);
     return value;
   };
+  if (argv.includes('--streams')) {
+    const options = { ...DEFAULT_STREAMS_OPTIONS };
+    options.streams = number('--streams-open', 10, 5000) ?? options.streams;
+    options.idleSeconds = number('--seconds', 5, 300) ?? options.idleSeconds;
+    options.presses = number('--presses', 10, 5000) ?? options.presses;
+    return { kind: 'streams', options };
+  }
   if (argv.includes('--isolation')) {
     const options = { ...DEFAULT_ISOLATION_OPTIONS };
     options.seconds = number('--seconds', 5, 120) ?? options.seconds;
@@ -83,6 +97,37 @@ async function isolation(stack: BenchStack, options: IsolationOptions, log: (lin
   return result.target.met;
 }
 
+async function streams(stack: BenchStack, options: StreamsOptions, log: (line: string) => void) {
+  const result = await runStreams(stack, options, log);
+  const { delivery } = result;
+  console.log(
+    table([
+      [`${result.streams} open event streams on one API process`, 'value'],
+      ['API memory per open stream (RSS)', `${result.memoryPerStreamKb} KB`],
+      ['API RSS before → after opening them', `${result.apiRssMb.before} → ${result.apiRssMb.after} MB`],
+      ...Object.entries(result.idleCpuMsPerStreamPerMinute).map(([name, ms]) => [
+        `CPU per idle stream per minute: ${name}`,
+        `${ms} ms`,
+      ]),
+      [
+        `button press → reply on the stream, p50 / p99 (${delivery.turns} presses)`,
+        `${delivery.p50} / ${delivery.p99} ms`,
+      ],
+      ['presses whose reply did not arrive', delivery.errors],
+      [
+        `a message's reply in its POST answer, p50 / p99 (${result.message.post.turns} messages)`,
+        `${result.message.post.p50} / ${result.message.post.p99} ms`,
+      ],
+      [
+        "the same reply on the visitor's stream, p50 / p99",
+        `${result.message.stream.p50} / ${result.message.stream.p99} ms`,
+      ],
+    ]),
+  );
+  console.log(JSON.stringify(result));
+  return delivery.errors === 0 && result.message.post.errors === 0;
+}
+
 async function turns(stack: BenchStack, options: TurnsOptions, log: (line: string) => void) {
   const result = await runTurns(stack, options, log);
   console.log(
@@ -107,7 +152,7 @@ async function turns(stack: BenchStack, options: TurnsOptions, log: (line: strin
   const phases = (['noop', 'noApi', 'action'] as const).flatMap((kind) =>
     Object.values(throughput[kind]).map((phase) => ({ label: `${kind} at ${phase.visitors}`, phase })),
   );
-  console.log('\nCPU per answered turn under load, ms by process (where a turn\'s cost goes):');
+  console.log("\nCPU per answered turn under load, ms by process (where a turn's cost goes):");
   console.log(
     table([
       ['Phase', ...names, 'total'],
@@ -156,17 +201,26 @@ async function main(): Promise<void> {
     log,
     // Every benchmark visitor comes from 127.0.0.1: lift the per-address start limit so only the per-chatbot
     // budgets and the turn share are measured (isolation); the turn benchmark raises those too (see turns.ts).
-    env: { PARLEY_STARTS_PER_ADDRESS_PER_MINUTE: '100000', ...(mode.kind === 'turns' ? TURNS_STACK_ENV : {}) },
+    env: { PARLEY_STARTS_PER_ADDRESS_PER_MINUTE: '100000', ...(mode.kind !== 'isolation' ? TURNS_STACK_ENV : {}) },
     probeWorkerMemory: mode.kind === 'turns',
   });
-  const seconds = mode.kind === 'turns' ? 300 : 2 * mode.options.seconds + 240;
+  const seconds =
+    mode.kind === 'turns'
+      ? 300
+      : mode.kind === 'streams'
+        ? mode.options.idleSeconds + 400
+        : 2 * mode.options.seconds + 240;
   const deadline = setTimeout(() => {
     console.error('[bench] the run passed its deadline; stopping');
     void stack.stop().finally(() => process.exit(1));
   }, seconds * 1000);
   try {
     const met =
-      mode.kind === 'turns' ? await turns(stack, mode.options, log) : await isolation(stack, mode.options, log);
+      mode.kind === 'turns'
+        ? await turns(stack, mode.options, log)
+        : mode.kind === 'streams'
+          ? await streams(stack, mode.options, log)
+          : await isolation(stack, mode.options, log);
     process.exitCode = met || (mode.kind === 'turns' && !mode.check) ? 0 : 1;
   } finally {
     clearTimeout(deadline);
