@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { request } from 'undici';
 import type { ActionDefinitionInput } from '../../shared/actions/action';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
@@ -57,7 +58,13 @@ describe('live delivery (GET /v1/conversations/:id/events)', () => {
     },
   });
 
-  const stream = (chat: { conversationId: string; token: string }, extra: Record<string, string> = {}) =>
+  /** Every conversation these tests watched, to replay at the end. */
+  const watched: string[] = [];
+  const stream = (
+    chat: { conversationId: string; token: string; workflowId: string },
+    extra: Record<string, string> = {},
+  ) => (watched.push(chat.workflowId), streamOf(chat, extra));
+  const streamOf = (chat: { conversationId: string; token: string }, extra: Record<string, string> = {}) =>
     openEvents(`${base}/v1/conversations/${chat.conversationId}/events`, {
       authorization: `Bearer ${chat.token}`,
       ...extra,
@@ -185,6 +192,15 @@ describe('live delivery (GET /v1/conversations/:id/events)', () => {
     await replay.untilEnded();
     expect(replay.events.map((event) => event.event)).toEqual(['message', 'message', 'closed']);
     expect(replay.events.slice(0, 2).map((event) => event.id)).toEqual(seen.map((event) => event.id));
+  });
+
+  it('keeps histories with watches and pushes in them replayable with the current workflow code', async () => {
+    expect(watched.length).toBeGreaterThan(3);
+    for (const workflowId of new Set(watched)) {
+      expect((await parley.historyText(workflowId)).includes('publishLive'), workflowId).toBe(true);
+      const history = await parley.client.workflow.getHandle(workflowId).fetchHistory();
+      await Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundleCode') } }, history, workflowId);
+    }
   });
 
   it('refuses pushes that a Parley worker did not sign', async () => {
