@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ActionDefinitionInput } from '../../shared/actions/action';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
 import { ADMIN_KEY, orderStatusAction, startParley, type Parley } from '../support/parley';
@@ -149,6 +150,13 @@ describe('the email channel', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(mailsTo('ada@example.com')).toHaveLength(2);
     expect(api.requests.filter((request) => request.path === '/orders/12345')).toHaveLength(1);
+
+    // The email conversation's history replays with the current workflow code.
+    const handle = parley.client.workflow.getHandle(`conversation:${bot}:${conversationId}`);
+    await handle.signal(closeSignal, { reason: 'recorded' });
+    await handle.result();
+    const history = await handle.fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: { code: inject('workflowBundleCode') } }, history);
   });
 
   it('offers email-only actions by email and chat-only actions in chat, never the other way round', async () => {
