@@ -27,8 +27,9 @@ import { ChatbotIdSearchAttribute, conversationError, type TemporalDeps } from '
 
 /** The largest JSON or form body taken (Postmark sends attachments inside its JSON; Parley does not read them). */
 const MAX_BODY = '10mb';
-/** The largest multipart field read (attachments are skipped unread). */
+/** The largest multipart field read, and all fields together (attachments are skipped unread). */
 const MAX_MULTIPART_FIELD_BYTES = 1024 * 1024;
+const MAX_MULTIPART_BYTES = 10 * 1024 * 1024;
 
 /** What the email route needs. */
 export type EmailDeps = {
@@ -58,7 +59,7 @@ const readMultipart: RequestHandler = (req, _res, next) => {
   try {
     parser = busboy({
       headers: req.headers,
-      limits: { fieldSize: MAX_MULTIPART_FIELD_BYTES, fields: 200, parts: 500 },
+      limits: { fieldSize: MAX_MULTIPART_FIELD_BYTES, fields: 100, parts: 500 },
     });
   } catch (error) {
     next(new ApiError('invalid_request', `body: ${(error as Error).message}`));
@@ -66,18 +67,21 @@ const readMultipart: RequestHandler = (req, _res, next) => {
   }
   const fields: Record<string, string> = {};
   let failed = false;
-  const fail = (message: string) => {
+  let bytes = 0;
+  const fail = (message: string, code: 'invalid_request' | 'payload_too_large' = 'invalid_request') => {
     if (failed) return;
     failed = true;
     req.unpipe(parser);
     req.resume();
-    next(new ApiError('invalid_request', message));
+    next(new ApiError(code, message));
   };
   parser.on('field', (name, value) => {
-    if (!(name in fields)) fields[name] = value;
+    bytes += value.length;
+    if (bytes > MAX_MULTIPART_BYTES) fail('body: the form fields hold more than 10 MB', 'payload_too_large');
+    else if (!(name in fields)) fields[name] = value;
   });
   parser.on('file', (_name, file) => file.resume());
-  parser.on('fieldsLimit', () => fail('body: more than 200 form fields'));
+  parser.on('fieldsLimit', () => fail('body: more than 100 form fields'));
   parser.on('partsLimit', () => fail('body: more than 500 form parts'));
   parser.on('error', (error: Error) => fail(`body: the multipart/form-data body cannot be read (${error.message})`));
   parser.on('close', () => {
