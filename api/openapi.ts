@@ -47,6 +47,7 @@ import {
   TestRunSchema,
 } from './routes/admin';
 import { CodecRequestSchema } from './routes/codec';
+import { EmailInboundBodySchema, EmailInboundResponseSchema } from './routes/email';
 import { EventsQuerySchema, LIVE_PUSH_PATH } from './routes/live';
 
 /**
@@ -57,8 +58,21 @@ import { EventsQuerySchema, LIVE_PUSH_PATH } from './routes/live';
  */
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
-type Security = 'publishableKey' | 'conversationToken' | 'adminKey' | 'conversationOrStreamToken' | null;
-type Tag = 'Chat' | 'Admin: chatbots' | 'Admin: actions' | 'Admin: conversations' | 'Admin: secrets' | 'Service';
+type Security =
+  | 'publishableKey'
+  | 'conversationToken'
+  | 'adminKey'
+  | 'conversationOrStreamToken'
+  | 'emailInboundSecret'
+  | null;
+type Tag =
+  | 'Chat'
+  | 'Email'
+  | 'Admin: chatbots'
+  | 'Admin: actions'
+  | 'Admin: conversations'
+  | 'Admin: secrets'
+  | 'Service';
 
 /** A success answer: its status, what it means, and its JSON body's schema (none: no body, or not JSON). */
 type Success = {
@@ -79,7 +93,8 @@ export type OperationEntry = {
   query?: z.ZodObject;
   /** Request headers the route reads (beyond credentials), with what they mean. */
   headers?: Record<string, string>;
-  body?: { name: string; schema: z.ZodType; required?: boolean };
+  /** The request body's schema; JSON unless `contentTypes` names the others it is also read as. */
+  body?: { name: string; schema: z.ZodType; required?: boolean; contentTypes?: string[] };
   responses: Success[];
   /** The statuses of the error envelope this route may answer (500 is always possible). */
   errors: number[];
@@ -544,6 +559,33 @@ export const OPERATIONS: OperationEntry[] = [
     errors: [...WITH_BODY, ...ADMIN, 404, 409],
   },
 
+  // Email: what email providers' inbound-parse webhooks call.
+  {
+    method: 'post',
+    path: '/v1/chatbots/:botId/email/inbound',
+    tag: 'Email',
+    summary: 'An email to the chatbot, as an inbound-parse webhook posts it',
+    description:
+      'Starts a conversation for a new email thread, or continues the one its In-Reply-To/References lead to (same ' +
+      'sender); the reply goes out by SMTP once the turn is over (README "Email channel"). SendGrid, Mailgun and ' +
+      'Postmark field names are read too; attachments are ignored. The same email delivered twice runs one turn.',
+    security: 'emailInboundSecret',
+    pathParams: { botId: BOT_ID },
+    body: {
+      name: 'EmailInbound',
+      schema: EmailInboundBodySchema,
+      contentTypes: ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data'],
+    },
+    responses: [
+      {
+        status: 200,
+        description: "Taken (or, for an automatic reply or the inbox's own email, received and left unanswered)",
+        body: { name: 'EmailInboundAnswer', schema: EmailInboundResponseSchema },
+      },
+    ],
+    errors: [400, 401, 413, 415, 429, 503],
+  },
+
   // Admin: secrets.
   {
     method: 'put',
@@ -822,15 +864,22 @@ export function buildOpenApiDocument(operations: OperationEntry[] = OPERATIONS):
       security:
         operation.security === 'conversationOrStreamToken'
           ? [{ conversationToken: [] }, { streamToken: [] }]
-          : operation.security
-            ? [{ [operation.security]: [] }]
-            : [],
+          : operation.security === 'emailInboundSecret'
+            ? [{ emailInboundBasic: [] }, { emailInboundQuery: [] }]
+            : operation.security
+              ? [{ [operation.security]: [] }]
+              : [],
       ...(parameters.length ? { parameters } : {}),
       ...(operation.body
         ? {
             requestBody: {
               required: operation.body.required ?? true,
-              content: { 'application/json': { schema: ref(operation.body.name) } },
+              content: Object.fromEntries(
+                (operation.body.contentTypes ?? ['application/json']).map((type) => [
+                  type,
+                  { schema: ref(operation.body?.name ?? '') },
+                ]),
+              ),
             },
           }
         : {}),
@@ -863,6 +912,7 @@ export function buildOpenApiDocument(operations: OperationEntry[] = OPERATIONS):
       { name: 'Admin: actions', description: 'Actions: save, test, read their API calls (admin key)' },
       { name: 'Admin: conversations', description: 'For agents answering handed-off conversations (admin key)' },
       { name: 'Admin: secrets', description: 'Write-only secrets actions send (admin key)' },
+      { name: 'Email', description: "Email providers' inbound-parse webhooks (the chatbot's email_inbound secret)" },
       { name: 'Service', description: 'Health, this document, the Temporal codec server' },
     ],
     paths,
@@ -892,6 +942,17 @@ export function buildOpenApiDocument(operations: OperationEntry[] = OPERATIONS):
           type: 'http',
           scheme: 'bearer',
           description: 'The admin key (PARLEY_ADMIN_KEY): `Authorization: Bearer <admin key>`; never in a browser',
+        },
+        emailInboundBasic: {
+          type: 'http',
+          scheme: 'basic',
+          description: "The chatbot's `email_inbound` secret as the Basic password (any user name)",
+        },
+        emailInboundQuery: {
+          type: 'apiKey',
+          in: 'query',
+          name: 'secret',
+          description: "The chatbot's `email_inbound` secret, for providers that cannot send Basic auth",
         },
       },
     },

@@ -3,6 +3,7 @@ import { WithStartWorkflowOperation, WorkflowUpdateStage, type WorkflowHandle } 
 import busboy from 'busboy';
 import express, { Router, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { createTurnReader } from '../../infrastructure/turn-reader';
 import type { Services } from '../../infrastructure/services';
 import { conversationSettings, type Chatbot } from '../../shared/chatbot';
@@ -17,6 +18,32 @@ import { sendMessageUpdate, type ConversationInput, type EventContext } from '..
 import { hashToken, sameSecret } from '../auth';
 import { ApiError } from '../errors';
 import { ChatbotIdSearchAttribute, conversationError, type TemporalDeps } from '../temporal';
+
+/**
+ * What an inbound-parse webhook posts, as the OpenAPI document describes it: the plain field names. The route reads
+ * the common providers' spellings too (shared/email/inbound.ts), so anything else is allowed.
+ */
+export const EmailInboundBodySchema = z.looseObject({
+  from: z.string().describe('The sender: `Ada <ada@example.com>` or an address'),
+  to: z.string().optional().describe('The address the visitor wrote to (the reply comes from it)'),
+  subject: z.string().optional(),
+  text: z.string().optional().describe('The plain-text body (else `html` is read as text); quoted text is dropped'),
+  html: z.string().optional(),
+  'message-id': z.string().optional(),
+  'in-reply-to': z.string().optional(),
+  references: z.string().optional().describe('Message-IDs of the thread, space separated'),
+  headers: z.unknown().optional().describe("The raw header block (SendGrid) or Postmark's [{Name, Value}]"),
+});
+
+/** What the inbound route answers a provider. */
+export const EmailInboundResponseSchema = z.object({
+  accepted: z.boolean(),
+  conversationId: z.string().optional(),
+  continued: z.boolean().optional().describe('The email continued the conversation its thread leads to'),
+  duplicate: z.boolean().optional().describe('The same email was taken before; its turn ran once'),
+  closed: z.boolean().optional(),
+  reason: z.string().optional().describe("Why an email is not answered (automatic, or the inbox's own)"),
+});
 
 /**
  * The email channel's inbound endpoint: an email provider's inbound-parse webhook posts each email a chatbot's

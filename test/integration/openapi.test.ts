@@ -85,6 +85,8 @@ describe('the OpenAPI document', () => {
       'conversationToken',
       'streamToken',
       'adminKey',
+      'emailInboundBasic',
+      'emailInboundQuery',
     ]);
   });
 
