@@ -19,6 +19,7 @@ import {
   type UpstreamResponse,
 } from '../shared/actions/interpret-call';
 import { requestMeta, runContext, type RunEnvironment } from '../shared/actions/interpreter';
+import { FailureType } from '../shared/failures';
 import type { Json, JsonObject } from '../shared/json';
 import { redactText, secretForms } from '../shared/actions/redact';
 import { renderRequest, type RenderedRequest } from '../shared/actions/request';
@@ -27,6 +28,7 @@ import { TemplateError } from '../shared/actions/template';
 import { limiterKeys } from '../shared/security/traffic';
 import type { CallLogEntry, createCallLog, SendingAttempt } from '../infrastructure/call-log';
 import { EgressError, type Egress } from '../infrastructure/egress';
+import { createMetrics, type Metrics, type StepAttemptOutcome } from '../infrastructure/metrics';
 import type { createRateLimiter } from '../infrastructure/rate-limit';
 import { standardWebhookHeaders } from '../infrastructure/signing';
 import type { SecretsForCall } from '../infrastructure/store';
@@ -77,6 +79,8 @@ export type HttpActivityDeps = {
   callLog: ReturnType<typeof createCallLog>;
   rateLimiter: ReturnType<typeof createRateLimiter>;
   logger: Logger;
+  /** Where attempts' durations, failures and refusals are counted (absent: a registry nothing exposes). */
+  metrics?: Metrics;
   clock?: () => Date;
 };
 
@@ -110,6 +114,19 @@ type Attempt = { input: HttpStepInput; entry: CallLogEntry; started: number; log
 export function createHttpActivities(deps: HttpActivityDeps) {
   const { egress, logger, callLog, rateLimiter } = deps;
   const clock = deps.clock ?? (() => new Date());
+  const metrics = deps.metrics ?? createMetrics();
+
+  /** Counts one attempt: how long it took, how it ended and, when it failed, why (by default, as its entry says). */
+  function observe(attempt: Attempt, cutOff?: { outcome: StepAttemptOutcome; failureType: string }): void {
+    const { entry } = attempt;
+    metrics.stepAttempt({
+      chatbotId: entry.chatbotId,
+      action: entry.action,
+      outcome: cutOff?.outcome ?? (entry.error === null ? 'ok' : attempt.sending ? 'failed' : 'not_sent'),
+      seconds: (performance.now() - attempt.started) / 1000,
+      failureType: cutOff ? cutOff.failureType : (entry.error?.type ?? null),
+    });
+  }
 
   /** Prepare: reads the secrets the step uses, renders and signs the request, checks the secrets' hosts. */
   async function prepare(input: HttpStepInput): Promise<Prepared> {
@@ -168,13 +185,17 @@ export function createHttpActivities(deps: HttpActivityDeps) {
   async function admit(input: HttpStepInput, where: string, limits: ChatbotLimits): Promise<CallFailure | null> {
     const { chatbotId, conversationId } = input.environment;
     const conversationKey = limiterKeys.conversationCalls(conversationId);
-    if (!input.test && input.conversationBudget === 'spent') return rateLimited(where, 'conversation');
+    const refuse = (whose: 'conversation' | 'chatbot') => {
+      metrics.refused(chatbotId, whose === 'conversation' ? 'conversation_calls' : 'chatbot_calls');
+      return rateLimited(where, whose);
+    };
+    if (!input.test && input.conversationBudget === 'spent') return refuse('conversation');
     const counted = input.test || input.conversationBudget === 'kept';
     if (!counted && !(await rateLimiter.tryAcquire(conversationKey, limits.conversationCallsPerMinute))) {
-      return rateLimited(where, 'conversation');
+      return refuse('conversation');
     }
     if (!(await rateLimiter.tryAcquire(limiterKeys.chatbotCalls(chatbotId), limits.rateLimitPerMinute))) {
-      return rateLimited(where, 'chatbot');
+      return refuse('chatbot');
     }
     return null;
   }
@@ -212,7 +233,12 @@ export function createHttpActivities(deps: HttpActivityDeps) {
       );
       return { ok: true, response };
     } catch (error) {
-      if (cancellationSignal.aborted) throw error;
+      if (cancellationSignal.aborted) {
+        // Cut off by Temporal (the attempt's timeout, a lost heartbeat, shutdown): counted, then retried as Temporal says.
+        const timedOut = Context.current().cancellationDetails?.timedOut === true;
+        observe(attempt, { outcome: 'interrupted', failureType: timedOut ? FailureType.timeout : 'Interrupted' });
+        throw error;
+      }
       if (error instanceof SecretHostError) {
         const failure = requestRejected(`a redirect would send secret "${error.secretName}" to ${error.host}`);
         return { ok: false, failure };
@@ -230,6 +256,7 @@ export function createHttpActivities(deps: HttpActivityDeps) {
    */
   async function record(attempt: Attempt, redact: (text: string) => string): Promise<void> {
     attempt.entry.durationMs = Math.round(performance.now() - attempt.started);
+    observe(attempt);
     if ((await callLog.record(attempt.entry, redact, attempt.sending)) === 'pending') {
       attempt.log.warn('call log entry not written yet: it is kept until the database answers');
     }
@@ -268,6 +295,7 @@ export function createHttpActivities(deps: HttpActivityDeps) {
         ...(failure.retryAfterMs !== undefined ? { nextRetryDelay: failure.retryAfterMs } : {}),
       });
     }
+    metrics.stepResult(attempt.entry.chatbotId, attempt.input.action, false);
     return {
       ok: false,
       type: failure.type,
@@ -286,6 +314,7 @@ export function createHttpActivities(deps: HttpActivityDeps) {
     const changed = await structureChanged(attempt, result.json);
     Object.assign(attempt.entry, { fields: result.fields, structureChanged: changed });
     await record(attempt, prepared.redact);
+    metrics.stepResult(attempt.entry.chatbotId, attempt.input.action, true);
     return {
       ok: true,
       status: result.status,

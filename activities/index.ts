@@ -56,6 +56,7 @@ export function createActivities({
       callLog,
       rateLimiter,
       logger,
+      metrics: services.metrics,
     }),
     ...createLlmActivities({ settings: llm.settings, dispatcher: llm.dispatcher, logger }),
     ...createHandoffActivities({ egress, logger }),

@@ -88,6 +88,7 @@ export function createApp(deps: AppDeps): Express {
     : null;
   // Before the JSON parser too: a push's signature covers its exact bytes.
   if (live) app.use(livePushRoute(live));
+  if (live) deps.services.metrics.watchLiveStreams(() => live.hub.size());
   // And email providers' inbound webhooks, which post forms as well as JSON.
   app.use(emailRoutes(deps));
   app.use(requireJsonBody);
@@ -116,6 +117,12 @@ export function createApp(deps: AppDeps): Express {
     ]);
     const ok = temporal.ok && mongodb.ok;
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable', temporal, mongodb });
+  });
+
+  // Prometheus metrics of this process (README "Metrics"); a worker serves its own on PARLEY_WORKER_METRICS_PORT.
+  app.get('/metrics', async (_req, res) => {
+    const { contentType, body } = await deps.services.metrics.exposition();
+    res.set('content-type', contentType).send(body);
   });
 
   // The API's own description: OpenAPI 3.1 generated from the schemas the routes validate with, and a page of it.
@@ -148,6 +155,7 @@ export function createApp(deps: AppDeps): Express {
       rateLimiter: deps.services.rateLimiter,
       burstLimiter: deps.services.burstLimiter,
       encoder: deps.services.encoder,
+      metrics: deps.services.metrics,
     }),
   );
   app.use('/v1/chatbots', requireAdmin(deps.adminKey), chatbots.watchWrites, adminRoutes(deps));

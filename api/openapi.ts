@@ -158,6 +158,24 @@ export const OPERATIONS: OperationEntry[] = [
     ],
     errors: [],
   },
+  {
+    method: 'get',
+    path: '/metrics',
+    tag: 'Service',
+    summary: "This API process's Prometheus metrics",
+    description:
+      'Turns, routing decisions, rate-limit refusals, open event streams and the call-log outbox, in the Prometheus ' +
+      'text format (README "Metrics"). Workers serve theirs on their own port (PARLEY_WORKER_METRICS_PORT).',
+    security: null,
+    responses: [
+      {
+        status: 200,
+        description: 'The metrics',
+        body: { contentType: 'text/plain; version=0.0.4', schema: { type: 'string' } },
+      },
+    ],
+    errors: [],
+  },
 
   // Chat: what frontends call.
   {

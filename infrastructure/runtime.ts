@@ -7,6 +7,7 @@ import { createEgress, type Egress } from './egress';
 import { createSentenceEncoder, encoderInstalled, type SentenceEncoder } from './encoder';
 import { createLiveSigning, createLivePush, type LivePush, type LiveSigning } from './live-events';
 import { createLlmDispatcher } from './llm-dispatcher';
+import { createMetrics, type Metrics } from './metrics';
 import { parseKeyRing, type KeyRing } from './secret-box';
 import { createServices, type Services } from './services';
 import { maskCredentials, waitFor } from './startup';
@@ -23,6 +24,8 @@ export type Runtime = {
   llmDispatcher: Dispatcher;
   /** Live delivery between Parley's processes: signing pushes and stream tokens, and pushing (workers). */
   live: { signing: LiveSigning; push: LivePush };
+  /** This process's Prometheus metrics (also `services.metrics`), served at /metrics. */
+  metrics: Metrics;
   /** The key ring secrets at rest are sealed with. */
   secretKeys: KeyRing;
   /** The key ring Temporal payloads are encrypted with; null when payload encryption is off. */
@@ -35,6 +38,8 @@ export type Runtime = {
 export type RuntimeOverrides = {
   /** A sentence encoder the caller owns (and closes): tests share one per process. */
   encoder?: SentenceEncoder | null;
+  /** Whether the metrics include the process's own (CPU, memory, event loop); default yes, tests say no. */
+  processMetrics?: boolean;
 };
 
 /** Parses a key ring variable, turning a bad one into a ConfigError naming it. */
@@ -89,7 +94,7 @@ async function connectMongo(config: Config, logger: Logger): Promise<MongoClient
 
 /**
  * The composition root shared by the worker, the API and the tests: parses the key rings, connects to MongoDB
- * and builds the services, the egress and the LLM dispatcher from parsed config, once.
+ * and builds the services, the egress, the LLM dispatcher and the process's metrics from parsed config, once.
  */
 export async function createRuntime(
   config: Config,
@@ -106,6 +111,7 @@ export async function createRuntime(
   const live = { signing: liveSigning, push: createLivePush(liveSigning) };
   const ownEncoder = overrides.encoder === undefined ? sentenceEncoder(config, logger) : null;
   const encoder = overrides.encoder === undefined ? ownEncoder : overrides.encoder;
+  const metrics = createMetrics({ processMetrics: overrides.processMetrics ?? true });
   const services = createServices(db, {
     secretKeys,
     logRetentionDays: config.logRetentionDays,
@@ -114,6 +120,7 @@ export async function createRuntime(
     egress,
     logger,
     encoder,
+    metrics,
   });
   await services.ensureIndexes();
   if (config.egress.allowLoopback) logger.warn('PARLEY_ALLOW_LOOPBACK=true: actions may call services on this machine');
@@ -123,6 +130,7 @@ export async function createRuntime(
     egress,
     llmDispatcher,
     live,
+    metrics,
     secretKeys,
     payloadKeys,
     close: async () => {

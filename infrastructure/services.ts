@@ -6,6 +6,7 @@ import { createCatalogPublisher } from './catalog-publisher';
 import { createEmailChannel } from './email';
 import type { Egress } from './egress';
 import type { SentenceEncoder } from './encoder';
+import { createMetrics, type Metrics } from './metrics';
 import { DEFAULT_EMAIL_IDLE_TIMEOUT_MINUTES } from '../shared/config';
 import { createRateLimiter } from './rate-limit';
 import type { KeyRing } from './secret-box';
@@ -25,6 +26,8 @@ export type ServiceOptions = {
    * conversation waits for the next email (default: a day). Replies go out through `mail.transport`.
    */
   email?: { from: string | null; idleTimeoutMinutes: number };
+  /** This process's metrics (createRuntime's); absent: a registry of their own that nothing exposes. */
+  metrics?: Metrics;
 };
 
 /**
@@ -34,6 +37,8 @@ export type ServiceOptions = {
 export function createServices(db: Db, options: ServiceOptions) {
   const store = createStore(db, { secretKeys: options.secretKeys });
   const callLog = createCallLog(db, { retentionDays: options.logRetentionDays });
+  const metrics = options.metrics ?? createMetrics();
+  metrics.watchCallLogOutbox(() => callLog.outbox());
   const rateLimiter = createRateLimiter(db);
   // Per-second budgets (bursts of conversation starts) count under their own keys in the same collections.
   const burstLimiter = createRateLimiter(db, { windowMs: 1000 });
@@ -55,6 +60,8 @@ export function createServices(db: Db, options: ServiceOptions) {
     /** Trains and publishes a chatbot's catalogue after its actions change. */
     catalog: createCatalogPublisher({ store, encoder: options.encoder }),
     encoder: options.encoder,
+    /** This process's metrics: the chat routes and the HTTP step record turns, routing, calls and refusals. */
+    metrics,
     /** Creates every index (unique, TTL) the services rely on; safe at every start. */
     async ensureIndexes(): Promise<void> {
       await store.ensureIndexes();

@@ -139,6 +139,16 @@ export const ConfigSchema = z
     PARLEY_LLM_API_KEY: z.string().min(1).optional(),
     PARLEY_LLM_MODEL: z.string().min(1).optional(),
     PARLEY_LLM_TIMEOUT_MS: z.coerce.number().int().min(500).max(120000).default(15000),
+    PARLEY_WORKER_METRICS_PORT: z.coerce
+      .number({ error: 'must be a port number' })
+      .int('must be a port number')
+      .min(0, 'must be a port number (0–65535)')
+      .max(65535, 'must be a port number (0–65535)')
+      .optional(),
+    PARLEY_WORKER_METRICS_ADDRESS: z
+      .string()
+      .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/, 'must be host:port, like 0.0.0.0:9465')
+      .optional(),
     PARLEY_ENCODER_DIR: z.string().min(1).default(DEFAULT_ENCODER_DIR),
     PARLEY_ENCODER_THREADS: z.coerce.number().int().min(1).max(16).default(1),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -149,6 +159,15 @@ export const ConfigSchema = z
     }
     if (env.NODE_ENV === 'production' && env.PARLEY_ALLOW_LOOPBACK === 'true') {
       ctx.addIssue({ code: 'custom', path: ['PARLEY_ALLOW_LOOPBACK'], message: 'must not be true in production' });
+    }
+    const temporalMetricsPort = Number(env.PARLEY_WORKER_METRICS_ADDRESS?.split(':').at(-1));
+    if (env.PARLEY_WORKER_METRICS_PORT && env.PARLEY_WORKER_METRICS_PORT === temporalMetricsPort) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PARLEY_WORKER_METRICS_ADDRESS'],
+        message:
+          "must use another port than PARLEY_WORKER_METRICS_PORT (the Temporal SDK's metrics and Parley's are served apart)",
+      });
     }
     if (env.PARLEY_LLM_BASE_URL !== undefined && env.PARLEY_LLM_MODEL === undefined) {
       ctx.addIssue({
@@ -192,6 +211,11 @@ export type Config = {
   llm: { baseUrl: string; apiKey: string | null; model: string; timeoutMs: number } | null;
   /** The sentence encoder's folder and how many threads one embedding may use. */
   encoder: { dir: string; threads: number };
+  /**
+   * The worker's metrics: the port of its own /metrics (Parley's metrics), and the host:port the Temporal SDK serves
+   * its worker metrics at (its Prometheus exporter's /metrics); each off when null.
+   */
+  workerMetrics: { port: number | null; temporalAddress: string | null };
   logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL'];
 };
 
@@ -276,6 +300,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : null,
     encoder: { dir: e.PARLEY_ENCODER_DIR, threads: e.PARLEY_ENCODER_THREADS },
+    workerMetrics: {
+      port: e.PARLEY_WORKER_METRICS_PORT ?? null,
+      temporalAddress: e.PARLEY_WORKER_METRICS_ADDRESS ?? null,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,4 +1,5 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
+import { serveMetrics } from '../infrastructure/metrics';
 import { encryptedDataConverter } from '../infrastructure/payload-codec';
 import { createRuntime } from '../infrastructure/runtime';
 import { malformedTemporalAddress, temporalDependency, waitFor } from '../infrastructure/startup';
@@ -19,11 +20,26 @@ async function main(): Promise<void> {
       const method = level === 'ERROR' ? 'error' : level === 'WARN' ? 'warn' : level === 'INFO' ? 'info' : 'debug';
       logger[method](meta ?? {}, message);
     }),
+    // The SDK's own worker metrics (task slots, pollers, latencies), served by its Prometheus exporter at /metrics.
+    ...(config.workerMetrics.temporalAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetrics.temporalAddress } } } }
+      : {}),
   });
 
   const runtime = await createRuntime(config, logger);
   let connection: NativeConnection | undefined;
+  let metricsServer: Awaited<ReturnType<typeof serveMetrics>> | undefined;
   try {
+    if (config.workerMetrics.port !== null) {
+      const { port } = config.workerMetrics;
+      metricsServer = await serveMetrics(runtime.metrics, { port }).catch((error: unknown) => {
+        throw new Error(`PARLEY_WORKER_METRICS_PORT: cannot listen on ${port}: ${(error as Error).message}`);
+      });
+      logger.info({ url: metricsServer.url }, 'worker metrics listening');
+    }
+    if (config.workerMetrics.temporalAddress) {
+      logger.info({ address: config.workerMetrics.temporalAddress }, 'Temporal SDK metrics listening (/metrics)');
+    }
     connection = await waitFor(
       temporalDependency(config.temporal.address),
       { waitSeconds: config.startupWaitSeconds, logger, permanent: malformedTemporalAddress },
@@ -47,6 +63,7 @@ async function main(): Promise<void> {
     await worker.run();
     logger.info('worker stopped');
   } finally {
+    await metricsServer?.close();
     await connection?.close();
     await runtime.close();
   }

@@ -5,6 +5,7 @@ import { FailureType } from '../../shared/failures';
 import { Router, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { SentenceEncoder } from '../../infrastructure/encoder';
+import type { Metrics, RateLimitName, TurnOutcome } from '../../infrastructure/metrics';
 import { createTurnReader } from '../../infrastructure/turn-reader';
 import type { RoutedText } from '../../shared/conversation/state';
 import type { z } from 'zod';
@@ -40,7 +41,7 @@ import { DEFAULT_TURN_DEADLINE_SECONDS } from '../../shared/conversation/deadlin
 import type { BotMessage } from '../../shared/messages';
 import { hashToken, sameSecret } from '../auth';
 import { attributesProblem } from '../../shared/security/visitor-limits';
-import { ApiError, decodePathSegment, parseOr400, validationError } from '../errors';
+import { ApiError, decodePathSegment, ERROR_STATUS, parseOr400, validationError } from '../errors';
 import { createTurnAdmission } from '../admission';
 import { createBudgetPeeks } from '../budget-peeks';
 import type { ChatbotCache } from '../chatbot-cache';
@@ -101,6 +102,8 @@ export type ChatDeps = {
   encoder: SentenceEncoder | null;
   /** Conversation records and the token check (api/conversation-access.ts), shared with the event streams. */
   conversations: ConversationAccess;
+  /** Where turns, routing decisions and refusals are counted. */
+  metrics: Metrics;
   logger?: Logger;
 };
 
@@ -109,7 +112,7 @@ export type ChatDeps = {
  * conversation's token. Browsers may call them only from the chatbot's allowed origins (CORS).
  */
 export function chatRoutes(deps: ChatDeps): Router {
-  const { store, temporal } = deps;
+  const { store, temporal, metrics } = deps;
   const router = Router();
   const { chatbots } = deps;
   const reader = createTurnReader({
@@ -127,7 +130,9 @@ export function chatRoutes(deps: ChatDeps): Router {
     if (!chatbot) return null;
     try {
       const catalog = await reader.catalogOf(chatbot.id, chatbot.catalogRevision);
-      return catalog?.revision === chatbot.catalogRevision ? await reader.route(catalog, text) : null;
+      const routed = catalog?.revision === chatbot.catalogRevision ? await reader.route(catalog, text) : null;
+      if (routed) metrics.routed(chatbot.id, routed.result);
+      return routed;
     } catch (error) {
       deps.logger?.warn({ error: (error as Error).message }, 'message not routed by the API; the worker will');
       return null;
@@ -170,7 +175,11 @@ export function chatRoutes(deps: ChatDeps): Router {
   const { traffic, rateLimiter } = deps;
   const budgets = createBudgetPeeks(rateLimiter);
   const admission = createTurnAdmission({ total: traffic.concurrentTurns, perChatbot: traffic.chatbotConcurrentTurns });
-  const tooMany = (message: string, waitMs: number) => new ApiError('rate_limited', message, retryAfterSeconds(waitMs));
+  /** A 429 with Retry-After, counted as a refusal by `limit` (`chatbotId` empty when the chatbot is not known yet). */
+  const tooMany = (limit: RateLimitName, chatbotId: string, message: string, waitMs: number) => {
+    metrics.refused(chatbotId, limit);
+    return new ApiError('rate_limited', message, retryAfterSeconds(waitMs));
+  };
 
   /**
    * Admits a visitor event (message, button, lead) of a conversation, or refuses it with 429 and Retry-After
@@ -186,7 +195,12 @@ export function chatRoutes(deps: ChatDeps): Router {
   ): Promise<AdmittedEvent> {
     const leave = admission.enter(record.chatbotId);
     if (!leave) {
-      throw tooMany('this chatbot is answering as many visitors as it may at once; please retry in a moment', 1000);
+      throw tooMany(
+        'concurrent_turns',
+        record.chatbotId,
+        'this chatbot is answering as many visitors as it may at once; please retry in a moment',
+        1000,
+      );
     }
     try {
       // The conversation keeps its own budgets (see `limits` below); the chatbot's is shared by all its visitors.
@@ -195,6 +209,8 @@ export function chatRoutes(deps: ChatDeps): Router {
       const chatbotWait = await budgets.retryAfterMs(limiterKeys.chatbotCalls(record.chatbotId), chatbotCalls);
       if (chatbotWait > 0) {
         throw tooMany(
+          'chatbot_calls',
+          record.chatbotId,
           `this chatbot has made its ${chatbotCalls} API calls for this minute; please wait a moment`,
           chatbotWait,
         );
@@ -218,7 +234,12 @@ export function chatRoutes(deps: ChatDeps): Router {
       if (kind === 'message') return { leave, chatbot, context };
       const visitor = await rateLimiter.take(limiterKeys.visitorMessages(record.id), traffic.visitorMessagesPerMinute);
       if (!visitor.allowed) {
-        throw tooMany(messageBudgetSpent(traffic.visitorMessagesPerMinute), visitor.retryAfterMs);
+        throw tooMany(
+          'visitor_messages',
+          record.chatbotId,
+          messageBudgetSpent(traffic.visitorMessagesPerMinute),
+          visitor.retryAfterMs,
+        );
       }
       return { leave, chatbot, context };
     } catch (error) {
@@ -237,7 +258,7 @@ export function chatRoutes(deps: ChatDeps): Router {
     turn: Promise<{ messages: BotMessage[] }>,
     message: { messageId: string; text: string; context: EventContext },
     chatbot: Chatbot | null,
-  ): Promise<{ messages: BotMessage[] }> {
+  ): Promise<{ messages: BotMessage[]; outcome: 'answered' | 'still_working' }> {
     const { messageId, text, context } = message;
     // A little after the workflow's own deadline, which conversations recorded with one still keep.
     const deadlineMs = (chatbot?.turnDeadlineSeconds ?? DEFAULT_TURN_DEADLINE_SECONDS) * 1000 + DEADLINE_GRACE_MS;
@@ -247,7 +268,7 @@ export function chatRoutes(deps: ChatDeps): Router {
     });
     try {
       const first = await Promise.race([turn, late]);
-      if (first) return first;
+      if (first) return { messages: first.messages, outcome: 'answered' };
     } finally {
       clearTimeout(timer);
     }
@@ -255,8 +276,13 @@ export function chatRoutes(deps: ChatDeps): Router {
     turn.catch(() => undefined);
     const answer = handle
       .executeUpdate(answerAtDeadlineUpdate, { args: [{ messageId }] })
+      .then(({ messages }) => ({ messages, outcome: 'still_working' as const }))
       // The turn answered meanwhile: its own answer is on its way.
-      .catch((error: unknown) => (turnAnswered(error) ? turn : Promise.reject(error)));
+      .catch((error: unknown) =>
+        turnAnswered(error)
+          ? turn.then(({ messages }) => ({ messages, outcome: 'answered' as const }))
+          : Promise.reject(error),
+      );
     answer.catch(() => undefined);
     const noWorker = new Promise<null>((resolve) => {
       timer = setTimeout(resolve, NO_WORKER_MS, null);
@@ -277,17 +303,20 @@ export function chatRoutes(deps: ChatDeps): Router {
     );
   }
 
-  /** Takes a conversation start from a budget, or refuses it with 429 and Retry-After. */
+  /** Takes a conversation start from a budget, or refuses it with 429 and Retry-After (counted as `budget`). */
   async function limitStarts(
     limiter: RateLimiter,
     key: string,
     limit: number,
     per: 'minute' | 'second',
     whose: string,
+    budget: { name: RateLimitName; chatbotId: string },
   ): Promise<void> {
     const decision = await limiter.take(key, limit);
     if (!decision.allowed) {
       throw tooMany(
+        budget.name,
+        budget.chatbotId,
         `at most ${limit} conversation starts a ${per} ${whose}; please wait a moment`,
         decision.retryAfterMs,
       );
@@ -295,6 +324,21 @@ export function chatRoutes(deps: ChatDeps): Router {
   }
 
   const authorizedConversation = (req: Request) => deps.conversations.authorized(req);
+
+  /** Runs a visitor message's turn, counting how it ended (a 4xx is a refusal, anything else unavailable) and when. */
+  async function countedTurn<T extends { outcome: TurnOutcome }>(chatbotId: string, run: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const result = await run();
+      metrics.turn(chatbotId, result.outcome, seconds());
+      return result;
+    } catch (error) {
+      const refused = error instanceof ApiError && ERROR_STATUS[error.code] < 500;
+      metrics.turn(chatbotId, refused ? 'refused' : 'unavailable', seconds());
+      throw error;
+    }
+  }
 
   router.post('/v1/chatbots/:botId/conversations', async (req, res) => {
     const body = parseVisitorInput(StartConversationBodySchema, req.body);
@@ -308,6 +352,8 @@ export function chatRoutes(deps: ChatDeps): Router {
       traffic.startsPerAddressPerMinute,
       'minute',
       'from one address',
+      // Before the key is checked: the chatbot in the URL is not known to exist, so it is no label.
+      { name: 'starts_per_address', chatbotId: '' },
     );
     const key = req.get('x-parley-key');
     if (!key)
@@ -323,6 +369,7 @@ export function chatRoutes(deps: ChatDeps): Router {
       traffic.startsPerChatbotPerSecond,
       'second',
       'for this chatbot',
+      { name: 'starts_per_chatbot_second', chatbotId: chatbot.id },
     );
     await limitStarts(
       rateLimiter,
@@ -330,6 +377,7 @@ export function chatRoutes(deps: ChatDeps): Router {
       traffic.startsPerChatbotPerMinute,
       'minute',
       'for this chatbot',
+      { name: 'starts_per_chatbot_minute', chatbotId: chatbot.id },
     );
     const catalog = await store.loadCatalog(chatbot.id);
     const settings = {
@@ -381,20 +429,26 @@ export function chatRoutes(deps: ChatDeps): Router {
   router.post('/v1/conversations/:id/messages', async (req, res) => {
     const { record, handle } = await authorizedConversation(req);
     const body = parseVisitorInput(SendMessageBodySchema, req.body);
-    const { leave, chatbot, context } = await admitVisitorEvent(record, 'message');
-    try {
-      const messageId = body.messageId ?? randomUUID();
-      const routed = await routedMessage(chatbot, body.text);
-      const turn = handle.executeUpdate(sendMessageUpdate, {
-        args: [{ messageId, text: body.text, ...context, ...(routed ? { routed } : {}) }],
-      });
-      const result = await turnWithinDeadline(handle, turn, { messageId, text: body.text, context }, chatbot);
-      res.json({ messages: result.messages });
-    } catch (error) {
-      throw conversationError(error);
-    } finally {
-      leave();
-    }
+    const result = await countedTurn(record.chatbotId, async () => {
+      const { leave, chatbot, context } = await admitVisitorEvent(record, 'message');
+      try {
+        const messageId = body.messageId ?? randomUUID();
+        const routed = await routedMessage(chatbot, body.text);
+        const turn = handle.executeUpdate(sendMessageUpdate, {
+          args: [{ messageId, text: body.text, ...context, ...(routed ? { routed } : {}) }],
+        });
+        return await turnWithinDeadline(handle, turn, { messageId, text: body.text, context }, chatbot);
+      } catch (error) {
+        const refusal = conversationError(error);
+        // The conversation's update validator refused the message: its own message or call budget is spent.
+        if (refusal instanceof ApiError && refusal.code === 'rate_limited')
+          metrics.refused(record.chatbotId, 'conversation');
+        throw refusal;
+      } finally {
+        leave();
+      }
+    });
+    res.json({ messages: result.messages });
   });
 
   router.post('/v1/conversations/:id/buttons', async (req, res) => {

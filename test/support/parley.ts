@@ -73,7 +73,8 @@ export async function startTestRuntime(
   logger: Logger = pino({ level: 'silent' }),
 ) {
   const config = testConfig(database, setup);
-  const runtime = await createRuntime(config, logger, { encoder: testEncoder() });
+  // No process metrics: a test process builds many runtimes, and each would watch the event loop.
+  const runtime = await createRuntime(config, logger, { encoder: testEncoder(), processMetrics: false });
   return { config, runtime, activities: workerActivities(runtime, config, logger) };
 }
 

@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       egress: { allowLoopback: false, allowlist: [] },
       llm: null,
       encoder: { dir: '.tools/models/all-minilm-l6-v2-q', threads: 1 },
+      workerMetrics: { port: null, temporalAddress: null },
       logLevel: 'info',
     });
   });
@@ -78,6 +79,8 @@ describe('loadConfig', () => {
       PARLEY_LLM_BASE_URL: 'https://llm.acme.test/v1',
       PARLEY_LLM_API_KEY: 'sk-test',
       PARLEY_LLM_MODEL: 'small-model',
+      PARLEY_WORKER_METRICS_PORT: '9464',
+      PARLEY_WORKER_METRICS_ADDRESS: '0.0.0.0:9465',
       LOG_LEVEL: 'warn',
     });
     expect(config).toEqual({
@@ -111,6 +114,7 @@ describe('loadConfig', () => {
       egress: { allowLoopback: false, allowlist: ['10.1.0.0/16', 'crm.internal'] },
       llm: { baseUrl: 'https://llm.acme.test/v1', apiKey: 'sk-test', model: 'small-model', timeoutMs: 15000 },
       encoder: { dir: '.tools/models/all-minilm-l6-v2-q', threads: 1 },
+      workerMetrics: { port: 9464, temporalAddress: '0.0.0.0:9465' },
       logLevel: 'warn',
     });
   });
@@ -243,6 +247,20 @@ describe('safety settings', () => {
     expect(() => loadConfig({ PARLEY_TRUST_PROXY: 'true' })).toThrow(/PARLEY_TRUST_PROXY: true would trust any/);
     expect(() => loadConfig({ PARLEY_TRUST_PROXY: 'proxy.internal' })).toThrow(/PARLEY_TRUST_PROXY/);
     expect(() => loadConfig({ PARLEY_CHATBOT_CONCURRENT_TURNS: '0' })).toThrow(/PARLEY_CHATBOT_CONCURRENT_TURNS/);
+  });
+
+  it('refuses a worker metrics port or Temporal metrics address that is not one, or both on one port, naming them', () => {
+    expect(() => loadConfig({ PARLEY_WORKER_METRICS_PORT: '70000' })).toThrow(/PARLEY_WORKER_METRICS_PORT/);
+    expect(() => loadConfig({ PARLEY_WORKER_METRICS_ADDRESS: '9465' })).toThrow(/PARLEY_WORKER_METRICS_ADDRESS/);
+    expect(() => loadConfig({ PARLEY_WORKER_METRICS_ADDRESS: 'http://0.0.0.0:9465' })).toThrow(
+      /PARLEY_WORKER_METRICS_ADDRESS/,
+    );
+    expect(() =>
+      loadConfig({ PARLEY_WORKER_METRICS_PORT: '9464', PARLEY_WORKER_METRICS_ADDRESS: '127.0.0.1:9464' }),
+    ).toThrow(/PARLEY_WORKER_METRICS_ADDRESS: must use another port than PARLEY_WORKER_METRICS_PORT/);
+    expect(loadConfig({ PARLEY_WORKER_METRICS_ADDRESS: '[::1]:9465' }).workerMetrics.temporalAddress).toBe(
+      '[::1]:9465',
+    );
   });
 
   it('needs a model when an LLM base URL is set', () => {

@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveMetrics } from '../../infrastructure/metrics';
+import { startFakeApi, type FakeApi } from '../support/fake-api';
+import { orderStatusAction, startParley, type Parley } from '../support/parley';
+import { declaredNames, parseExposition, valueOf, type Sample } from '../support/prometheus';
+
+/**
+ * /metrics on the real stack: a conversation with an action moves the counters operators chart — turns, routing
+ * decisions, HTTP step latencies and failures by type, rate-limit refusals — and the worker's own listener answers.
+ * In a test one runtime serves the app and the worker, so the API's /metrics shows both sides' metrics.
+ */
+describe('metrics', () => {
+  let parley: Parley;
+  let api: FakeApi;
+
+  beforeAll(async () => {
+    parley = await startParley();
+    // Order 12345 is found; every other order number meets a failing upstream.
+    api = await startFakeApi((request) =>
+      request.path === '/orders/12345'
+        ? { status: 200, body: { data: { order: { status: 'shipped', eta: '2026-11-24' } } } }
+        : { status: 503, body: { message: 'down for maintenance' } },
+    );
+  });
+  afterAll(async () => {
+    await parley?.close();
+    await api?.close();
+  });
+
+  async function scrape(): Promise<Sample[]> {
+    const response = await parley.api.get('/metrics').expect(200);
+    expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    return parseExposition(response.text);
+  }
+
+  it('counts turns, routing decisions, step latencies, failures by type and refusals as a conversation goes', async () => {
+    // Three calls a minute: the found order takes one, the failing one two attempts, and its third is refused.
+    const bot = await parley.createChatbot([orderStatusAction(api.url)], { rateLimitPerMinute: 3 });
+    const chat = await parley.startConversation(bot);
+    const action = 'check_order_status';
+    const byBot = { chatbot: bot };
+    const byAction = { chatbot: bot, action };
+
+    expect(await chat.say('where is my order')).toEqual(['What is your order number?']);
+    let samples = await scrape();
+    expect(valueOf(samples, 'parley_routing_decisions_total', { ...byAction, decision: 'action' })).toBe(1);
+    expect(valueOf(samples, 'parley_turns_total', { ...byBot, outcome: 'answered' })).toBe(1);
+    expect(valueOf(samples, 'parley_turn_duration_seconds_count', { ...byBot, outcome: 'answered' })).toBe(1);
+    expect(valueOf(samples, 'parley_http_step_duration_seconds_count', byAction)).toBe(0);
+
+    expect(await chat.say('12345')).toEqual(['Your order is shipped (ETA 2026-11-24).']);
+    samples = await scrape();
+    expect(valueOf(samples, 'parley_turns_total', { ...byBot, outcome: 'answered' })).toBe(2);
+    expect(valueOf(samples, 'parley_http_step_duration_seconds_count', { ...byAction, outcome: 'ok' })).toBe(1);
+    expect(valueOf(samples, 'parley_http_step_duration_seconds_sum', { ...byAction, outcome: 'ok' })).toBeGreaterThan(
+      0,
+    );
+    // The fake API answers on loopback in far less than 5 s: the observation sits in the low buckets.
+    expect(valueOf(samples, 'parley_http_step_duration_seconds_bucket', { ...byAction, outcome: 'ok', le: '5' })).toBe(
+      1,
+    );
+    expect(valueOf(samples, 'parley_step_results_total', { ...byAction, outcome: 'ok' })).toBe(1);
+    expect(valueOf(samples, 'parley_http_step_failures_total', byAction)).toBe(0);
+
+    // Another visitor, whose order meets the failing upstream.
+    const other = await parley.startConversation(bot);
+    expect(await other.say('where is my order')).toEqual(['What is your order number?']);
+    expect(await other.say('55555')).toEqual(["Sorry, I can't reach the order system right now."]);
+    samples = await scrape();
+    // Each message is read once by the router (an order number alone reads like this action too).
+    expect(valueOf(samples, 'parley_routing_decisions_total', byBot)).toBe(4);
+    expect(
+      valueOf(samples, 'parley_routing_decisions_total', { ...byAction, decision: 'action' }),
+    ).toBeGreaterThanOrEqual(2);
+    // Two attempts went out and failed with 503; the third was refused by the chatbot's budget before it went.
+    expect(valueOf(samples, 'parley_http_step_failures_total', { ...byAction, type: 'HttpServerError' })).toBe(2);
+    expect(valueOf(samples, 'parley_http_step_failures_total', { ...byAction, type: 'RateLimited' })).toBe(1);
+    expect(valueOf(samples, 'parley_http_step_duration_seconds_count', { ...byAction, outcome: 'failed' })).toBe(2);
+    expect(valueOf(samples, 'parley_http_step_duration_seconds_count', { ...byAction, outcome: 'not_sent' })).toBe(1);
+    expect(valueOf(samples, 'parley_http_step_duration_seconds_count', byAction)).toBe(4);
+    expect(valueOf(samples, 'parley_step_results_total', { ...byAction, outcome: 'failed' })).toBe(1);
+    expect(valueOf(samples, 'parley_rate_limit_refusals_total', { ...byBot, limit: 'chatbot_calls' })).toBe(1);
+    expect(valueOf(samples, 'parley_turns_total', { ...byBot, outcome: 'answered' })).toBe(4);
+
+    // The budget is spent: the API refuses the next message with 429 before any workflow work.
+    await parley.services.rateLimiter.settled();
+    expect((await chat.send('where is my order')).status).toBe(429);
+    samples = await scrape();
+    expect(valueOf(samples, 'parley_turns_total', { ...byBot, outcome: 'refused' })).toBe(1);
+    expect(valueOf(samples, 'parley_rate_limit_refusals_total', { ...byBot, limit: 'chatbot_calls' })).toBe(2);
+    expect(api.requests).toHaveLength(3);
+
+    // Nothing a visitor wrote and no conversation id becomes a label.
+    const labelValues = samples.flatMap((sample) => Object.values(sample.labels));
+    expect(labelValues).not.toContain(chat.conversationId);
+    expect(labelValues).not.toContain(other.conversationId);
+    expect(labelValues.some((value) => /order|55555|12345/.test(value) && value !== action)).toBe(false);
+  });
+
+  it('counts the event streams open on the API and the call-log outbox', async () => {
+    const bot = await parley.createChatbot([]);
+    const chat = await parley.startConversation(bot);
+    const base = await parley.listen();
+    const before = valueOf(await scrape(), 'parley_live_streams_open');
+    const controller = new AbortController();
+    const stream = await fetch(`${base}/v1/conversations/${chat.conversationId}/events`, {
+      headers: { authorization: `Bearer ${chat.token}`, accept: 'text/event-stream' },
+      signal: controller.signal,
+    });
+    expect(stream.status).toBe(200);
+    try {
+      const samples = await scrape();
+      expect(valueOf(samples, 'parley_live_streams_open')).toBe(before + 1);
+      expect(valueOf(samples, 'parley_live_conversations_watched')).toBeGreaterThanOrEqual(1);
+      expect(valueOf(samples, 'parley_call_log_outbox_entries')).toBe(0);
+      expect(valueOf(samples, 'parley_call_log_outbox_dropped_total')).toBe(0);
+    } finally {
+      controller.abort();
+    }
+  });
+
+  it("serves the worker's metrics on a port of its own", async () => {
+    const server = await serveMetrics(parley.services.metrics, { port: 0, host: '127.0.0.1' });
+    try {
+      const response = await fetch(server.url);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const text = await response.text();
+      expect(declaredNames(text)).toEqual(expect.arrayContaining(parley.services.metrics.names()));
+      // The same registry as the API's here: what the activities and the API recorded.
+      const turns = (samples: Sample[]) => valueOf(samples, 'parley_turns_total');
+      expect(turns(parseExposition(text))).toBe(turns(await scrape()));
+      expect((await fetch(server.url.replace('/metrics', '/other'))).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+});
