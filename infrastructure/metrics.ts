@@ -35,6 +35,21 @@ export type RateLimitName =
   | 'starts_per_chatbot_second'
   | 'starts_per_chatbot_minute';
 
+/**
+ * The Temporal SDK's own worker metrics that Parley's Grafana dashboard charts (deploy/grafana/parley.json). The
+ * worker serves them, with the SDK's others, on PARLEY_WORKER_METRICS_ADDRESS (durations in seconds); a test runs a
+ * worker process and finds each of them there.
+ */
+export const TEMPORAL_SDK_METRICS = [
+  'temporal_workflow_task_schedule_to_start_latency',
+  'temporal_workflow_task_execution_latency',
+  'temporal_local_activity_execution_latency',
+  'temporal_worker_task_slots_available',
+  'temporal_worker_task_slots_used',
+  'temporal_sticky_cache_size',
+  'temporal_num_pollers',
+] as const;
+
 /** Seconds: a turn is answered within its deadline (default 8 s) or says it is still working. */
 const TURN_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30];
 /** Seconds: a step's attempt lasts at most its timeout (100 ms – 60 s). */

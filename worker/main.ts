@@ -22,7 +22,13 @@ async function main(): Promise<void> {
     }),
     // The SDK's own worker metrics (task slots, pollers, latencies), served by its Prometheus exporter at /metrics.
     ...(config.workerMetrics.temporalAddress
-      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetrics.temporalAddress } } } }
+      ? {
+          telemetryOptions: {
+            metrics: {
+              prometheus: { bindAddress: config.workerMetrics.temporalAddress, useSecondsForDurations: true },
+            },
+          },
+        }
       : {}),
   });
 

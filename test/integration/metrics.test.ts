@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveMetrics } from '../../infrastructure/metrics';
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { serveMetrics, TEMPORAL_SDK_METRICS } from '../../infrastructure/metrics';
+import { freePort, ROOT } from '../../scripts/infra';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
 import { orderStatusAction, startParley, type Parley } from '../support/parley';
 import { declaredNames, parseExposition, valueOf, type Sample } from '../support/prometheus';
@@ -133,6 +135,83 @@ describe('metrics', () => {
       expect((await fetch(server.url.replace('/metrics', '/other'))).status).toBe(404);
     } finally {
       await server.close();
+    }
+  });
+
+  it("runs a worker process that serves Parley's metrics and the Temporal SDK's on the ports it is given", async () => {
+    const [port, sdkPort] = [await freePort(), await freePort()];
+    const taskQueue = `${parley.taskQueue}-process`;
+    const worker = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        NODE_ENV: 'test',
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        MONGODB_URI: inject('mongodbUri'),
+        MONGODB_DB: parley.databaseName,
+        PARLEY_SECRET_KEYS: `test1:${Buffer.alloc(32, 7).toString('base64')}`,
+        PARLEY_ALLOW_LOOPBACK: 'true',
+        PARLEY_ENCODER_DIR: '/nonexistent',
+        PARLEY_WORKER_METRICS_PORT: String(port),
+        PARLEY_WORKER_METRICS_ADDRESS: `127.0.0.1:${sdkPort}`,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    worker.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    worker.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    try {
+      const started = Date.now();
+      while (!output.includes('worker started')) {
+        if (worker.exitCode !== null) throw new Error(`the worker exited: ${output}`);
+        if (Date.now() - started > 45_000) throw new Error(`the worker did not start: ${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(output).toContain(`http://localhost:${port}/metrics`);
+
+      // A conversation served by that worker process: its HTTP step is counted there, not in this process.
+      const app = parley.appWith({ temporal: { client: parley.client, taskQueue, searchAttributes: true } });
+      const bot = await parley.createChatbot([orderStatusAction(api.url)]);
+      const key = (await parley.store.getChatbot(bot))?.publishableKey ?? '';
+      const request = (await import('supertest')).default(app);
+      const started201 = await request.post(`/v1/chatbots/${bot}/conversations`).set('x-parley-key', key).send({});
+      expect(started201.status).toBe(201);
+      const { conversationId, token } = started201.body as { conversationId: string; token: string };
+      for (const text of ['where is my order', '12345']) {
+        await request
+          .post(`/v1/conversations/${conversationId}/messages`)
+          .set('authorization', `Bearer ${token}`)
+          .send({ text })
+          .expect(200);
+      }
+
+      const parleyText = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const samples = parseExposition(parleyText);
+      const byAction = { chatbot: bot, action: 'check_order_status' };
+      expect(valueOf(samples, 'parley_http_step_duration_seconds_count', { ...byAction, outcome: 'ok' })).toBe(1);
+      expect(valueOf(samples, 'parley_step_results_total', { ...byAction, outcome: 'ok' })).toBe(1);
+      // The process's own metrics are on in a real process.
+      expect(declaredNames(parleyText)).toEqual(expect.arrayContaining(['process_cpu_user_seconds_total']));
+      expect(valueOf(await scrape(), 'parley_http_step_duration_seconds_count', byAction)).toBe(0);
+
+      const sdkText = await (await fetch(`http://127.0.0.1:${sdkPort}/metrics`)).text();
+      // Every SDK metric the Grafana dashboard charts (in seconds, as Parley's are).
+      expect(declaredNames(sdkText)).toEqual(expect.arrayContaining([...TEMPORAL_SDK_METRICS]));
+      const scheduleToStart = parseExposition(sdkText).filter(
+        (sample) => sample.name === 'temporal_workflow_task_schedule_to_start_latency_bucket',
+      );
+      expect(scheduleToStart.map((sample) => sample.labels.le)).toContain('0.1');
+      expect(
+        valueOf(parseExposition(sdkText), 'temporal_workflow_task_schedule_to_start_latency_count', {
+          task_queue: taskQueue,
+        }),
+      ).toBeGreaterThan(0);
+    } finally {
+      worker.kill('SIGTERM');
+      await exited;
     }
   });
 });
