@@ -210,6 +210,8 @@ describe('safety', () => {
       // The LLM endpoint is Parley's own configuration (PARLEY_LLM_BASE_URL), never an operator URL.
       'activities/llm.ts',
       'infrastructure/llm-dispatcher.ts',
+      // Live delivery pushes to Parley's own API processes (PARLEY_API_INTERNAL_URL), never an operator URL.
+      'infrastructure/live-events.ts',
     ]);
     const offenders: string[] = [];
     for (const dir of ['activities', 'infrastructure', 'api', 'shared', 'workflows', 'worker']) {
