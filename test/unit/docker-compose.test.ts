@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Histogram } from 'prom-client';
 import { parse } from 'yaml';
+import { createMetrics, TEMPORAL_SDK_METRICS } from '../../infrastructure/metrics';
 import { ConfigSchema, loadConfig } from '../../shared/config';
 
 /**
@@ -19,6 +21,7 @@ type ComposeService = {
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: unknown;
   restart?: string;
+  volumes?: string[];
 };
 
 const root = join(__dirname, '..', '..');
@@ -330,5 +333,158 @@ describe('Dockerfile: the sentence encoder', () => {
     const skip = lines.findIndex((line) => /ONNXRUNTIME_NODE_INSTALL=skip/.test(line));
     expect(skip).toBeGreaterThan(-1);
     expect(skip).toBeLessThan(firstInstall);
+  });
+});
+
+/** The path in this repository that a service mounts at `target` (a `./host:target[:ro]` bind). */
+function mountedPath(name: string, target: string): string {
+  const bind = (service(name).volumes ?? []).find((volume) => volume.split(':')[1] === target);
+  if (!bind) throw new Error(`${name} mounts nothing at ${target}`);
+  const path = join(root, bind.split(':')[0] ?? '');
+  if (!existsSync(path)) throw new Error(`${name} mounts ${bind.split(':')[0]}, which is not in the repository`);
+  return path;
+}
+
+/** The text of the file of this repository that a service mounts at `target`. */
+const mountedFile = (name: string, target: string) => readFileSync(mountedPath(name, target), 'utf8');
+
+type ScrapeConfig = {
+  job_name: string;
+  metrics_path?: string;
+  static_configs?: { targets: string[] }[];
+  dns_sd_configs?: { names: string[]; type?: string; port: number }[];
+};
+
+/** Every host:port a scrape job scrapes: static targets, and the service names it finds by DNS with their port. */
+function scrapeTargets(job: ScrapeConfig): { host: string; port: number }[] {
+  const fixed = (job.static_configs ?? []).flatMap((config) => config.targets);
+  const found = (job.dns_sd_configs ?? []).flatMap((config) => config.names.map((host) => `${host}:${config.port}`));
+  return [...fixed, ...found].map((target) => {
+    const [host = '', port = ''] = target.split(':');
+    return { host, port: Number(port) };
+  });
+}
+
+/**
+ * The metric names a PromQL expression reads: identifiers that are not functions (followed by `(`), keywords,
+ * label names (inside `{…}`, `by (…)`) or durations (`[5m]`), with a histogram's `_bucket`, `_sum` and `_count`
+ * series named by their histogram.
+ */
+function metricNamesIn(expr: string): string[] {
+  const keywords = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool']);
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  return [...stripped.matchAll(/[A-Za-z_:][A-Za-z0-9_:]*(?=\s*(\(?))/g)]
+    .filter((match) => match[1] !== '(' && !keywords.has(match[0]) && !/^(and|or|unless)$/.test(match[0]))
+    .map((match) =>
+      match[0].replace(/_(bucket|sum|count)$/, (suffix, _kind, offset, name: string) => {
+        const base = name.slice(0, offset);
+        return histograms.has(base) ? '' : suffix;
+      }),
+    );
+}
+
+const registry = createMetrics({ processMetrics: true });
+const histograms = new Set(
+  registry.registry
+    .getMetricsAsArray()
+    .filter((metric) => metric instanceof Histogram)
+    .map((metric) => metric.name),
+);
+for (const name of TEMPORAL_SDK_METRICS) if (name.endsWith('_latency')) histograms.add(name);
+
+describe('docker-compose.yml: metrics', () => {
+  const prometheus = parse(mountedFile('prometheus', '/etc/prometheus/prometheus.yml')) as {
+    scrape_configs: ScrapeConfig[];
+  };
+  const job = (name: string) => {
+    const found = prometheus.scrape_configs.find((config) => config.job_name === name);
+    if (!found) throw new Error(`prometheus.yml has no job ${name}`);
+    return found;
+  };
+
+  type Panel = { type: string; title: string; targets?: { expr: string }[]; datasource?: { uid?: string } };
+  const dashboard = JSON.parse(mountedFile('grafana', '/etc/grafana/dashboards/parley.json')) as {
+    uid: string;
+    panels: Panel[];
+  };
+  const queries = dashboard.panels.flatMap((panel) => (panel.targets ?? []).map((target) => target.expr));
+
+  it('runs Prometheus and Grafana from pinned images, Prometheus reading the scrape config in the repository', () => {
+    expect(imageOf('prometheus')).toEqual({
+      repository: 'prom/prometheus',
+      tag: expect.stringMatching(/^v\d+\.\d+\.\d+$/),
+    });
+    expect(imageOf('grafana')).toEqual({
+      repository: 'grafana/grafana',
+      tag: expect.stringMatching(/^\d+\.\d+\.\d+$/),
+    });
+    expect(command('prometheus')).toContain('--config.file=/etc/prometheus/prometheus.yml');
+    expect(publishedPorts('prometheus').get(9090)).toBe(9090);
+    // Grafana's own 3000 would clash with the API's on the host.
+    expect(publishedPorts('grafana').get(3000)).toBe(3001);
+  });
+
+  it("scrapes the API's /metrics on the port the api service listens on", () => {
+    const api = job('parley-api');
+    expect(api.metrics_path ?? '/metrics').toBe('/metrics');
+    expect(scrapeTargets(api)).toEqual([{ host: 'api', port: loadConfig(environment('api')).port }]);
+  });
+
+  it("scrapes every worker's Parley metrics and Temporal SDK metrics on the ports the worker service opens", () => {
+    const { workerMetrics } = loadConfig(environment('worker'));
+    expect(workerMetrics.port).not.toBeNull();
+    expect(workerMetrics.temporalAddress).not.toBeNull();
+    const [sdkHost, sdkPort] = (workerMetrics.temporalAddress ?? '').split(':');
+    // Bound beyond the container's loopback, or Prometheus in its own container could not reach it.
+    expect(sdkHost).toBe('0.0.0.0');
+    expect(scrapeTargets(job('parley-worker'))).toEqual([{ host: 'worker', port: workerMetrics.port }]);
+    expect(scrapeTargets(job('temporal-sdk'))).toEqual([{ host: 'worker', port: Number(sdkPort) }]);
+    // Every scraped host is a service of this file.
+    for (const config of prometheus.scrape_configs) {
+      for (const target of scrapeTargets(config)) expect(Object.keys(compose.services)).toContain(target.host);
+    }
+  });
+
+  it('provisions Grafana with the prometheus service as its data source and the dashboard in the repository', () => {
+    const datasources = parse(
+      readFileSync(join(root, 'deploy/grafana/provisioning/datasources/prometheus.yml'), 'utf8'),
+    ) as { datasources: { uid: string; type: string; url: string }[] };
+    const [datasource] = datasources.datasources;
+    expect(datasource).toMatchObject({ type: 'prometheus', url: 'http://prometheus:9090' });
+    expect(mountedPath('grafana', '/etc/grafana/provisioning')).toBe(join(root, 'deploy/grafana/provisioning'));
+    const providers = parse(readFileSync(join(root, 'deploy/grafana/provisioning/dashboards/parley.yml'), 'utf8')) as {
+      providers: { options: { path: string } }[];
+    };
+    expect(providers.providers[0]?.options.path).toBe('/etc/grafana/dashboards');
+    for (const panel of dashboard.panels.filter((panel) => panel.type !== 'row')) {
+      expect(panel.datasource?.uid, panel.title).toBe(datasource?.uid);
+    }
+  });
+
+  it("charts only metrics Parley's registry defines (or the Temporal SDK metrics its worker serves), and each of Parley's own", () => {
+    const known = new Set([...registry.names(), ...TEMPORAL_SDK_METRICS]);
+    const used = new Set(queries.flatMap(metricNamesIn));
+    expect(used.size).toBeGreaterThan(10);
+    for (const name of used) expect(known, `the dashboard queries ${name}`).toContain(name);
+    for (const name of registry.names().filter((name) => name.startsWith('parley_'))) {
+      expect(used, `no panel charts ${name}`).toContain(name);
+    }
+    for (const name of TEMPORAL_SDK_METRICS) expect(used, `no panel charts ${name}`).toContain(name);
+  });
+
+  it('reads metric names out of PromQL the way the dashboard check needs', () => {
+    expect(
+      metricNamesIn(
+        'histogram_quantile(0.95, sum by (le, action) (rate(parley_http_step_duration_seconds_bucket{chatbot=~"$chatbot", outcome="ok"}[$__rate_interval])))',
+      ),
+    ).toEqual(['parley_http_step_duration_seconds']);
+    expect(metricNamesIn('sum(parley_live_streams_open) + on (instance) process_cpu_seconds_total')).toEqual([
+      'parley_live_streams_open',
+      'process_cpu_seconds_total',
+    ]);
   });
 });
