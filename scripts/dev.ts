@@ -14,6 +14,9 @@ import { portInUse, ROOT, spawnService, startFerretDb, startTemporalDevServer, t
  */
 
 const ACME_PORT = 4010;
+/** Where the worker serves Parley's metrics, and the Temporal SDK's (unless PARLEY_WORKER_METRICS_* say otherwise). */
+const WORKER_METRICS_PORT = 9464;
+const TEMPORAL_METRICS_ADDRESS = '127.0.0.1:9465';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -69,6 +72,10 @@ async function main(): Promise<void> {
     env['PARLEY_SECRET_KEYS'] = config.secretKeys ?? developmentSecretKeys(dataDir);
     // The demo API lives on this machine; outbound calls to loopback are otherwise refused.
     env['PARLEY_ALLOW_LOOPBACK'] = process.env['PARLEY_ALLOW_LOOPBACK'] ?? 'true';
+    const workerMetricsPort = config.workerMetrics.port ?? WORKER_METRICS_PORT;
+    const temporalMetrics = config.workerMetrics.temporalAddress ?? TEMPORAL_METRICS_ADDRESS;
+    env['PARLEY_WORKER_METRICS_PORT'] = String(workerMetricsPort);
+    env['PARLEY_WORKER_METRICS_ADDRESS'] = temporalMetrics;
     for (const [name, file] of [
       ['worker', 'worker/main.ts'],
       ['API', 'api/main.ts'],
@@ -100,6 +107,7 @@ async function main(): Promise<void> {
         '',
         'Parley is running.',
         `  API          ${api}   (admin key: ${adminKey})`,
+        `  Metrics      ${api}/metrics   worker http://localhost:${workerMetricsPort}/metrics   Temporal SDK http://${temporalMetrics}/metrics`,
         config.temporal.embedded
           ? `  Temporal UI  http://localhost:${EMBEDDED_DEFAULTS.temporalUiPort}   (filter: ParleyChatbotId = "${DEMO_CHATBOT.id}")`
           : `  Temporal     ${config.temporal.address}`,
