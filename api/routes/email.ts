@@ -199,7 +199,9 @@ export function emailRoutes(deps: EmailDeps): Router {
   async function routed(chatbot: Chatbot, text: string): Promise<RoutedText | null> {
     try {
       const catalog = await reader.catalogOf(chatbot.id, chatbot.catalogRevision);
-      return catalog?.revision === chatbot.catalogRevision ? await reader.route(catalog, text, 'email') : null;
+      const routing = catalog?.revision === chatbot.catalogRevision ? await reader.route(catalog, text, 'email') : null;
+      if (routing) services.metrics.routed(chatbot.id, routing.result);
+      return routing;
     } catch (error) {
       deps.logger.warn({ error: (error as Error).message }, 'email not routed by the API; the worker will');
       return null;
@@ -220,6 +222,10 @@ export function emailRoutes(deps: EmailDeps): Router {
     for (const [limiter, key, limit, per] of budgets) {
       const decision = await limiter.take(key, limit);
       if (!decision.allowed) {
+        services.metrics.refused(
+          chatbot.id,
+          per === 'second' ? 'starts_per_chatbot_second' : 'starts_per_chatbot_minute',
+        );
         throw new ApiError(
           'rate_limited',
           `at most ${limit} conversation starts a ${per} for this chatbot; please retry later`,
