@@ -73,6 +73,25 @@ export const CallLogEntrySchema = z.object({
 /** An action's latest call-log entries, newest first. */
 export const CallLogResponseSchema = z.object({ logs: z.array(CallLogEntrySchema) });
 
+/** Field discovery: a JSON response's paths with samples and suggested field names, for `response.fields`. */
+const FieldDiscoverySchema = z.object({
+  paths: z
+    .array(
+      z.object({
+        path: z.string().describe('As response.fields takes it; under an array, of the first element that has it'),
+        field: z.string().describe('A suggested field name'),
+        type: z.enum(['string', 'number', 'boolean', 'null', 'object', 'array']),
+        sample: JsonSchema.describe('The value, strings cut; objects and arrays summarised'),
+        every: z.string().optional().describe('Under an array: the path that reads every element (items[*].sku)'),
+      }),
+    )
+    .describe('At most 200, in the order of the body'),
+  fields: z.record(z.string(), z.string()).describe('{ field: path } for every value: paste into response.fields'),
+  total: z.number().int(),
+  truncated: z.boolean(),
+  note: z.string().nullable(),
+});
+
 const CallDetailSchema = z.object({
   request: z.object({
     method: z.string(),
@@ -80,7 +99,9 @@ const CallDetailSchema = z.object({
     headers: z.record(z.string(), z.string()),
     body: z.string().nullable(),
   }),
-  response: z.object({ status: z.number().int(), body: z.string().nullable() }).nullable(),
+  response: z
+    .object({ status: z.number().int(), body: z.string().nullable(), discovery: FieldDiscoverySchema.optional() })
+    .nullable(),
 });
 
 /** One call of a test run: what was sent (secrets masked) and received, and the fields read from it. */

@@ -141,7 +141,22 @@ const CallDetailSchema = z.object({
     headers: z.record(z.string(), z.string()),
     body: z.string().nullable(),
   }),
-  response: z.object({ status: z.number(), body: z.string().nullable() }).nullable(),
+  response: z
+    .object({
+      status: z.number(),
+      body: z.string().nullable(),
+      discovery: z
+        .looseObject({
+          paths: z.array(
+            z.looseObject({ path: z.string(), field: z.string(), sample: z.unknown(), every: z.string().optional() }),
+          ),
+          truncated: z.boolean(),
+          total: z.number(),
+          note: z.string().nullable(),
+        })
+        .optional(),
+    })
+    .nullable(),
 });
 /** `POST …/actions/:name/test`: per call what was sent and received, then the reply. */
 export const TestResultSchema = z.looseObject({

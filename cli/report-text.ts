@@ -40,6 +40,7 @@ export function testResultText(result: TestResult): string[] {
       if (detail.response) {
         lines.push(`  response: ${detail.response.status}`);
         if (detail.response.body !== null) lines.push(...indent(bodyText(detail.response.body), '            '));
+        if (detail.response.discovery) lines.push(...pathLines(detail.response.discovery));
       } else lines.push('  response: none');
     }
     if (call.fields) {
@@ -51,6 +52,27 @@ export function testResultText(result: TestResult): string[] {
   lines.push('', 'reply:');
   if (result.reply.length === 0) lines.push('  (nothing)');
   for (const message of result.reply) lines.push(...indent(messageText(message), '  '));
+  return lines;
+}
+
+type Discovery = NonNullable<NonNullable<NonNullable<TestResult['steps'][number]['detail']>['response']>['discovery']>;
+
+/** A response's paths as a table of suggested field names, paths and samples, for `response.fields`. */
+function pathLines(discovery: Discovery): string[] {
+  if (discovery.note) return [`  paths:    ${discovery.note}`];
+  if (discovery.paths.length === 0) return [];
+  const fieldWidth = Math.max(...discovery.paths.map((path) => path.field.length));
+  const pathWidth = Math.max(...discovery.paths.map((path) => path.path.length));
+  const lines = [
+    '  paths:    (for response.fields, `field: path`; `every` reads a value from each element of an array)',
+  ];
+  for (const path of discovery.paths) {
+    const every = path.every ? `  every: ${path.every}` : '';
+    lines.push(
+      `            ${path.field.padEnd(fieldWidth)}  ${path.path.padEnd(pathWidth)}  ${JSON.stringify(path.sample)}${every}`,
+    );
+  }
+  if (discovery.truncated) lines.push(`            … ${discovery.total - discovery.paths.length} more paths`);
   return lines;
 }
 

@@ -1,5 +1,6 @@
 import { failureReason } from '../failures';
 import type { Json } from '../json';
+import { discoverFields, type FieldDiscovery } from './field-discovery';
 import type { StepOutcome } from './interpreter';
 import { REDACTED } from './redact';
 
@@ -9,11 +10,26 @@ import { REDACTED } from './redact';
  * failures recorded by older workers, so that every recorded history still replays.
  */
 
-/** What a test run shows of one call: the rendered request with secrets masked, and the response. */
+/**
+ * What a test run shows of one call: the rendered request with secrets masked, and the response — with, for a JSON
+ * body, its paths (field discovery; absent from results recorded before it, and for bodies that are not JSON).
+ */
 export type CallDetail = {
   request: { method: string; url: string; headers: Record<string, string>; body: string | null };
-  response: { status: number; body: string | null } | null;
+  response: { status: number; body: string | null; discovery?: FieldDiscovery } | null;
 };
+
+/** The paths of a (redacted) response body when it is JSON, read before the body is cut for display. */
+function discovery(body: string | null): { discovery?: FieldDiscovery } {
+  if (body === null) return {};
+  let json: Json;
+  try {
+    json = JSON.parse(body) as Json;
+  } catch {
+    return {};
+  }
+  return { discovery: discoverFields(json) };
+}
 
 /** A call that succeeded: the step outcome, whether the response's structure changed, and test details. */
 export type StepSucceeded = Extract<StepOutcome, { ok: true }> & {
@@ -76,11 +92,13 @@ export function callDetail(attempt: AttemptRecord, redact: (text: string) => str
       headers,
       body: clip(attempt.requestBody === null ? null : redact(attempt.requestBody)),
     },
-    response:
-      attempt.status === null
-        ? null
-        : { status: attempt.status, body: clip(attempt.responseBody === null ? null : redact(attempt.responseBody)) },
+    response: attempt.status === null ? null : responseDetail(attempt.status, attempt.responseBody, redact),
   };
+}
+
+function responseDetail(status: number, body: string | null, redact: (text: string) => string) {
+  const redacted = body === null ? null : redact(body);
+  return { status, body: clip(redacted), ...discovery(redacted) };
 }
 
 /**
