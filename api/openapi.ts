@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ActionDefinitionSchema } from '../shared/actions/action';
+import { ImportRequestSchema } from '../shared/actions/import';
 import {
   AcceptedResponseSchema,
   ButtonClickBodySchema,
@@ -19,6 +20,7 @@ import { BotMessageSchema, TranscriptEntrySchema } from '../shared/message-schem
 import { ERROR_STATUS, type ErrorCode } from './errors';
 import { OUTAGE_RETRY_AFTER_SECONDS } from './outages';
 import {
+  ActionImportResponseSchema,
   ActionListSchema,
   ActionSavedSchema,
   ActionTestResponseSchema,
@@ -489,6 +491,30 @@ export const OPERATIONS: OperationEntry[] = [
       { status: 200, description: 'Cleared', body: { name: 'AlertReset', schema: AlertResetResponseSchema } },
     ],
     errors: [...ADMIN, 404, ...READS],
+  },
+
+  {
+    method: 'post',
+    path: '/v1/chatbots/:botId/actions/import',
+    tag: 'Admin: actions',
+    summary: 'Draft actions from a cURL command or an OpenAPI document',
+    description:
+      'Give `curl` (a command line) or `openapi` (a 3.0 or 3.1 document, as an object or YAML/JSON text) and the ' +
+      '`operations` to import. Answers drafts valid under the action schema, not saved: review them, then PUT each. ' +
+      "Credentials become secrets the drafts name, bound to the API's host; the answer says where each value was, " +
+      'never the value. `$ref`s resolve within the document; references elsewhere are refused (nothing is fetched). ' +
+      'A 400 names the field at fault (`curl: unknown option --foo`, `operations[0]: no operation …`).',
+    security: 'adminKey',
+    pathParams: { botId: BOT_ID },
+    body: { name: 'ActionImportBody', schema: ImportRequestSchema },
+    responses: [
+      {
+        status: 200,
+        description: 'Drafts, the secrets they use, warnings and sample parameters',
+        body: { name: 'ActionImportResponse', schema: ActionImportResponseSchema },
+      },
+    ],
+    errors: [...WITH_BODY, ...ADMIN, 404],
   },
 
   // Admin: conversations (agents).

@@ -3,6 +3,7 @@ import type { StoredCallLogEntry } from '../infrastructure/call-log';
 import type { LiveBatch } from '../infrastructure/live-events';
 import type { SecretView } from '../infrastructure/store';
 import { ActionDefinitionSchema } from '../shared/actions/action';
+import type { ImportedSecret } from '../shared/actions/import';
 import type { CallReport } from '../shared/actions/step-result';
 import { ChatbotSchema } from '../shared/chatbot';
 import type { StateSummary } from '../shared/conversation/state';
@@ -127,6 +128,28 @@ export const ActionTestResponseSchema = z.object({
   reply: z.array(BotMessageSchema),
 });
 
+/** `POST …/actions/import`: drafts (not saved), the secrets they name (never a value), warnings, sample parameters. */
+export const ActionImportResponseSchema = z.object({
+  actions: z
+    .array(z.looseObject({ name: z.string(), description: z.string(), steps: z.array(JsonObjectSchema) }))
+    .describe(
+      'Action definitions as an operator writes them (defaults left out), valid but not saved: review, then PUT',
+    ),
+  secrets: z
+    .array(
+      z.object({
+        name: z.string(),
+        hosts: z.array(z.string()).describe('Where the secret may be sent: the API the draft calls'),
+        from: z.string().describe('Where in the source its value is (the value itself is never answered)'),
+      }),
+    )
+    .describe('Secrets the drafts use; set each with PUT /v1/chatbots/:botId/secrets/:name'),
+  warnings: WarningsSchema,
+  samples: z
+    .record(z.string(), JsonObjectSchema)
+    .describe("Example parameter values by action, from the document's examples: a test button run to try first"),
+});
+
 /** Whether an action's failure-alert throttle was cleared. */
 export const AlertResetResponseSchema = z.object({ reset: z.literal(true), wasThrottled: z.boolean() });
 
@@ -208,6 +231,7 @@ type Holds<T extends true> = T;
 export type ResponseSchemasMatchTheirTypes = [
   Holds<Same<z.infer<typeof CallLogEntrySchema>, StoredCallLogEntry>>,
   Holds<Same<z.infer<typeof CallReportSchema>, CallReport>>,
+  Holds<Same<z.infer<typeof ActionImportResponseSchema>['secrets'][number], ImportedSecret>>,
   Holds<Same<Omit<z.infer<typeof ActionTestResponseSchema>, 'action' | 'version'>, ActionTestResult>>,
   Holds<Same<z.infer<typeof ConversationStateSchema>, StateSummary>>,
   Holds<Same<z.infer<typeof SecretViewSchema>, SecretView>>,

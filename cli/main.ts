@@ -12,6 +12,7 @@ import {
   type CommandContext,
   type ExitCode,
 } from './commands';
+import { importCommand, type ImportOptions } from './import-command';
 
 /**
  * `parley`, the operator CLI: configuration as code (apply, export) and a look at actions and conversations (test,
@@ -65,6 +66,29 @@ function program(run: (command: (context: CommandContext) => Promise<ExitCode>) 
     .addOption(new Option('--format <format>', 'file format').choices(['yaml', 'json']).default('yaml'))
     .action((bot: string, dir: string, options: { format: 'yaml' | 'json' }) =>
       run((context) => exportCommand(bot, dir, options, context)),
+    );
+
+  cli
+    .command('import')
+    .description(
+      'draft actions from a cURL command or OpenAPI operations into <dir>/<bot>/actions/ (secrets by environment variable in the chatbot file), to review and apply',
+    )
+    .argument('<bot>', 'chatbot id')
+    .argument('<dir>', 'configuration folder to write the drafts in')
+    .option('--curl <command>', 'a curl command line, quoted as one argument')
+    .option('--openapi <file>', 'an OpenAPI 3.0 or 3.1 document (YAML or JSON)')
+    .option(
+      '--operation <id>',
+      'an operationId (or "GET /path") to import (repeat for more; default: every operation of a small document)',
+      (value: string, all: string[]) => [...all, value],
+      [],
+    )
+    .option('--server <url>', "the API's base URL, instead of the document's first server")
+    .option('--name <name>', "the curl draft's action name")
+    .addOption(new Option('--format <format>', 'file format').choices(['yaml', 'json']).default('yaml'))
+    .option('--force', 'replace action files that exist', false)
+    .action((bot: string, dir: string, options: ImportOptions) =>
+      run((context) => importCommand(bot, dir, options, context)),
     );
 
   cli

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { maskSecret } from '../../infrastructure/secret-box';
 import type { Services } from '../../infrastructure/services';
 import { DuplicateError } from '../../infrastructure/store';
-import { ActionDefinitionSchema, type StoredAction } from '../../shared/actions/action';
+import { ActionDefinitionSchema, type ActionDefinition, type StoredAction } from '../../shared/actions/action';
+import { importActions, ImportRequestSchema } from '../../shared/actions/import';
 import { actionWarnings } from '../../shared/actions/save-warnings';
 import { ACTION_NAME } from '../../shared/actions/vocabulary';
 import type { EgressPolicy } from '../../shared/security/address-policy';
@@ -162,6 +163,13 @@ export function adminRoutes(deps: {
       throw error instanceof DuplicateError ? new ApiError('conflict', error.message) : error;
     });
     await catalog.publish(botId);
+    res
+      .status(created ? 201 : 200)
+      .json({ ...actionView(action), warnings: await saveWarnings(chatbot, action.definition) });
+  });
+
+  /** What saving a definition would warn of under this Parley's egress policy and setup and the chatbot's secrets. */
+  async function saveWarnings(chatbot: Chatbot, definition: ActionDefinition): Promise<string[]> {
     const egress: EgressPolicy = {
       allowLoopback: deps.egressPolicy.allowLoopback,
       allowlist: [...deps.egressPolicy.allowlist, ...chatbot.egressAllowlist],
@@ -169,11 +177,31 @@ export function adminRoutes(deps: {
     const setup = {
       llm: deps.llmEnabled === true,
       mail: alerts.mailConfigured,
-      secrets: (await store.listSecrets(botId)).map((secret) => secret.name),
+      secrets: (await store.listSecrets(chatbot.id)).map((secret) => secret.name),
     };
-    res
-      .status(created ? 201 : 200)
-      .json({ ...actionView(action), warnings: actionWarnings(action.definition, egress, setup) });
+    return actionWarnings(definition, egress, setup);
+  }
+
+  /**
+   * Drafts from a cURL command line or an OpenAPI document's operations, not saved: the operator reviews and PUTs
+   * them. Credentials become secrets the drafts name; their values are never answered, only where each came from.
+   */
+  router.post('/:botId/actions/import', async (req, res) => {
+    const request = parseOr400(ImportRequestSchema, req.body);
+    const chatbot = await existingChatbot(req.params.botId);
+    const imported = importActions(request);
+    if (!imported.ok) throw new ApiError('invalid_request', `${imported.path}: ${imported.message}`);
+    const existing = new Set((await store.listActions(chatbot.id)).map((action) => action.definition.name));
+    const warnings = [...imported.warnings];
+    for (const draft of imported.actions) {
+      if (existing.has(draft.name))
+        warnings.push(
+          `${draft.name}: the chatbot has an action of this name; saving the draft makes a new version of it`,
+        );
+      const said = await saveWarnings(chatbot, ActionDefinitionSchema.parse(draft));
+      warnings.push(...said.map((warning) => `${draft.name}: ${warning}`));
+    }
+    res.json({ actions: imported.actions, secrets: imported.secrets, warnings, samples: imported.samples });
   });
 
   router.delete('/:botId/actions/:name', async (req, res) => {
