@@ -213,6 +213,43 @@ export default tseslint.config(
     },
   },
   {
+    // The web chat is browser code: the DOM, the typed client (client/), and shared/'s *types* only (no zod).
+    files: ['widget/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...NODE_BUILTINS, ...IO_LIBRARIES, 'zod'].map((name) => ({
+            name,
+            message: 'widget/ runs in browsers: the DOM and client/ only.',
+            allowTypeImports: true,
+          })),
+          patterns: [
+            { group: ['node:*'], message: 'widget/ runs in browsers: no Node builtins.' },
+            { group: ['@temporalio/*'], message: 'widget/ talks to Parley over HTTP, through client/.' },
+            {
+              group: [
+                ...folder('activities'),
+                ...folder('infrastructure'),
+                ...folder('api'),
+                ...folder('worker'),
+                ...folder('workflows'),
+                ...folder('scripts'),
+                ...folder('cli'),
+              ],
+              message: 'widget/ imports nothing from the server: the typed client and types from shared/.',
+            },
+            {
+              group: folder('shared'),
+              message: 'widget/ imports shared/ types only (import type), so it ships no schemas.',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['scripts/*.mjs'],
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
   },

@@ -19,6 +19,7 @@ import { livePushRoute, liveRoutes } from './routes/live';
 import type { LiveSigning } from '../infrastructure/live-events';
 import { codecRoutes } from './routes/codec';
 import { emailRoutes } from './routes/email';
+import { widgetScript } from './widget';
 import type { TemporalDeps } from './temporal';
 
 /** Everything the API needs; tests build these against real servers and never call listen(). */
@@ -135,16 +136,13 @@ export function createApp(deps: AppDeps): Express {
     res.set('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'").type('html').send(docsPage);
   });
 
+  // The web chat: one script any page can embed (widget/).
+  app.get('/widget.js', widgetScript());
+
   // Chat routes and event streams find conversations and check their tokens the same way.
   const conversations = createConversationAccess({ store: deps.services.store, temporal: deps.temporal });
-  if (live) app.use(liveRoutes({ ...live, conversations }));
-  else {
-    app.all(['/v1/conversations/:id/events', '/v1/conversations/:id/stream-token'], () => {
-      throw new ApiError('unavailable', 'live delivery is not configured on this API process');
-    });
-  }
-
-  // Chat routes read chatbots through this cache; every admin write in this process makes it forget them.
+  // Chat routes read chatbots through this cache; every admin write in this process makes it forget them. They come
+  // before the event streams, so that their CORS (the chatbot's allowed origins) answers browsers for those too.
   const chatbots = createChatbotCache(deps.services.store);
   app.use(
     chatRoutes({
@@ -158,6 +156,12 @@ export function createApp(deps: AppDeps): Express {
       metrics: deps.services.metrics,
     }),
   );
+  if (live) app.use(liveRoutes({ ...live, conversations }));
+  else {
+    app.all(['/v1/conversations/:id/events', '/v1/conversations/:id/stream-token'], () => {
+      throw new ApiError('unavailable', 'live delivery is not configured on this API process');
+    });
+  }
   app.use('/v1/chatbots', requireAdmin(deps.adminKey), chatbots.watchWrites, adminRoutes(deps));
 
   app.use((req, _res, next) => next(new ApiError('not_found', `no route for ${req.method} ${req.path}`)));

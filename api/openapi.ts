@@ -181,6 +181,26 @@ export const OPERATIONS: OperationEntry[] = [
 
   // Chat: what frontends call.
   {
+    method: 'get',
+    path: '/widget.js',
+    tag: 'Chat',
+    summary: 'The web chat: one script any page embeds',
+    description:
+      'A `<script>` tag with `data-chatbot` and `data-key` (the publishable key) adds a chat launcher to the page ' +
+      '(README "Web chat"). It calls the chat routes below from the page, so the page\'s origin must be one of the ' +
+      "chatbot's `allowedOrigins`. Served with an ETag, gzipped when the browser accepts it.",
+    security: null,
+    responses: [
+      {
+        status: 200,
+        description: 'The script',
+        body: { contentType: 'text/javascript', schema: { type: 'string' } },
+      },
+      { status: 304, description: 'Unchanged since the ETag the browser has (If-None-Match)' },
+    ],
+    errors: [],
+  },
+  {
     method: 'post',
     path: '/v1/chatbots/:botId/conversations',
     tag: 'Chat',
