@@ -5,11 +5,13 @@ import { join, resolve } from 'node:path';
 import { ConfigError, EMBEDDED_DEFAULTS, loadConfig } from '../shared/config';
 import { createAcmeApi } from './demo/acme-api';
 import { DEMO_CHATBOT, DEMO_SECRET, seedDemo } from './demo/seed';
+import { createStoreServer, STORE_PORT } from './demo/store-page';
 import { portInUse, ROOT, spawnService, startFerretDb, startTemporalDevServer, type Service } from './infra';
 
 /**
  * `npm start`: the whole stack on embedded defaults — Temporal dev server (UI on :8233) and FerretDB with
- * state under PARLEY_DATA_DIR, the worker, the API, the demo Acme store API and a seeded demo chatbot.
+ * state under PARLEY_DATA_DIR, the worker, the API, the demo Acme store API, a seeded demo chatbot and the demo
+ * store page with the web chat on it.
  * When TEMPORAL_ADDRESS / MONGODB_URI are set, those are used and nothing embedded starts.
  */
 
@@ -25,6 +27,7 @@ async function main(): Promise<void> {
   mkdirSync(logDir, { recursive: true });
   const services: Service[] = [];
   let acme: Server | undefined;
+  let store: Server | undefined;
   let stopping = false;
 
   const stopAll = async (code: number) => {
@@ -33,6 +36,7 @@ async function main(): Promise<void> {
     console.log('\nStopping Parley…');
     for (const service of [...services].reverse()) await service.stop();
     acme?.close();
+    store?.close();
     process.exit(code);
   };
   process.once('SIGINT', () => void stopAll(0));
@@ -100,7 +104,13 @@ async function main(): Promise<void> {
 
     const api = `http://localhost:${config.port}`;
     await waitForHealthy(api);
-    await seedDemo(api, adminKey, `http://127.0.0.1:${ACME_PORT}`);
+    // The demo store page, on an origin of its own like an operator's site: the demo chatbot allows it (CORS).
+    const storePage = `http://localhost:${STORE_PORT}`;
+    store = createStoreServer({ api });
+    await listenOn(store, STORE_PORT, 'the demo store page');
+    await seedDemo(api, adminKey, `http://127.0.0.1:${ACME_PORT}`, {
+      storeOrigins: [storePage, `http://127.0.0.1:${STORE_PORT}`],
+    });
 
     console.log(
       [
@@ -112,6 +122,7 @@ async function main(): Promise<void> {
           ? `  Temporal UI  http://localhost:${EMBEDDED_DEFAULTS.temporalUiPort}   (filter: ParleyChatbotId = "${DEMO_CHATBOT.id}")`
           : `  Temporal     ${config.temporal.address}`,
         `  Demo API     http://127.0.0.1:${ACME_PORT}   (Acme store: orders 12345, 23456, 34567)`,
+        `  Demo store   ${storePage}   (a web page with the web chat, talking to the demo chatbot)`,
         `  Logs         ${join(config.dataDir, 'logs')}/`,
         env['PARLEY_ALLOW_LOOPBACK'] === 'true'
           ? '  Note         loopback is open to actions (PARLEY_ALLOW_LOOPBACK=true) so the demo API can be called'
@@ -132,6 +143,14 @@ function developmentSecretKeys(dataDir: string): string {
   const file = join(dataDir, 'secret-keys');
   if (!existsSync(file)) writeFileSync(file, `dev1:${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
   return readFileSync(file, 'utf8').trim();
+}
+
+/** Listens on loopback, or fails naming what could not start and why. */
+async function listenOn(server: Server, port: number, what: string): Promise<void> {
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', (error) => reject(new Error(`Could not serve ${what} on port ${port}: ${error.message}`)));
+    server.listen(port, '127.0.0.1', resolveListen);
+  });
 }
 
 async function refuseBusyPort(port: number, what: string, variable: string): Promise<void> {

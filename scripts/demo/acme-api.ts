@@ -1,8 +1,10 @@
 import { createServer, type Server } from 'node:http';
+import { productImage } from './products';
 
 /**
- * The demo "Acme store" API that `npm start` runs next to Parley: orders with statuses and an inventory.
- * Requires `Authorization: Bearer <token>` so the demo also shows secrets at work.
+ * The demo "Acme store" API that `npm start` runs next to Parley: orders with statuses, an inventory (whose list
+ * links each product's picture), customers, tickets, handoffs and leads. Requires `Authorization: Bearer <token>`
+ * so the demo also shows secrets at work; product pictures (`/images/<sku>.svg`) are public, for browsers.
  */
 
 type Order = {
@@ -29,22 +31,30 @@ const CUSTOMERS = [
 ];
 
 const INVENTORY = [
-  { sku: 'MUG-01', name: 'Acme mug', inStock: 42 },
-  { sku: 'TEE-02', name: 'Acme T-shirt', inStock: 0 },
-  { sku: 'CAP-03', name: 'Acme cap', inStock: 7 },
+  { sku: 'MUG-01', name: 'Acme mug', inStock: 42, price: '$12.00' },
+  { sku: 'TEE-02', name: 'Acme T-shirt', inStock: 0, price: '$24.00' },
+  { sku: 'CAP-03', name: 'Acme cap', inStock: 7, price: '$18.00' },
 ];
 
 /** Creates (without listening) the Acme demo API, accepting only `token`. */
 export function createAcmeApi(token: string): Server {
   const tickets: { id: string; customerId: string; subject: string }[] = [];
   let handoffs = 0;
+  let leads = 0;
   return createServer((req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (req.headers.authorization !== `Bearer ${token}`) return send(401, { error: 'missing or wrong API token' });
     const url = new URL(req.url ?? '/', 'http://acme.local');
+    const picture = /^\/images\/([A-Za-z0-9-]+)\.svg$/.exec(url.pathname);
+    if (req.method === 'GET' && picture) {
+      const svg = productImage(picture[1] ?? '');
+      res.writeHead(svg ? 200 : 404, { 'content-type': 'image/svg+xml', 'cache-control': 'public, max-age=3600' });
+      res.end(svg ?? '');
+      return;
+    }
+    if (req.headers.authorization !== `Bearer ${token}`) return send(401, { error: 'missing or wrong API token' });
     const order = /^\/orders\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && order) {
       const found = ORDERS.find((candidate) => candidate.id === decodeURIComponent(order[1] ?? ''));
@@ -55,7 +65,12 @@ export function createAcmeApi(token: string): Server {
       const found = INVENTORY.find((candidate) => candidate.sku === decodeURIComponent(item[1] ?? '').toUpperCase());
       return found ? send(200, { data: found }) : send(404, { error: 'no such product' });
     }
-    if (req.method === 'GET' && url.pathname === '/inventory') return send(200, { data: { items: INVENTORY } });
+    if (req.method === 'GET' && url.pathname === '/inventory') {
+      // Pictures are linked where this API was reached, so a browser on the same machine can load them.
+      const here = `http://${req.headers.host ?? '127.0.0.1'}`;
+      const items = INVENTORY.map((entry) => ({ ...entry, image: `${here}/images/${entry.sku}.svg` }));
+      return send(200, { data: { items } });
+    }
     if (req.method === 'GET' && url.pathname === '/customers') {
       const email = (url.searchParams.get('email') ?? '').toLowerCase();
       const found = CUSTOMERS.find((candidate) => candidate.email === email);
@@ -79,6 +94,14 @@ export function createAcmeApi(token: string): Server {
         send(201, { data: { ticket: { ...ticket, status: 'open' } } });
       });
       return;
+    }
+    if (req.method === 'POST' && url.pathname === '/leads') {
+      leads += 1;
+      const reference = `L-${1000 + leads}`;
+      return send(201, {
+        message: `Thanks! Our team will get back to you within one working day (reference ${reference}).`,
+        data: { lead: { reference } },
+      });
     }
     if (req.method === 'POST' && url.pathname === '/handoffs') {
       handoffs += 1;

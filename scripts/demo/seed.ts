@@ -128,6 +128,57 @@ export function demoActions(acmeUrl: string): ActionDefinitionInput[] {
       },
     },
     {
+      name: 'browse_products',
+      title: 'Browse products',
+      description:
+        'Show the products the store sells, with pictures and prices, when the visitor wants to browse the shop',
+      examples: ['show me your products', 'what do you sell'],
+      triggers: [{ type: 'intent' }, { type: 'button', label: 'Browse products' }],
+      steps: [
+        {
+          id: 'catalog',
+          request: { method: 'GET', url: `${acmeUrl}/inventory`, auth: { type: 'bearer', secret: DEMO_SECRET.name } },
+          response: { fields: { items: 'data.items' } },
+          onError: { then: 'stop', reply: "Sorry, I can't show the products right now." },
+        },
+      ],
+      // A gallery: one card per product (the web chat shows them one at a time, with previous and next).
+      reply: {
+        template: 'Here is what we sell:',
+        format: 'gallery',
+        gallery: {
+          items: 'steps.catalog.items',
+          card: {
+            title: '{{item.name}}',
+            subtitle: '{{item.price}}',
+            imageUrl: '{{item.image}}',
+            fields: [
+              { label: 'SKU', value: '{{item.sku}}' },
+              { label: 'In stock', value: '{{item.inStock}}' },
+            ],
+          },
+        },
+      },
+    },
+    {
+      // Fired by the web chat's lead form; no template: the reply is the API's `message`.
+      name: 'request_callback',
+      title: 'Request a call back',
+      description: "Passes a visitor's contact details from the lead form to the sales team",
+      triggers: [{ type: 'lead_captured' }],
+      steps: [
+        {
+          id: 'lead',
+          request: {
+            method: 'POST',
+            url: `${acmeUrl}/leads`,
+            auth: { type: 'bearer', secret: DEMO_SECRET.name },
+            body: { conversation_id: '{{conversation_id}}', summary: '{{trigger_message}}' },
+          },
+        },
+      ],
+    },
+    {
       // Fired by the handoff; no template: the reply is the API's data, rendered readably.
       name: 'hand_to_person',
       title: 'Talk to a person',
@@ -148,8 +199,16 @@ export function demoActions(acmeUrl: string): ActionDefinitionInput[] {
   ];
 }
 
-/** Creates the demo chatbot, its secret and actions through the admin API at `api` (idempotent). */
-export async function seedDemo(api: string, adminKey: string, acmeUrl: string): Promise<void> {
+/**
+ * Creates the demo chatbot, its secret and actions through the admin API at `api` (idempotent). `storeOrigins` are
+ * the origins of the demo store page, whose web chat calls the chat API from the browser (CORS).
+ */
+export async function seedDemo(
+  api: string,
+  adminKey: string,
+  acmeUrl: string,
+  options: { storeOrigins?: string[] } = {},
+): Promise<void> {
   const call = async (method: string, path: string, body: unknown) => {
     const response = await fetch(`${api}${path}`, {
       method,
@@ -161,7 +220,10 @@ export async function seedDemo(api: string, adminKey: string, acmeUrl: string): 
   };
   await call('POST', '/v1/chatbots', DEMO_CHATBOT);
   const { id, ...settings } = DEMO_CHATBOT;
-  await call('PATCH', `/v1/chatbots/${id}`, settings);
+  await call('PATCH', `/v1/chatbots/${id}`, {
+    ...settings,
+    ...(options.storeOrigins ? { allowedOrigins: options.storeOrigins } : {}),
+  });
   await call('PUT', `/v1/chatbots/${DEMO_CHATBOT.id}/secrets/${DEMO_SECRET.name}`, { value: DEMO_SECRET.value });
   for (const action of demoActions(acmeUrl))
     await call('PUT', `/v1/chatbots/${DEMO_CHATBOT.id}/actions/${action.name}`, action);

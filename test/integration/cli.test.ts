@@ -215,10 +215,12 @@ describe('the parley CLI', () => {
 
     const files = filesUnder(dir);
     expect(Object.keys(files).sort()).toEqual([
+      'acme/actions/browse_products.yaml',
       'acme/actions/check_order_status.yaml',
       'acme/actions/check_stock.yaml',
       'acme/actions/hand_to_person.yaml',
       'acme/actions/open_support_ticket.yaml',
+      'acme/actions/request_callback.yaml',
       'acme/chatbot.yaml',
     ]);
     expect(Object.values(files).join('\n')).not.toContain(DEMO_SECRET.value);

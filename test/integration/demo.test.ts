@@ -37,6 +37,7 @@ describe('the demo chatbot', () => {
       {
         type: 'buttons',
         buttons: [
+          { label: 'Browse products', payload: 'action:browse_products' },
           { label: 'Track my order', payload: 'action:check_order_status' },
           { label: 'Contact support', payload: 'action:open_support_ticket' },
         ],
@@ -71,7 +72,7 @@ describe('the demo chatbot', () => {
   it('falls back with what it can do, by title, when nothing fits', async () => {
     const chat = await parley.startConversation(DEMO_CHATBOT.id);
     expect(await chat.say('what is the weather like on mars?')).toEqual([
-      "Sorry, I didn't understand that. I can help with:\n- Track an order\n- Check stock\n- Contact support",
+      "Sorry, I didn't understand that. I can help with:\n- Browse products\n- Track an order\n- Check stock\n- Contact support",
     ]);
   });
 
