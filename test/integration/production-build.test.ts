@@ -196,6 +196,7 @@ describe('the production build', () => {
     );
     expect(stdout.trim()).toBe(join(ROOT, 'dist', 'workflows', 'index.js'));
     expect(existsSync(join(ENCODER_DIR, 'all-minilm-l6-v2-q.onnx')), `encoder in ${ENCODER_DIR}`).toBe(true);
+    expect(existsSync(join(ROOT, 'dist', 'widget', 'widget.js')), 'the web chat bundle').toBe(true);
   });
 
   it('answers a conversation through an action calling a real HTTP API, with NODE_ENV=production', async () => {
@@ -214,6 +215,18 @@ describe('the production build', () => {
     const api = startProcess('api', { ...env, PORT: String(apiPort) });
     await outside.open();
     await Promise.all([worker.line(/"msg":"worker started"/), untilHealthy(apiPort, api)]);
+
+    // The web chat that `npm run build` bundled, served by the compiled API (gzipped, revalidated by its ETag).
+    const widget = await fetch(`http://127.0.0.1:${apiPort}/widget.js`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(widget.status).toBe(200);
+    expect(widget.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(widget.headers.get('content-encoding')).toBe('gzip');
+    expect(await widget.text()).toMatch(/^\/\* Parley web chat \*\//);
+    const unchanged = await fetch(`http://127.0.0.1:${apiPort}/widget.js`, {
+      // As a browser revalidates (fetch() alone would add Cache-Control: no-cache to a conditional request).
+      headers: { 'if-none-match': widget.headers.get('etag') ?? '', 'cache-control': 'max-age=0' },
+    });
+    expect(unchanged.status).toBe(304);
 
     const base = `http://${host.includes(':') ? `[${host}]` : host}:${outside.port}`;
     expect(base).not.toContain('127.0.0.1');
