@@ -99,6 +99,64 @@ describe('metrics', () => {
     expect(labelValues.some((value) => /order|55555|12345/.test(value) && value !== action)).toBe(false);
   });
 
+  it("counts a turn the deadline answered as still working, and its slow call's latency once it ends", async () => {
+    const slow = await startFakeApi(
+      () => new Promise((resolve) => setTimeout(() => resolve({ status: 200, body: { message: 'Ready.' } }), 1_500)),
+    );
+    try {
+      const action = {
+        name: 'build_report',
+        description: 'Build a sales report',
+        examples: ['build a report'],
+        steps: [{ id: 'r', request: { method: 'GET' as const, url: `${slow.url}/report` }, timeoutMs: 10_000 }],
+      };
+      const bot = await parley.createChatbot([action], { turnDeadlineSeconds: 1 });
+      const chat = await parley.startConversation(bot);
+      await chat.say('build a report');
+      const samples = await scrape();
+      expect(valueOf(samples, 'parley_turns_total', { chatbot: bot, outcome: 'still_working' })).toBe(1);
+      expect(valueOf(samples, 'parley_turn_duration_seconds_sum', { chatbot: bot })).toBeGreaterThanOrEqual(1);
+      const byAction = { chatbot: bot, action: 'build_report', outcome: 'ok' };
+      await expect
+        .poll(async () => valueOf(await scrape(), 'parley_http_step_duration_seconds_count', byAction), {
+          timeout: 10_000,
+        })
+        .toBe(1);
+      const done = await scrape();
+      expect(valueOf(done, 'parley_http_step_duration_seconds_sum', byAction)).toBeGreaterThanOrEqual(1.4);
+      expect(valueOf(done, 'parley_http_step_duration_seconds_bucket', { ...byAction, le: '1' })).toBe(0);
+      expect(valueOf(done, 'parley_http_step_duration_seconds_bucket', { ...byAction, le: '2.5' })).toBe(1);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('counts an attempt cut off by its worker shutting down as interrupted', async () => {
+    const hanging = await startFakeApi(() => ({ hang: true }));
+    try {
+      const action = {
+        name: 'slow_lookup',
+        description: 'Look something up slowly',
+        examples: ['look it up slowly'],
+        steps: [{ id: 'r', request: { method: 'GET' as const, url: `${hanging.url}/slow` }, timeoutMs: 10_000 }],
+      };
+      const bot = await parley.createChatbot([action], { turnDeadlineSeconds: 1 });
+      const chat = await parley.startConversation(bot);
+      await chat.say('look it up slowly');
+      await hanging.received(1);
+      await parley.stopWorker();
+      await parley.startWorker();
+      const byAction = { chatbot: bot, action: 'slow_lookup' };
+      const samples = await scrape();
+      expect(valueOf(samples, 'parley_http_step_duration_seconds_count', { ...byAction, outcome: 'interrupted' })).toBe(
+        1,
+      );
+      expect(valueOf(samples, 'parley_http_step_failures_total', { ...byAction, type: 'Interrupted' })).toBe(1);
+    } finally {
+      await hanging.close();
+    }
+  });
+
   it('counts the event streams open on the API and the call-log outbox', async () => {
     const bot = await parley.createChatbot([]);
     const chat = await parley.startConversation(bot);
