@@ -6,9 +6,10 @@ import type { FailureAlert } from '../shared/actions/interpreter';
 import type { Egress } from './egress';
 
 /**
- * Failure alerts: when an action's call fails for good, Parley emails the chatbot's configured addresses and
- * posts to its alert webhook — at most once an hour per chatbot and action, so a broken API does not flood
- * anyone's inbox. Alerts never break a conversation: delivery problems are logged, not thrown.
+ * Action alerts: when an action's call fails for good, or an API's response changes structure, Parley emails the
+ * action's configured addresses and posts to its alert webhook — at most once an hour per chatbot, action and kind,
+ * so a broken API does not flood anyone's inbox. Alerts never break a conversation: delivery problems are logged,
+ * not thrown.
  */
 
 /** Where a chatbot's failure alerts go (validated where the chatbot is configured). */
@@ -70,19 +71,49 @@ export function createMailTransport(smtpUrl: string | undefined): MailTransport 
   return nodemailer.createTransport(url.toString());
 }
 
+/**
+ * What an alert is throttled by: its chatbot and action, and for structure changes a subject of their own (action
+ * names cannot hold `/`), so a structure change never silences the next failure's alert or the other way round.
+ */
+function throttleSubject(alert: FailureAlert): string {
+  return alert.kind === 'structure_changed' ? `${alert.action}${STRUCTURE_SUBJECT}` : alert.action;
+}
+const STRUCTURE_SUBJECT = '/structure';
+
+function emailSubject(alert: FailureAlert): string {
+  return alert.kind === 'structure_changed'
+    ? `[Parley] Action ${alert.action}: the API's response changed structure, for chatbot ${alert.chatbotId}`
+    : `[Parley] Action ${alert.action} failed for chatbot ${alert.chatbotId}`;
+}
+
 function emailText(alert: FailureAlert): string {
+  const changed = alert.structureChanged ?? [];
+  const structure = alert.kind === 'structure_changed';
   return [
-    `An action of chatbot ${alert.chatbotId} failed and gave up.`,
+    structure
+      ? `An API behind an action of chatbot ${alert.chatbotId} answered with a response whose structure differs from the last one Parley saw. The call succeeded, but the reply may be missing fields.`
+      : `An action of chatbot ${alert.chatbotId} failed and gave up.`,
     '',
     `Chatbot:         ${alert.chatbotId}`,
     `Action:          ${alert.action}`,
     `Step:            ${alert.step}`,
-    `Failure:         ${alert.failure}`,
+    ...(structure ? [] : [`Failure:         ${alert.failure}`]),
     `Message:         ${alert.message}`,
+    ...(!structure && changed.length > 0
+      ? [`Structure:       the response of step ${changed.join(', step ')} changed structure in this run`]
+      : []),
+    ...(structure && (alert.emptyFields ?? []).length > 0 ? [`Empty fields:    ${alert.emptyFields?.join(', ')}`] : []),
     `Conversation id: ${alert.conversationId}`,
     `Time:            ${alert.at}`,
     '',
-    `Further alerts for this action are paused for an hour unless reset via ` +
+    ...(changed.length > 0
+      ? [
+          `The test button lists the response's paths, to update response.fields: ` +
+            `POST /v1/chatbots/${alert.chatbotId}/actions/${alert.action}/test`,
+          '',
+        ]
+      : []),
+    `Further ${structure ? 'structure-change ' : ''}alerts for this action are paused for an hour unless reset via ` +
       `POST /v1/chatbots/${alert.chatbotId}/actions/${alert.action}/alerts/reset`,
     '',
   ].join('\n');
@@ -119,7 +150,7 @@ export function createAlerts({ db, mail, egress, logger, clock = () => new Date(
       const info = await mail.transport.sendMail({
         from: mail.from,
         to: recipients,
-        subject: `[Parley] Action ${alert.action} failed for chatbot ${alert.chatbotId}`,
+        subject: emailSubject(alert),
         text: emailText(alert),
       });
       return info.accepted.length;
@@ -138,7 +169,7 @@ export function createAlerts({ db, mail, egress, logger, clock = () => new Date(
       // The egress reports the bad URL below.
     }
     const body = JSON.stringify({
-      type: 'action.failed',
+      type: alert.kind === 'structure_changed' ? 'action.structure_changed' : 'action.failed',
       chatbot_id: alert.chatbotId,
       action: alert.action,
       step: alert.step,
@@ -146,6 +177,8 @@ export function createAlerts({ db, mail, egress, logger, clock = () => new Date(
       message: alert.message,
       conversation_id: alert.conversationId,
       at: alert.at,
+      ...(alert.structureChanged?.length ? { structure_changed: alert.structureChanged } : {}),
+      ...(alert.emptyFields?.length ? { empty_fields: alert.emptyFields } : {}),
     });
     try {
       const response = await egress.send({
@@ -172,7 +205,7 @@ export function createAlerts({ db, mail, egress, logger, clock = () => new Date(
         return { sent: false, throttled: false, emailed: 0, webhook: 'none' };
       const log = logger.child({ chatbotId: alert.chatbotId, action: alert.action });
 
-      const claimed = await claim(alert.chatbotId, alert.action, clock());
+      const claimed = await claim(alert.chatbotId, throttleSubject(alert), clock());
       if (!claimed) {
         log.debug('failure alert throttled');
         return { sent: false, throttled: true, emailed: 0, webhook: 'none' };
@@ -199,7 +232,12 @@ export function createAlerts({ db, mail, egress, logger, clock = () => new Date(
     async resetThrottle(chatbotId: string, action: string): Promise<boolean> {
       const since = new Date(clock().getTime() - ALERT_THROTTLE_MS);
       const { modifiedCount } = await throttle.updateMany(
-        { chatbotId, action, cleared: false, sentAt: { $gt: since } },
+        {
+          chatbotId,
+          action: { $in: [action, `${action}${STRUCTURE_SUBJECT}`] },
+          cleared: false,
+          sentAt: { $gt: since },
+        },
         { $set: { cleared: true } },
       );
       return modifiedCount > 0;

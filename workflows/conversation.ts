@@ -420,7 +420,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
         ? { limit: limits.callsPerMinute, times: withinWindow(state.callTimes ?? [], Date.now()) }
         : undefined;
     const settings = callBudget ? context.chatbot : undefined;
-    const { progress } = await executeAction({ ...run, test: false }, runEnvironment(state, run, now()), {
+    const { progress, calls } = await executeAction({ ...run, test: false }, runEnvironment(state, run, now()), {
       ...(lean && deadline !== undefined ? { localWithinMs: deadline } : {}),
       ...(callBudget ? { callBudget } : {}),
       ...(settings && callBudget
@@ -437,9 +437,12 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     const words = await composed(run, progress);
     state = completeRun(state, run, progress, now(), words);
     if (callBudget) state = { ...state, callTimes: callBudget.times };
-    const alert = failureAlert(run.action, progress, runEnvironment(state, run, now()));
+    const changed = calls.filter((call) => call.kind === 'step' && call.structureChanged).map((call) => call.step);
+    const alert = failureAlert(run.action, progress, runEnvironment(state, run, now()), changed);
     // Alerts were added after conversations started running: old histories have no alert activity.
     if (!alert || !(lean || patched('failure-alerts'))) return null;
+    // So were alerts for a successful call whose response changed structure.
+    if (alert.alert.kind === 'structure_changed' && !patched('structure-alerts')) return null;
     return () =>
       alerts
         .sendFailureAlert(alert)

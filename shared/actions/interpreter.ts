@@ -287,32 +287,74 @@ export function composeReply(
   );
 }
 
-/** The alert to send for a run whose call failed for good, when the action has alert recipients. */
+/**
+ * The alert to send for a run, when the action has alert recipients: a call failed for good (`failed`), or — the run
+ * having succeeded — an API answered with a response whose structure differs from the last one seen
+ * (`structure_changed`: the reply may silently lack fields). `changedSteps` are the steps whose response structure
+ * changed in this run (the HTTP step tells); a failure alert names them too.
+ */
 export function failureAlert(
   action: ActionDefinition,
   progress: RunProgress,
   env: RunEnvironment,
+  changedSteps: readonly string[] = [],
 ): { alert: FailureAlert; settings: { emails: string[]; webhook: string | null } } | null {
+  const { emails, webhook } = action.alerts;
+  if (emails.length === 0 && !webhook) return null;
+  const settings = { emails, webhook };
+  const changed = [...new Set(changedSteps)];
   const step = progress.failed[0];
   const result = step === undefined ? undefined : progress.results[step];
-  const { emails, webhook } = action.alerts;
-  if (step === undefined || !result || result.ok || (emails.length === 0 && !webhook)) return null;
+  const where = { chatbotId: env.chatbotId, action: action.name, conversationId: env.conversationId, at: env.now };
+  if (step !== undefined && result && !result.ok) {
+    return {
+      alert: {
+        ...where,
+        step,
+        failure: result.failure,
+        message: result.message,
+        ...(changed.length > 0 ? { structureChanged: changed } : {}),
+      },
+      settings,
+    };
+  }
+  const [first] = changed;
+  if (first === undefined || step !== undefined) return null;
+  const empty = changed.flatMap((id) => emptyFields(action, progress, id));
+  const message =
+    `The response of step ${changed.join(', step ')} has a different structure from the last one seen; the call ` +
+    `succeeded, but the reply may be missing fields.` +
+    (empty.length > 0 ? ` Fields that came back empty: ${empty.join(', ')}.` : '');
   return {
     alert: {
-      chatbotId: env.chatbotId,
-      action: action.name,
-      step,
-      failure: result.failure,
-      message: result.message,
-      conversationId: env.conversationId,
-      at: env.now,
+      ...where,
+      kind: 'structure_changed',
+      step: first,
+      failure: 'structure_changed',
+      message,
+      structureChanged: changed,
+      emptyFields: empty,
     },
-    settings: { emails, webhook },
+    settings,
   };
 }
 
-/** One action call that failed for good, as alerts report it (messages are already redacted). */
+/** A step's mapped fields that came back null (`eta (data.order.eta)`): what a changed structure may have dropped. */
+function emptyFields(action: ActionDefinition, progress: RunProgress, stepId: string): string[] {
+  const step = action.steps.find((candidate) => candidate.id === stepId);
+  const result = progress.results[stepId];
+  if (!step || !result?.ok) return [];
+  return Object.entries(step.response.fields)
+    .filter(([name]) => result.fields[name] === null || result.fields[name] === undefined)
+    .map(([name, path]) => `${name} (${path})`);
+}
+
+/**
+ * An action alert (messages are already redacted): a call that failed for good, or — `kind: structure_changed` — a
+ * successful call whose response structure changed. Alerts recorded before kinds existed have none: failures.
+ */
 export type FailureAlert = {
+  kind?: 'failed' | 'structure_changed';
   chatbotId: string;
   action: string;
   step: string;
@@ -320,6 +362,10 @@ export type FailureAlert = {
   message: string;
   conversationId: string;
   at: string;
+  /** Steps whose response structure differed from the last one seen, in the run that alerts. */
+  structureChanged?: string[];
+  /** Mapped fields that came back empty from those steps (`name (path)`). */
+  emptyFields?: string[];
 };
 
 /**
