@@ -34,7 +34,7 @@ export function chromiumPath(): string {
 }
 
 /** Headless Chromium with a fresh profile (playwright gives each launch a new user-data-dir). */
-export function launchChromium(): Promise<Browser> {
+export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath(),
     headless: true,
