@@ -36,7 +36,8 @@ export async function buildWidget(root = ROOT): Promise<{ code: string; inputs: 
     target: 'es2020',
     minify: true,
     legalComments: 'none',
-    charset: 'utf8',
+    // ASCII (non-ASCII text escaped): the script reads the same whatever charset a page or a CDN gives it.
+    charset: 'ascii',
     banner: { js: '/* Parley web chat */' },
     metafile: true,
     write: false,

@@ -267,6 +267,7 @@ export function mountChat(config: WidgetConfig, host: HTMLElement): void {
 
   function updateLauncher(): void {
     const isOpen = !panel.hidden;
+    root.classList.toggle('open', isOpen);
     launcher.setAttribute('aria-expanded', String(isOpen));
     const waiting = !isOpen && unread > 0 ? ` (${unread} new ${unread === 1 ? 'message' : 'messages'})` : '';
     launcher.setAttribute('aria-label', `${isOpen ? 'Close' : 'Open'} chat: ${config.title}${waiting}`);

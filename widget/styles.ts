@@ -5,6 +5,7 @@
 export const STYLES = `
 :host { all: initial; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 .root { position: fixed; bottom: 20px; right: 20px; z-index: 2147483000; display: flex; flex-direction: column;
   align-items: flex-end; gap: 14px; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
   color: #1f2328; }
@@ -97,6 +98,7 @@ button { font: inherit; }
   cursor: pointer; }
 @media (max-width: 480px) {
   .panel { position: fixed; inset: 0; width: auto; height: auto; max-width: none; max-height: none; border-radius: 0; }
+  .open .launcher { display: none; }
 }
 @media (prefers-reduced-motion: reduce) { .typing .dot { animation: none; } }
 `;
