@@ -7,7 +7,8 @@ import type { RouteResult } from '../shared/understanding/routing';
  * Parley's Prometheus metrics: every metric it defines, in one registry per process, built by the composition root
  * (`createRuntime`) and handed to what records — the API's chat routes, the HTTP step activity — so no module
  * reaches for a global registry. Workflow code never records (it must replay deterministically): turns are counted
- * by the API as it answers them, calls by the activity as it makes them.
+ * by the API as it answers them, calls by the activity as it makes them, and an action's run through a Temporal sink
+ * the worker calls outside replay.
  *
  * Labels stay bounded: a chatbot's id, an action's name, and small fixed sets of outcomes, decisions, failure types
  * and limits — never conversation ids or anything a visitor wrote.
@@ -107,6 +108,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
     labelNames: ['chatbot', 'action', 'outcome'] as const,
     registers,
   });
+  const actionRuns = new Counter({
+    name: 'parley_action_runs_total',
+    help: "Actions' runs in conversations, by chatbot, action and outcome (ok, failed), counted as each run ends",
+    labelNames: ['chatbot', 'action', 'outcome'] as const,
+    registers,
+  });
   const refusals = new Counter({
     name: 'parley_rate_limit_refusals_total',
     help: 'Requests and calls refused for a spent budget, by chatbot (empty before it is known) and limit',
@@ -202,6 +209,14 @@ export function createMetrics(options: { processMetrics?: boolean } = {}) {
     /** An HTTP step's result once it has no attempts left to make. */
     stepResult(chatbotId: string, action: string, ok: boolean): void {
       stepResults.inc({ chatbot: chatbotId, action, outcome: ok ? 'ok' : 'failed' });
+    },
+
+    /**
+     * An action's run in a conversation, as it ended: told by the workflow through a sink (worker/worker.ts), which
+     * Temporal calls once when the run ends, never again when the conversation is replayed.
+     */
+    actionRun(chatbotId: string, action: string, outcome: 'ok' | 'failed'): void {
+      actionRuns.inc({ chatbot: chatbotId, action, outcome });
     },
 
     /** A refusal for a spent budget (`chatbotId` empty when the chatbot is not known yet). */

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       activities: workerActivities(runtime, config, logger),
+      metrics: runtime.services.metrics,
       ...(runtime.payloadKeys ? { dataConverter: encryptedDataConverter(runtime.payloadKeys) } : {}),
     });
     logger.info(

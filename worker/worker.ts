@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataConverter } from '@temporalio/common';
-import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type InjectedSinks, type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type Activities } from '../activities';
+import type { Metrics } from '../infrastructure/metrics';
 import type { Runtime } from '../infrastructure/runtime';
+import type { ParleySinks } from '../workflows/messages';
 import type { Config } from '../shared/config';
 
 /** What a Parley worker needs; tests pass their own task queue and a pre-built workflow bundle. */
@@ -17,7 +19,21 @@ export type WorkerDeps = {
   shutdownGraceTime?: WorkerOptions['shutdownGraceTime'];
   /** Payload encryption (and encoded failure attributes) when a data-encryption key is configured. */
   dataConverter?: DataConverter;
+  /** The process's metrics, which conversations tell of their action runs (a sink). */
+  metrics: Metrics;
 };
+
+/** What conversations' sinks do in this process: count action runs; never when a conversation is replayed. */
+export function parleySinks(metrics: Metrics): InjectedSinks<ParleySinks> {
+  return {
+    metrics: {
+      actionRun: {
+        fn: (_info, chatbotId, action, outcome) => metrics.actionRun(chatbotId, action, outcome),
+        callDuringReplay: false,
+      },
+    },
+  };
+}
 
 /** The workflows module the worker bundles: TypeScript sources in development, compiled JS in dist/. */
 export const workflowsPath =
@@ -50,6 +66,7 @@ export function createWorker(deps: WorkerDeps): Promise<Worker> {
     ...(deps.dataConverter ? { dataConverter: deps.dataConverter } : {}),
     shutdownGraceTime: deps.shutdownGraceTime ?? '10 seconds',
     stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+    sinks: parleySinks(deps.metrics),
     maxHeartbeatThrottleInterval: HEARTBEAT_THROTTLE,
   });
 }

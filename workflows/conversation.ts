@@ -9,6 +9,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -62,6 +63,7 @@ import {
   watchSignal,
   type ConversationInput,
   type EventContext,
+  type ParleySinks,
 } from './messages';
 import { anyWatcher, forget, liveDeliveries, markSent, watch } from '../shared/conversation/live';
 import { activityFailureCause, executeAction } from './run-action';
@@ -143,6 +145,9 @@ const live = proxyLocalActivities<Activities>({
 });
 
 const now = () => new Date().toISOString();
+
+/** The worker's metrics, told of each action run as it ends (a sink: nothing in history, not called on replay). */
+const { metrics } = proxySinks<ParleySinks>();
 
 /** What a message over one of the conversation's budgets is refused with: the API answers 429 with Retry-After. */
 const overBudget = ({ message, retryAfterMs }: { message: string; retryAfterMs: number }) =>
@@ -436,6 +441,7 @@ export async function conversation(input: ConversationInput): Promise<Conversati
     // Read the state only once the reply is composed: a turn past its deadline may have added to it meanwhile.
     const words = await composed(run, progress);
     state = completeRun(state, run, progress, now(), words);
+    metrics.actionRun(state.chatbotId, run.action.name, progress.failure ? 'failed' : 'ok');
     if (callBudget) state = { ...state, callTimes: callBudget.times };
     const changed = calls.filter((call) => call.kind === 'step' && call.structureChanged).map((call) => call.step);
     const alert = failureAlert(run.action, progress, runEnvironment(state, run, now()), changed);

@@ -1,4 +1,4 @@
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate, type Sinks } from '@temporalio/workflow';
 import type { ConversationLimits } from '../shared/conversation/budgets';
 import type { InboundEmailRef } from '../shared/conversation/email';
 import type {
@@ -80,3 +80,14 @@ export const watchSignal = defineSignal<[{ endpoint: string; until: number; afte
 export const transcriptQuery = defineQuery<TranscriptEntry[], [{ after?: number }?]>('transcript');
 /** A summary of where the conversation is. */
 export const stateQuery = defineQuery<StateSummary>('state');
+
+/**
+ * What conversations tell the worker's process without a trace in history: the worker (worker/worker.ts) records
+ * it in its metrics, and Temporal does not call a sink again when a conversation is replayed.
+ */
+export interface ParleySinks extends Sinks {
+  metrics: {
+    /** An action's run ended. */
+    actionRun(chatbotId: string, action: string, outcome: 'ok' | 'failed'): void;
+  };
+}

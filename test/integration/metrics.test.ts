@@ -62,6 +62,7 @@ describe('metrics', () => {
       1,
     );
     expect(valueOf(samples, 'parley_step_results_total', { ...byAction, outcome: 'ok' })).toBe(1);
+    expect(valueOf(samples, 'parley_action_runs_total', { ...byAction, outcome: 'ok' })).toBe(1);
     expect(valueOf(samples, 'parley_http_step_failures_total', byAction)).toBe(0);
 
     // Another visitor, whose order meets the failing upstream.
@@ -81,6 +82,7 @@ describe('metrics', () => {
     expect(valueOf(samples, 'parley_http_step_duration_seconds_count', { ...byAction, outcome: 'not_sent' })).toBe(1);
     expect(valueOf(samples, 'parley_http_step_duration_seconds_count', byAction)).toBe(4);
     expect(valueOf(samples, 'parley_step_results_total', { ...byAction, outcome: 'failed' })).toBe(1);
+    expect(valueOf(samples, 'parley_action_runs_total', { ...byAction, outcome: 'failed' })).toBe(1);
     expect(valueOf(samples, 'parley_rate_limit_refusals_total', { ...byBot, limit: 'chatbot_calls' })).toBe(1);
     expect(valueOf(samples, 'parley_turns_total', { ...byBot, outcome: 'answered' })).toBe(4);
 

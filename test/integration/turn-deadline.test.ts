@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { STILL_WORKING } from '../../shared/conversation/deadline';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
 import { startParley, type Parley } from '../support/parley';
+import { parleySinks } from '../../worker/worker';
 
 /** The turn deadline through the API: a slow upstream never keeps the visitor's request open past it. */
 describe('the turn deadline', () => {
@@ -120,6 +121,7 @@ describe('the turn deadline', () => {
         activities: parley.activities,
         enableNonLocalActivities: false,
         stickyQueueScheduleToStartTimeout: '1 second',
+        sinks: parleySinks(parley.services.metrics),
       });
     const activityWorker = await Worker.create({
       connection,

@@ -129,6 +129,7 @@ export async function startParley(
       activities,
       workflowBundle: { code: inject('workflowBundleCode') },
       shutdownGraceTime: '100 milliseconds',
+      metrics: services.metrics,
     });
     current = { worker, running: worker.run() };
   }
