@@ -315,7 +315,7 @@ describe('importing actions', () => {
       expect(test.code).toBe(0);
       expect(test.stdout).toContain('  paths:    (');
       expect(test.stdout).toMatch(/\n {12}sku {6}data\.sku {6}"MUG-01"\n/);
-      expect(test.stdout).toMatch(/\n {12}inStock  data\.inStock  42\n/);
+      expect(test.stdout).toMatch(/\n {12}inStock {2}data\.inStock {2}42\n/);
     });
 
     it('imports a curl command, adding its secret to the chatbot file by environment variable', async () => {
