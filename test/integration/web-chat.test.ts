@@ -139,6 +139,14 @@ describe('the web chat in a real browser', () => {
   it('asks, answers, runs a button, shows a gallery, takes a lead, delivers an agent message live, and resumes after a reload', async () => {
     const { page, errors } = await openPage(storeUrl);
     const chat = chatOn(page);
+    // Every visitor event the page sends, to check each carries its own messageId (issue 14).
+    const events: { kind: string; messageId: unknown }[] = [];
+    page.on('request', (request) => {
+      const event = /^\/v1\/conversations\/[^/]+\/(messages|buttons|lead)$/.exec(new URL(request.url()).pathname);
+      if (request.method() === 'POST' && event) {
+        events.push({ kind: event[1] ?? '', messageId: (request.postDataJSON() as { messageId?: unknown }).messageId });
+      }
+    });
     await expect(chat.launcher.getAttribute('aria-expanded')).resolves.toBe('false');
     await chat.launcher.click();
     await chat.dialog.waitFor();
@@ -210,6 +218,10 @@ describe('the web chat in a real browser', () => {
     await eventually(chat.said).toContain('Hi, Sam here. Sorry for the wait!');
     expect(await page.locator('.log .line.agent').innerText()).toContain('Agent');
     await screenshot(page, 'web-chat-agent');
+    expect(events.map((event) => event.kind)).toEqual(['messages', 'messages', 'buttons', 'lead', 'messages']);
+    const ids = events.map((event) => event.messageId);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f-]{32,36}$/);
+    expect(new Set(ids).size).toBe(ids.length);
 
     // A reload resumes the conversation: the same lines, once each, the panel open, and the stream followed on.
     const before = { said: await chat.said(), visitor: await chat.visitorSaid() };
