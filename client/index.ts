@@ -102,9 +102,14 @@ async function errorOf(response: Response): Promise<ParleyApiError> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A new id for a visitor event. */
-function newMessageId(): string {
-  return globalThis.crypto.randomUUID();
+/**
+ * A new id for a visitor event: a UUID, also where `crypto.randomUUID` is missing (browsers offer it only in secure
+ * contexts, https or localhost) — then 128 random bits from `crypto.getRandomValues`, as hex.
+ */
+export function newMessageId(): string {
+  const { crypto } = globalThis;
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 /** Builds a client for one Parley API. */

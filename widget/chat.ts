@@ -1,5 +1,6 @@
 import {
   createParleyClient,
+  newMessageId,
   ParleyApiError,
   type Button,
   type ConversationRef,
@@ -30,13 +31,6 @@ const RECONNECT_FIRST_MS = 1_000;
 const RECONNECT_MAX_MS = 30_000;
 /** The status line while the client sends an event again after a network error or a 503. */
 const RETRYING = 'Connection problem: trying again…';
-
-/** A new id for a visitor event: a UUID (also where crypto.randomUUID is missing, outside secure contexts). */
-function newMessageId(): string {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
-}
 
 function storageOf(config: WidgetConfig): Storage | null {
   try {
