@@ -241,7 +241,8 @@ function installEncoder() {
 function installBrowser() {
   const chosen = process.env.PARLEY_CHROMIUM;
   if (chosen) {
-    if (!existsSync(chosen)) fail(`PARLEY_CHROMIUM=${chosen}: no such file (it names the Chromium the browser test uses)`);
+    if (!existsSync(chosen))
+      fail(`PARLEY_CHROMIUM=${chosen}: no such file (it names the Chromium the browser test uses)`);
     say(`Chromium for the browser test: ${chosen} (PARLEY_CHROMIUM)`);
     return;
   }

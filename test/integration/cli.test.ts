@@ -131,7 +131,9 @@ describe('the parley CLI', () => {
     const chatbot = await parley.admin('get', '/v1/chatbots/shop').expect(200);
     expect(chatbot.body).toMatchObject({ name: 'Shop assistant', greeting: 'Hello from the shop' });
     const secrets = await parley.admin('get', '/v1/chatbots/shop/secrets').expect(200);
-    expect(secrets.body.secrets).toMatchObject([{ name: 'shop_token', masked: expect.stringMatching(/6789$/), hosts: ['api.shop.test'] }]);
+    expect(secrets.body.secrets).toMatchObject([
+      { name: 'shop_token', masked: expect.stringMatching(/6789$/), hosts: ['api.shop.test'] },
+    ]);
     const action = await parley.admin('get', '/v1/chatbots/shop/actions/check_order_status').expect(200);
     expect(action.body).toMatchObject({
       version: 1,

@@ -1,10 +1,6 @@
 import { actionTitle } from '../../shared/actions/title';
 import { describe, expect, it } from 'vitest';
-import {
-  ActionDefinitionSchema,
-  hasRoutableWords,
-  type ActionDefinitionInput,
-} from '../../shared/actions/action';
+import { ActionDefinitionSchema, hasRoutableWords, type ActionDefinitionInput } from '../../shared/actions/action';
 import { actionWarnings } from '../../shared/actions/save-warnings';
 import { secretNamesOf } from '../../shared/actions/step-schema';
 import { upgradeAction } from '../../shared/actions/upgrade';

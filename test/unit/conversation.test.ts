@@ -2,7 +2,18 @@ import { describe, expect, it } from 'vitest';
 import type { ActionDefinition } from '../../shared/actions/action';
 import { actionButtonPayload, actionButtons } from '../../shared/conversation/catalog';
 import { completeRun, runEnvironment } from '../../shared/conversation/run';
-import { closeConversation, MAX_ANSWER_ATTEMPTS, openConversation, openingMessages, stateSummary, type ActionCatalog, type ActionRun, type ConversationState, type TurnEvent, type Visitor } from '../../shared/conversation/state';
+import {
+  closeConversation,
+  MAX_ANSWER_ATTEMPTS,
+  openConversation,
+  openingMessages,
+  stateSummary,
+  type ActionCatalog,
+  type ActionRun,
+  type ConversationState,
+  type TurnEvent,
+  type Visitor,
+} from '../../shared/conversation/state';
 import { markHandled, repliesTo, TRANSCRIPT_LIMIT, transcriptAfter } from '../../shared/conversation/transcript';
 import { planTurn } from '../../shared/conversation/turn';
 import { DEFAULT_ERROR_REPLY, templateContext } from '../../shared/actions/interpreter';
