@@ -1,4 +1,5 @@
 import {
+  WithStartWorkflowOperation,
   defaultGrpcRetryOptions,
   makeGrpcRetryInterceptor,
   WorkflowNotFoundError,
@@ -10,6 +11,9 @@ import {
 import { ApplicationFailure, defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { FailureType } from '../shared/failures';
+import { conversationWorkflowId } from '../shared/ids';
+import { conversation } from '../workflows/conversation';
+import type { ConversationInput } from '../workflows/messages';
 import { ApiError } from './errors';
 import { retryAfterSeconds } from '../shared/security/traffic';
 
@@ -76,4 +80,21 @@ export function conversationError(error: unknown): unknown {
       : new ApiError('invalid_request', cause?.message ?? error.message);
   }
   return error;
+}
+
+/**
+ * The start of a conversation's workflow, for update-with-start (the chat start's `opening` update, an email's first
+ * turn): its id, task queue and input, refused if the id is taken, tagged with the chatbot where search attributes
+ * are registered.
+ */
+export function conversationStart(temporal: TemporalDeps, input: ConversationInput) {
+  return new WithStartWorkflowOperation(conversation, {
+    workflowId: conversationWorkflowId(input.chatbotId, input.conversationId),
+    taskQueue: temporal.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'FAIL',
+    ...(temporal.searchAttributes
+      ? { typedSearchAttributes: [{ key: ChatbotIdSearchAttribute, value: input.chatbotId }] }
+      : {}),
+  });
 }

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { FailureType } from '../../shared/failures';
 import { Router, type Request, type RequestHandler } from 'express';
@@ -14,7 +14,6 @@ import type { Store } from '../../infrastructure/store';
 import type { Chatbot } from '../../shared/chatbot';
 import { conversationSettings } from '../../shared/chatbot';
 import { actionButtons } from '../../shared/conversation/catalog';
-import { conversationWorkflowId } from '../../shared/ids';
 import {
   ButtonClickBodySchema,
   CloseBodySchema,
@@ -23,7 +22,6 @@ import {
   StartConversationBodySchema,
   TranscriptQuerySchema,
 } from '../../shared/chat-api';
-import { conversation } from '../../workflows/conversation';
 import {
   buttonClickedSignal,
   closeSignal,
@@ -48,7 +46,7 @@ import type { ChatbotCache } from '../chatbot-cache';
 import type { ConversationAccess } from '../conversation-access';
 import { OUTAGE_RETRY_AFTER_SECONDS } from '../outages';
 import { clientAddressKey, limiterKeys, retryAfterSeconds, type TrafficLimits } from '../../shared/security/traffic';
-import { ChatbotIdSearchAttribute, conversationError, type TemporalDeps } from '../temporal';
+import { conversationError, conversationStart, type TemporalDeps } from '../temporal';
 
 /**
  * Parses what a visitor sent: a field over its size limit answers 413 (too large), anything else wrong 400, each
@@ -396,15 +394,7 @@ export function chatRoutes(deps: ChatDeps): Router {
       buttons,
     };
     // Update-with-start: one call starts the workflow and answers the messages it opened with.
-    const start = new WithStartWorkflowOperation(conversation, {
-      workflowId: conversationWorkflowId(chatbot.id, conversationId),
-      taskQueue: temporal.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'FAIL',
-      ...(temporal.searchAttributes
-        ? { typedSearchAttributes: [{ key: ChatbotIdSearchAttribute, value: chatbot.id }] }
-        : {}),
-    });
+    const start = conversationStart(temporal, input);
     const opening = await temporal.client.workflow.executeUpdateWithStart(openingUpdate, {
       startWorkflowOperation: start,
     });

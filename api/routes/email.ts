@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { WithStartWorkflowOperation, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import busboy from 'busboy';
 import express, { Router, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
@@ -13,11 +13,10 @@ import { EMAIL_INBOUND_SECRET, readInboundEmail, threadKeys, type InboundEmail }
 import { conversationWorkflowId } from '../../shared/ids';
 import { limiterKeys, retryAfterSeconds, type TrafficLimits } from '../../shared/security/traffic';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../shared/security/visitor-limits';
-import { conversation } from '../../workflows/conversation';
 import { sendMessageUpdate, type ConversationInput, type EventContext } from '../../workflows/messages';
 import { hashToken, sameSecret } from '../auth';
 import { ApiError } from '../errors';
-import { ChatbotIdSearchAttribute, conversationError, type TemporalDeps } from '../temporal';
+import { conversationError, conversationStart, type TemporalDeps } from '../temporal';
 
 /**
  * What an inbound-parse webhook posts, as the OpenAPI document describes it: the plain field names. The route reads
@@ -254,15 +253,7 @@ export function emailRoutes(deps: EmailDeps): Router {
       buttons: [],
       email: startEmailThread(email.from.address, email.inbox, email.subject),
     };
-    const start = new WithStartWorkflowOperation(conversation, {
-      workflowId: conversationWorkflowId(chatbot.id, conversationId),
-      taskQueue: temporal.taskQueue,
-      args: [input],
-      workflowIdConflictPolicy: 'FAIL',
-      ...(temporal.searchAttributes
-        ? { typedSearchAttributes: [{ key: ChatbotIdSearchAttribute, value: chatbot.id }] }
-        : {}),
-    });
+    const start = conversationStart(temporal, input);
     await temporal.client.workflow.startUpdateWithStart(sendMessageUpdate, {
       args: [turn],
       waitForStage: WorkflowUpdateStage.ACCEPTED,
