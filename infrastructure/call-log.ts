@@ -29,7 +29,7 @@ export type CallOutcome = 'ok' | 'failed' | 'sending' | 'interrupted';
 export type StoredCallLogEntry = CallLogEntry & { id: string; at: string; outcome: CallOutcome };
 
 /** An attempt whose request is going out: written as `sending` at once, completed by `record`. */
-export type SendingAttempt = { id: ObjectId; at: Date };
+export type SendingAttempt = { id: ObjectId; at: Date; idempotencyKey: string; deadline: Date };
 
 export type CallLogOptions = {
   /** How long entries are kept (default 7 days). */
@@ -265,13 +265,15 @@ export function createCallLog(db: Db, options: CallLogOptions = {}) {
       redact: (text: string) => string,
       call: { idempotencyKey: string; timeoutMs: number },
     ): SendingAttempt {
-      const sending = { id: new ObjectId(), at: clock() };
-      const doc: CallLogDoc = {
-        ...toDoc(entry, redact, sending.id, sending.at),
-        state: 'sending',
+      const at = clock();
+      const sending: SendingAttempt = {
+        id: new ObjectId(),
+        at,
         idempotencyKey: call.idempotencyKey,
-        deadline: new Date(sending.at.getTime() + call.timeoutMs + ANSWER_MARGIN_MS),
+        deadline: new Date(at.getTime() + call.timeoutMs + ANSWER_MARGIN_MS),
       };
+      const { id, idempotencyKey, deadline } = sending;
+      const doc: CallLogDoc = { ...toDoc(entry, redact, id, at), state: 'sending', idempotencyKey, deadline };
       // A duplicate key means `record` got there first, which is what should win.
       entries.insertOne(doc).catch(() => undefined);
       return sending;
@@ -291,7 +293,12 @@ export function createCallLog(db: Db, options: CallLogOptions = {}) {
       sending?: SendingAttempt,
     ): Promise<'written' | 'pending'> {
       const at = sending?.at ?? clock();
-      const doc: CallLogDoc = { ...toDoc(entry, redact, sending?.id ?? new ObjectId(), at), state: 'done' };
+      const doc: CallLogDoc = {
+        ...toDoc(entry, redact, sending?.id ?? new ObjectId(), at),
+        state: 'done',
+        // Whichever of the two writes lands first, the entry knows its call (a later attempt marks earlier ones lost).
+        ...(sending ? { idempotencyKey: sending.idempotencyKey, deadline: sending.deadline } : {}),
+      };
       // Entries queued earlier go first, so the log keeps its order.
       if (unwritten.length > 0) {
         enqueue(doc);
