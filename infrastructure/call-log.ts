@@ -29,7 +29,7 @@ export type CallOutcome = 'ok' | 'failed' | 'sending' | 'interrupted';
 export type StoredCallLogEntry = CallLogEntry & { id: string; at: string; outcome: CallOutcome };
 
 /** An attempt whose request is going out: written as `sending` at once, completed by `record`. */
-export type SendingAttempt = { id: ObjectId; at: Date; idempotencyKey: string; deadline: Date };
+export type SendingAttempt = { id: string; at: Date; idempotencyKey: string; deadline: Date };
 
 export type CallLogOptions = {
   /** How long entries are kept (default 7 days). */
@@ -40,10 +40,12 @@ export type CallLogOptions = {
 };
 
 // Header names and extracted fields are kept as a list and as JSON text: documents cannot have keys with '.' or '$'.
-// `state`, `idempotencyKey` and `deadline` are absent from entries written before attempts were recorded as they
-// went out (those are all done).
+// An attempt is written as unique inserts only (FerretDB scans a collection to update one document): its `sending`
+// mark (`_id` = its id + SENDING_SUFFIX) as its request goes out, and its entry (`_id` = its id) once it ended; a
+// mark without its entry is an attempt still going, or lost. Entries written before attempts had marks have an
+// ObjectId `_id` and no `state`, `idempotencyKey` or `deadline` (they are all done).
 type CallLogDoc = Omit<CallLogEntry, 'requestHeaders' | 'fields'> & {
-  _id: ObjectId;
+  _id: string | ObjectId;
   requestHeaders: { name: string; value: string }[];
   fieldsJson: string | null;
   at: Date;
@@ -82,6 +84,8 @@ const ANSWER_MARGIN_MS = 5_000;
 const MAX_UNWRITTEN = 10_000;
 const RETRY_FIRST_MS = 1_000;
 const RETRY_MAX_MS = 10_000;
+/** What an attempt's `sending` mark adds to its id. */
+const SENDING_SUFFIX = ':sending';
 
 /** True when a header's value is a credential by its name alone. */
 export function isSecretHeader(name: string): boolean {
@@ -170,7 +174,7 @@ export function createCallLog(db: Db, options: CallLogOptions = {}) {
   }
 
   /** The stored form of an entry: every string that can hold a secret redacted, bodies cut after redaction. */
-  function toDoc(entry: CallLogEntry, redact: (text: string) => string, id: ObjectId, at: Date): CallLogDoc {
+  function toDoc(entry: CallLogEntry, redact: (text: string) => string, id: string, at: Date): CallLogDoc {
     const body = (text: string | null) => (text === null ? null : truncateText(redact(text), maxBodyChars));
     const { requestHeaders, fields, ...rest } = entry;
     return {
@@ -198,15 +202,12 @@ export function createCallLog(db: Db, options: CallLogOptions = {}) {
   let retryTimer: NodeJS.Timeout | null = null;
   let flushing: Promise<void> | null = null;
 
-  /** Writes a finished attempt over its `sending` form, whichever of the two writes lands first. */
+  /** Writes a finished attempt's entry; one already there (an outbox retry of a write that landed) is fine. */
   async function writeDone(doc: CallLogDoc): Promise<void> {
-    const { _id, ...fields } = doc;
     try {
-      await entries.updateOne({ _id }, { $set: fields }, { upsert: true });
+      await entries.insertOne(doc);
     } catch (error) {
-      // The `sending` write inserted the document between this upsert's lookup and its insert.
       if (!(error instanceof MongoServerError && error.code === 11000)) throw error;
-      await entries.updateOne({ _id }, { $set: fields });
     }
   }
 
@@ -267,20 +268,25 @@ export function createCallLog(db: Db, options: CallLogOptions = {}) {
     ): SendingAttempt {
       const at = clock();
       const sending: SendingAttempt = {
-        id: new ObjectId(),
+        id: new ObjectId().toHexString(),
         at,
         idempotencyKey: call.idempotencyKey,
         deadline: new Date(at.getTime() + call.timeoutMs + ANSWER_MARGIN_MS),
       };
       const { id, idempotencyKey, deadline } = sending;
-      const doc: CallLogDoc = { ...toDoc(entry, redact, id, at), state: 'sending', idempotencyKey, deadline };
-      // A duplicate key means `record` got there first, which is what should win.
+      const doc: CallLogDoc = {
+        ...toDoc(entry, redact, `${id}${SENDING_SUFFIX}`, at),
+        state: 'sending',
+        idempotencyKey,
+        deadline,
+      };
+      // Not awaited, and a failed mark is dropped: `record` writes the whole entry either way.
       entries.insertOne(doc).catch(() => undefined);
       return sending;
     },
 
     /**
-     * Records one attempt (over its `sending` form when it had one). Every string that can hold a secret (URL,
+     * Records one attempt (its `sending` mark then no longer shows). Every string that can hold a secret (URL,
      * header values, bodies, extracted fields, the error message) goes through `redact`, credential headers are
      * masked by name, and bodies are cut to `maxBodyChars` after redaction, so that a cut never leaves part of a
      * secret. Never fails and never waits long: when the database does not take the entry within 3 s it is
@@ -294,7 +300,7 @@ export function createCallLog(db: Db, options: CallLogOptions = {}) {
     ): Promise<'written' | 'pending'> {
       const at = sending?.at ?? clock();
       const doc: CallLogDoc = {
-        ...toDoc(entry, redact, sending?.id ?? new ObjectId(), at),
+        ...toDoc(entry, redact, sending?.id ?? new ObjectId().toHexString(), at),
         state: 'done',
         // Whichever of the two writes lands first, the entry knows its call (a later attempt marks earlier ones lost).
         ...(sending ? { idempotencyKey: sending.idempotencyKey, deadline: sending.deadline } : {}),
@@ -342,15 +348,20 @@ export function createCallLog(db: Db, options: CallLogOptions = {}) {
       const count = Number.isFinite(limit) ? Math.min(200, Math.max(1, Math.trunc(limit))) : 20;
       const now = clock();
       const since = new Date(now.getTime() - retentionMs);
+      // An attempt's mark and entry share `at`, so they sort side by side: twice the entries hold both of each.
       const docs = await entries
         .find({ chatbotId, action, at: { $gt: since } })
         .sort({ at: -1, _id: -1 })
-        .limit(count)
+        .limit(count * 2)
         .toArray();
-      return docs.map((doc, index) => {
+      const idOf = (doc: CallLogDoc) =>
+        typeof doc._id === 'string' ? doc._id.replace(SENDING_SUFFIX, '') : doc._id.toHexString();
+      const ended = new Set(docs.filter((doc) => doc.state !== 'sending').map(idOf));
+      const shown = docs.filter((doc) => doc.state !== 'sending' || !ended.has(idOf(doc))).slice(0, count);
+      return shown.map((doc, index) => {
         const { _id, at, requestHeaders, fieldsJson, state, idempotencyKey, deadline, ...rest } = doc;
         // A later attempt of the same call is newer, so it is on this page whenever the older one is.
-        const followed = docs.slice(0, index).some((later) => later.idempotencyKey === idempotencyKey);
+        const followed = shown.slice(0, index).some((later) => later.idempotencyKey === idempotencyKey);
         const outcome: CallOutcome =
           state === 'sending'
             ? followed || (deadline !== undefined && deadline < now)
@@ -361,7 +372,7 @@ export function createCallLog(db: Db, options: CallLogOptions = {}) {
               : 'ok';
         return {
           ...rest,
-          id: _id.toHexString(),
+          id: idOf(doc),
           at: at.toISOString(),
           outcome,
           requestHeaders: Object.fromEntries(requestHeaders.map(({ name, value }) => [name, value])),
