@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { ACTION_NAME, templateString } from './vocabulary';
+import { ACTION_NAME } from './vocabulary';
+
+/** Any text field that is a template. */
+export const templateString = z.string().max(8192);
 
 /** The card a reply (or each element of a gallery) shows. */
 export const CardTemplateSchema = z

@@ -4,7 +4,8 @@ import { isJsonObject } from '../json';
 import { JsonSchema } from '../json-schema';
 import { isResponsePath } from './extract';
 import { jsonTemplateReferences, templateReferences } from './template';
-import { IDENTIFIER, templateString } from './vocabulary';
+import { templateString } from './reply-schema';
+import { IDENTIFIER } from './vocabulary';
 
 /** A step of an action: its HTTP request template, how the response is read, when it runs and how it retries. */
 

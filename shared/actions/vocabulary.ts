@@ -1,6 +1,7 @@
-import { z } from 'zod';
-
-/** The names and texts an action definition is written in. */
+/**
+ * The names an action definition is written in. No validators here: workflow code reads these (through the test
+ * detail's field discovery), and a workflow that loaded zod would carry it in every cached conversation.
+ */
 
 /** An action name. */
 export const ACTION_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
@@ -26,6 +27,3 @@ export const SYSTEM_VARIABLES = [
 
 /** Names a parameter cannot take: they would shadow a system variable or a template namespace. */
 export const RESERVED_NAMES: string[] = [...SYSTEM_VARIABLES, 'attributes', 'steps', 'secrets'];
-
-/** Any text field that is a template. */
-export const templateString = z.string().max(8192);
