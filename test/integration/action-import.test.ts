@@ -1,31 +1,17 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createAcmeApi } from '../../scripts/demo/acme-api';
 import { DEMO_SECRET, seedDemo } from '../../scripts/demo/seed';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
 import { documentChecker } from '../support/openapi';
+import { close, listen, ROOT, runCli } from '../support/cli';
 import { ADMIN_KEY, startParley, type Parley } from '../support/parley';
 
-const ROOT = resolve(__dirname, '../..');
 const TOKEN = 'tok_live_5f8d0c7e1a2b3c4d';
-
-type Run = { code: number; stdout: string; stderr: string };
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise((done) => server.close(done));
-}
 
 /**
  * Imports on the real stack: drafts from cURL commands and OpenAPI documents through the admin API, saved and run
@@ -244,24 +230,7 @@ describe('importing actions', () => {
 
   describe('the CLI', () => {
     const cli = (args: string[], env: Record<string, string> = {}) =>
-      new Promise<Run>((done) => {
-        execFile(
-          process.execPath,
-          ['--import', 'tsx', 'cli/main.ts', ...args],
-          {
-            cwd: ROOT,
-            env: {
-              PATH: process.env['PATH'] ?? '',
-              HOME: process.env['HOME'] ?? tmpdir(),
-              PARLEY_API: api,
-              PARLEY_ADMIN_KEY: ADMIN_KEY,
-              ...env,
-            },
-          },
-          (error, stdout, stderr) =>
-            done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-        );
-      });
+      runCli(args, { PARLEY_API: api, PARLEY_ADMIN_KEY: ADMIN_KEY, ...env });
 
     it('imports OpenAPI operations as files apply saves, and test prints the response paths', async () => {
       const dir = mkdtempSync(join(work, 'config-'));

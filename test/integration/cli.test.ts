@@ -1,44 +1,14 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { createAcmeApi } from '../../scripts/demo/acme-api';
 import { DEMO_CHATBOT, DEMO_SECRET, seedDemo } from '../../scripts/demo/seed';
+import { close, listen, runCli, runProcess } from '../support/cli';
 import { ADMIN_KEY, orderStatusAction, startParley, type Parley } from '../support/parley';
-
-const ROOT = resolve(__dirname, '../..');
-
-type Run = { code: number; stdout: string; stderr: string };
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
-
-async function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise((done) => server.close(done));
-}
-
-/** Runs `parley <args>` as its own process, as an operator would (`npm run parley --` runs the same file). */
-function runProcess(command: string, args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      command,
-      args,
-      { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? tmpdir(), ...env } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        done({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 /**
  * The operator CLI, run as a process against a whole Parley (API listening on a real port, worker, Temporal,
@@ -53,11 +23,7 @@ describe('the parley CLI', () => {
   let work: string;
 
   const cli = (args: string[], env: Record<string, string> = {}) =>
-    runProcess(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
-      PARLEY_API: api,
-      PARLEY_ADMIN_KEY: ADMIN_KEY,
-      ...env,
-    });
+    runCli(args, { PARLEY_API: api, PARLEY_ADMIN_KEY: ADMIN_KEY, ...env });
 
   /** A fresh configuration folder with the given files (paths relative to it; objects are written as YAML). */
   function folder(files: Record<string, unknown>): string {
