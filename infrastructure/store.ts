@@ -57,7 +57,8 @@ export class DuplicateError extends Error {
 const actionKey = (chatbotId: string, name: string) => `${chatbotId}:${name}`;
 
 function toChatbot(doc: ChatbotDoc): Chatbot {
-  const { _id, ...rest } = doc;
+  // The trained routers are the catalogue's (loadCatalog), never part of what a chatbot reads as.
+  const { _id, routerJson: _router, emailRouterJson: _emailRouter, ...rest } = doc;
   // Chatbots stored before these settings existed get their defaults.
   return {
     ...rest,
