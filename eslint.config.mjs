@@ -41,6 +41,49 @@ const IO_LIBRARIES = [
 /** Relative-import patterns that reach into a top-level folder (any depth). */
 const folder = (name) => [`**/${name}`, `**/${name}/**`];
 
+/**
+ * The rule for code that runs in browsers (`client/`, `widget/`): no Node builtins, no I/O libraries, no Temporal,
+ * nothing from the server's folders (nor `alsoForbidden`), and shared/ for types only.
+ */
+function browserCode(name, alsoForbidden, allowed) {
+  return {
+    files: [`${name}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [...NODE_BUILTINS, ...IO_LIBRARIES, 'zod'].map((library) => ({
+            name: library,
+            message: `${name}/ runs in browsers: ${allowed} only.`,
+            allowTypeImports: true,
+          })),
+          patterns: [
+            { group: ['node:*'], message: `${name}/ runs in browsers: no Node builtins.` },
+            { group: ['@temporalio/*'], message: `${name}/ talks to Parley over HTTP only.` },
+            {
+              group: [
+                'activities',
+                'infrastructure',
+                'api',
+                'worker',
+                'workflows',
+                'scripts',
+                ...alsoForbidden,
+              ].flatMap(folder),
+              message: `${name}/ imports nothing from the server: ${allowed}.`,
+            },
+            {
+              group: folder('shared'),
+              message: `${name}/ imports shared/ types only (import type), so it ships no schemas.`,
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'coverage/'] },
   js.configs.recommended,
@@ -176,79 +219,10 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    // The typed chat client runs in browsers and Node alike: global fetch, and shared/'s *types* only (no zod).
-    files: ['client/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [...NODE_BUILTINS, ...IO_LIBRARIES, 'zod'].map((name) => ({
-            name,
-            message: 'client/ has no dependencies: global fetch, and types from shared/.',
-            allowTypeImports: true,
-          })),
-          patterns: [
-            { group: ['node:*'], message: 'client/ runs in browsers too: no Node builtins.' },
-            { group: ['@temporalio/*'], message: 'client/ talks to Parley over HTTP only.' },
-            {
-              group: [
-                ...folder('activities'),
-                ...folder('infrastructure'),
-                ...folder('api'),
-                ...folder('worker'),
-                ...folder('workflows'),
-                ...folder('scripts'),
-              ],
-              message: 'client/ imports nothing from the server: only types from shared/.',
-            },
-            {
-              group: folder('shared'),
-              message: 'client/ imports shared/ types only (import type), so it ships no schemas.',
-              allowTypeImports: true,
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The web chat is browser code: the DOM, the typed client (client/), and shared/'s *types* only (no zod).
-    files: ['widget/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: [...NODE_BUILTINS, ...IO_LIBRARIES, 'zod'].map((name) => ({
-            name,
-            message: 'widget/ runs in browsers: the DOM and client/ only.',
-            allowTypeImports: true,
-          })),
-          patterns: [
-            { group: ['node:*'], message: 'widget/ runs in browsers: no Node builtins.' },
-            { group: ['@temporalio/*'], message: 'widget/ talks to Parley over HTTP, through client/.' },
-            {
-              group: [
-                ...folder('activities'),
-                ...folder('infrastructure'),
-                ...folder('api'),
-                ...folder('worker'),
-                ...folder('workflows'),
-                ...folder('scripts'),
-                ...folder('cli'),
-              ],
-              message: 'widget/ imports nothing from the server: the typed client and types from shared/.',
-            },
-            {
-              group: folder('shared'),
-              message: 'widget/ imports shared/ types only (import type), so it ships no schemas.',
-              allowTypeImports: true,
-            },
-          ],
-        },
-      ],
-    },
-  },
+  // The typed chat client runs in browsers and Node alike (global fetch); the web chat is browser code (the DOM and
+  // the typed client). Neither ships schemas: shared/'s *types* only, no zod.
+  browserCode('client', [], 'global fetch, and types from shared/'),
+  browserCode('widget', ['cli'], 'the DOM, the typed client and types from shared/'),
   {
     files: ['scripts/*.mjs'],
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
