@@ -1,14 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createAcmeApi } from '../../scripts/demo/acme-api';
-import { DEMO_SECRET, seedDemo } from '../../scripts/demo/seed';
 import { startFakeApi, type FakeApi } from '../support/fake-api';
 import { documentChecker } from '../support/openapi';
-import { close, listen, ROOT, runCli } from '../support/cli';
+import { ROOT, runCli, serveDemo } from '../support/cli';
 import { ADMIN_KEY, startParley, type Parley } from '../support/parley';
 
 const TOKEN = 'tok_live_5f8d0c7e1a2b3c4d';
@@ -21,8 +18,7 @@ const TOKEN = 'tok_live_5f8d0c7e1a2b3c4d';
 describe('importing actions', () => {
   let parley: Parley;
   let orders: FakeApi;
-  let apiServer: Server;
-  let acmeServer: Server;
+  let demo: Awaited<ReturnType<typeof serveDemo>>;
   let api: string;
   let acmeUrl: string;
   let work: string;
@@ -42,15 +38,11 @@ describe('importing actions', () => {
           }
         : { status: 401, body: { error: 'bad token' } },
     );
-    apiServer = createServer(parley.app);
-    api = await listen(apiServer);
-    acmeServer = createAcmeApi(DEMO_SECRET.value);
-    acmeUrl = await listen(acmeServer);
-    await seedDemo(api, ADMIN_KEY, acmeUrl);
+    demo = await serveDemo(parley);
+    ({ api, acmeUrl } = demo);
   });
   afterAll(async () => {
-    await close(apiServer);
-    await close(acmeServer);
+    await demo.close();
     await orders.close();
     await parley.close();
     rmSync(work, { recursive: true, force: true });

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { createAcmeApi } from '../../scripts/demo/acme-api';
-import { DEMO_CHATBOT, DEMO_SECRET, seedDemo } from '../../scripts/demo/seed';
-import { close, listen, runCli, runProcess } from '../support/cli';
+import { DEMO_CHATBOT, DEMO_SECRET } from '../../scripts/demo/seed';
+import { close, listen, runCli, runProcess, serveDemo } from '../support/cli';
 import { ADMIN_KEY, orderStatusAction, startParley, type Parley } from '../support/parley';
 
 /**
@@ -16,8 +15,7 @@ import { ADMIN_KEY, orderStatusAction, startParley, type Parley } from '../suppo
  */
 describe('the parley CLI', () => {
   let parley: Parley;
-  let apiServer: Server;
-  let acmeServer: Server;
+  let demo: Awaited<ReturnType<typeof serveDemo>>;
   let api: string;
   let acmeUrl: string;
   let work: string;
@@ -68,15 +66,11 @@ describe('the parley CLI', () => {
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'parley-cli-'));
     parley = await startParley();
-    apiServer = createServer(parley.app);
-    api = await listen(apiServer);
-    acmeServer = createAcmeApi(DEMO_SECRET.value);
-    acmeUrl = await listen(acmeServer);
-    await seedDemo(api, ADMIN_KEY, acmeUrl);
+    demo = await serveDemo(parley);
+    ({ api, acmeUrl } = demo);
   });
   afterAll(async () => {
-    await close(apiServer);
-    await close(acmeServer);
+    await demo.close();
     await parley.close();
     rmSync(work, { recursive: true, force: true });
   });

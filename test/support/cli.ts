@@ -1,8 +1,11 @@
 import { execFile } from 'node:child_process';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
+import { createAcmeApi } from '../../scripts/demo/acme-api';
+import { DEMO_SECRET, seedDemo } from '../../scripts/demo/seed';
+import { ADMIN_KEY, type Parley } from './parley';
 
 /** The repository's root: where processes the tests start run. */
 export const ROOT = resolve(__dirname, '../..');
@@ -40,4 +43,17 @@ export function runProcess(command: string, args: string[], env: Record<string, 
 /** Runs `parley <args>` as its own process (`npm run parley --` runs the same file). */
 export function runCli(args: string[], env: Record<string, string>): Promise<Run> {
   return runProcess(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], env);
+}
+
+/**
+ * What a CLI process talks to: the test Parley's app on a real port, and the demo Acme API beside it, with the demo
+ * chatbot seeded as `npm start` seeds it.
+ */
+export async function serveDemo(parley: Parley): Promise<{ api: string; acmeUrl: string; close: () => Promise<void> }> {
+  const apiServer = createServer(parley.app);
+  const acmeServer = createAcmeApi(DEMO_SECRET.value);
+  const api = await listen(apiServer);
+  const acmeUrl = await listen(acmeServer);
+  await seedDemo(api, ADMIN_KEY, acmeUrl);
+  return { api, acmeUrl, close: async () => void (await Promise.all([close(apiServer), close(acmeServer)])) };
 }
